@@ -1,0 +1,171 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+type envelope struct {
+	RequestID string    `json:"request_id"`
+	Data      any       `json:"data,omitempty"`
+	Error     *apiError `json:"error,omitempty"`
+}
+
+type apiError struct {
+	Message string `json:"message"`
+}
+
+type message struct {
+	Message string `json:"message"`
+}
+
+func requestID(w http.ResponseWriter) string {
+	if id := w.Header().Get("X-Request-Id"); id != "" {
+		return id
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	w.Header().Set("X-Request-Id", id)
+	return id
+}
+
+func (s *Server) reply(w http.ResponseWriter, code int, data any) {
+	id := requestID(w)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.Encode(envelope{RequestID: id, Data: data})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	id := requestID(w)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(envelope{RequestID: id, Error: &apiError{Message: msg}})
+}
+
+// failErr maps an engine error to its status code.
+func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *livestream.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		s.fail(w, r, http.StatusBadRequest, ve.Error())
+	case errors.Is(err, livestream.ErrNotFound):
+		s.fail(w, r, http.StatusNotFound, err.Error())
+	case errors.Is(err, livestream.ErrConflict):
+		s.fail(w, r, http.StatusConflict, err.Error())
+	default:
+		s.Logger.Error("API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		s.fail(w, r, http.StatusServiceUnavailable, "the studio could not do this now: "+err.Error())
+	}
+}
+
+// authorized checks HTTP Basic credentials in constant time.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	key, secret, ok := r.BasicAuth()
+	wantKey, wantSecret := s.Credentials()
+	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="OnAir Studio", charset="UTF-8"`)
+	if !ok {
+		s.fail(w, r, http.StatusUnauthorized, "authentication required: HTTP Basic with the studio's API key and secret")
+	} else {
+		s.fail(w, r, http.StatusUnauthorized, "wrong API key or secret")
+	}
+	return false
+}
+
+func equal(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// decode reads a JSON body into v, answering the client itself on failure.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json, got "+quote(ct))
+			return false
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", s.MaxBodyBytes))
+			return false
+		}
+		s.fail(w, r, http.StatusBadRequest, "reading body: "+err.Error())
+		return false
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		s.fail(w, r, http.StatusBadRequest, "body: a JSON object is required")
+		return false
+	}
+	if r.Header.Get("Content-Type") == "" {
+		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		s.fail(w, r, http.StatusBadRequest, describeJSONError(err))
+		return false
+	}
+	if dec.More() {
+		s.fail(w, r, http.StatusBadRequest, "body: extra data after the JSON object")
+		return false
+	}
+	return true
+}
+
+func describeJSONError(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("body is not valid JSON at byte %d: %v", se.Offset, err)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return "body must be a JSON object, got " + te.Value
+		}
+		return fmt.Sprintf("%s: must be %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "body is not valid JSON: it ends too early"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return f + ": unknown field"
+	}
+	return "body: " + err.Error()
+}
+
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "float"), strings.HasPrefix(k, "uint"):
+		return "a number"
+	case k == "string":
+		return "a string"
+	case k == "struct", k == "map":
+		return "an object"
+	case k == "bool":
+		return "true or false"
+	}
+	return k
+}
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// heartbeat keeps idle event streams open through proxies.
+const heartbeat = 15 * time.Second
+
+type eventView struct {
+	Type     string `json:"type"`
+	StreamID string `json:"live_stream_id,omitempty"`
+	OutputID string `json:"output_id,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Time     int64  `json:"time"`
+}
+
+// events streams every state change as Server-Sent Events.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": OnAir Studio events\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ch := s.Engine.Subscribe(r.Context())
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			b, _ := json.Marshal(eventView{Type: ev.Type, StreamID: ev.StreamID, OutputID: ev.OutputID,
+				Status: ev.Status, Message: ev.Message, Time: ev.Time.UnixMilli()})
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b)
+		case <-tick.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		case <-r.Context().Done():
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}

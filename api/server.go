@@ -1,0 +1,151 @@
+// Package api is the studio's REST API, shaped like Cloudinary's Live
+// Streaming API: routes, HTTP Basic authentication, the JSON envelope,
+// paging, Server-Sent Events and the OpenAPI document. It also serves the
+// public HLS files.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// OpenAPI is the API's description, served at /openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// Engine is what the API drives.
+type Engine interface {
+	Create(livestream.CreateParams) (livestream.StreamState, error)
+	Get(id string) (livestream.StreamState, error)
+	List() ([]livestream.StreamState, error)
+	Update(id string, p livestream.UpdateParams) (livestream.StreamState, error)
+	Delete(id string) error
+	Activate(id string) (livestream.StreamState, error)
+	Idle(id string) (livestream.StreamState, error)
+	ResetStreamKey(id string) (livestream.StreamState, error)
+	GetOutput(id, outputID string) (livestream.OutputState, error)
+	CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error)
+	UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error)
+	DeleteOutput(id, outputID string) error
+	Subscribe(ctx context.Context) <-chan livestream.Event
+	ServeHLS(w http.ResponseWriter, r *http.Request, id string)
+}
+
+// Credentials returns the current API key and secret.
+type Credentials func() (key, secret string)
+
+// Server holds the API's dependencies.
+type Server struct {
+	//
+	// parameters
+	//
+	// Engine is required.
+	Engine Engine
+	// Credentials is required.
+	Credentials Credentials
+	// CloudName is the {cloud_name} path element. It defaults to "local".
+	CloudName string
+	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
+	MaxBodyBytes int64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler {
+	if s.CloudName == "" {
+		s.CloudName = "local"
+	}
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = 64 << 10
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	base := "/v2/video/{cloud}"
+	s.route(mux, base+"/live_streams", true, methods{"GET": s.listStreams, "POST": s.createStream})
+	s.route(mux, base+"/live_streams/{id}", true, methods{"GET": s.getStream, "PATCH": s.updateStream, "DELETE": s.deleteStream})
+	s.route(mux, base+"/live_streams/{id}/activate", true, methods{"POST": s.activate})
+	s.route(mux, base+"/live_streams/{id}/idle", true, methods{"POST": s.idle})
+	s.route(mux, base+"/live_streams/{id}/reset_stream_key", true, methods{"POST": s.resetKey})
+	s.route(mux, base+"/live_streams/{id}/outputs", true, methods{"GET": s.listOutputs, "POST": s.createOutput})
+	s.route(mux, base+"/live_streams/{id}/outputs/{oid}", true, methods{"GET": s.getOutput, "PATCH": s.updateOutput, "DELETE": s.deleteOutput})
+	s.route(mux, base+"/events", true, methods{"GET": s.events})
+	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
+	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})
+	mux.HandleFunc("/hls/{id}/{file}", s.hls)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+type methods map[string]http.HandlerFunc
+
+// route registers pattern with its methods; another method gets 405 in
+// the envelope. With auth, the caller must present the API credentials and,
+// under /v2/video, the right cloud name.
+func (s *Server) route(mux *http.ServeMux, pattern string, auth bool, m methods) {
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if auth && !s.authorized(w, r) {
+			return
+		}
+		if c := r.PathValue("cloud"); c != "" && c != s.CloudName {
+			s.fail(w, r, http.StatusNotFound, "unknown cloud name "+quote(c)+"; this studio's is "+quote(s.CloudName))
+			return
+		}
+		h, ok := m[r.Method]
+		if !ok {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or "))
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(OpenAPI)
+}
+
+// hls serves the public HLS files, with CORS for web players.
+func (s *Server) hls(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Range, Origin, Accept")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
+	switch r.Method {
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodGet, http.MethodHead:
+	default:
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	id := r.PathValue("id")
+	if !livestream.IsID(id) {
+		http.Error(w, "unknown live stream", http.StatusNotFound)
+		return
+	}
+	s.Engine.ServeHLS(w, r, id)
+}

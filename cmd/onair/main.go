@@ -1,0 +1,94 @@
+// Command onair is OnAir Studio: `onair` opens the window, `onair serve`
+// runs the same engine and API headless, `onair credentials` prints the API
+// key and secret.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func defaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "OnAirStudio")
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "window"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "credentials") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("onair", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "folder for the store, the library and logs")
+	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
+	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: onair [serve|credentials] [flags]\n\n  onair              opens the studio window\n  onair serve        runs the studio headless\n  onair credentials  prints the API key and secret\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "onair", version)
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "onair: unknown argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	switch cmd {
+	case "credentials":
+		st, err := openStore(cfg.DataDir)
+		if err != nil {
+			fmt.Fprintln(stderr, "onair:", err)
+			return 1
+		}
+		defer st.Close()
+		k, s, err := credentials(st)
+		if err != nil {
+			fmt.Fprintln(stderr, "onair:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "api_key=%s\napi_secret=%s\n", k, s)
+		return 0
+	case "serve":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		s, err := startStudio(cfg, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "onair:", err)
+			return 1
+		}
+		<-ctx.Done()
+		log.Info("stopping")
+		s.Close()
+		log.Info("stopped")
+		return 0
+	default:
+		return runWindow(cfg, log, stderr)
+	}
+}

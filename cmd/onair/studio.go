@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/engine"
+	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output/hls"
+	"github.com/onair-studio/onair/store"
+)
+
+// config is what the command line sets.
+type config struct {
+	DataDir  string
+	HTTPAddr string
+	RTMPAddr string
+}
+
+// studio is the running engine with its servers, shared by the window and
+// the headless mode.
+type studio struct {
+	cfg     config
+	log     *slog.Logger
+	store   *store.Store
+	engine  *engine.Service
+	ingest  *ingest.Server
+	http    *http.Server
+	httpLn  net.Listener
+	cancel  context.CancelFunc
+	apiKey  string
+	secret  string
+	cloud   string
+	httpURL string
+	rtmpURL string
+}
+
+// Setting names in the store.
+const (
+	settingAPIKey     = "api_key"
+	settingAPISecret  = "api_secret"
+	settingCloudName  = "cloud_name"
+	settingHLSVariant = "hls_variant"
+)
+
+// openStore opens the store in the data folder.
+func openStore(dataDir string) (*store.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data folder %s: %w", dataDir, err)
+	}
+	return store.Open(filepath.Join(dataDir, "onair.db"))
+}
+
+// credentials returns the API key and secret: from ONAIR_API_KEY and
+// ONAIR_API_SECRET when set, else from the store, made at first start.
+func credentials(st *store.Store) (key, secret string, err error) {
+	if k, s := os.Getenv("ONAIR_API_KEY"), os.Getenv("ONAIR_API_SECRET"); k != "" && s != "" {
+		return k, s, nil
+	}
+	k, ok1, err := st.Setting(settingAPIKey)
+	if err != nil {
+		return "", "", fmt.Errorf("reading API key: %w", err)
+	}
+	s, ok2, err := st.Setting(settingAPISecret)
+	if err != nil {
+		return "", "", fmt.Errorf("reading API secret: %w", err)
+	}
+	if ok1 && ok2 {
+		return k, s, nil
+	}
+	k, s = livestream.NewID()[:15], livestream.NewSecret(24)
+	if err := st.SetSettings(map[string]string{settingAPIKey: k, settingAPISecret: s}); err != nil {
+		return "", "", fmt.Errorf("storing new API credentials: %w", err)
+	}
+	return k, s, nil
+}
+
+func setting(st *store.Store, key, def string) (string, error) {
+	v, ok, err := st.Setting(key)
+	if err != nil {
+		return "", fmt.Errorf("reading setting %s: %w", key, err)
+	}
+	if !ok || v == "" {
+		return def, nil
+	}
+	return v, nil
+}
+
+// listen opens addr, naming the flag when the port is taken.
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("port of %s is already taken by another program: choose another with %s ADDR (%w)", addr, flag, err)
+		}
+		return nil, fmt.Errorf("listening on %s (%s): %w", addr, flag, err)
+	}
+	return ln, nil
+}
+
+// urlHost is the host:port clients should use for a listen address.
+func urlHost(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
+}
+
+// startStudio opens the store and starts the engine, RTMP and HTTP servers.
+func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
+	s := &studio{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.store, err = openStore(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if s.apiKey, s.secret, err = credentials(s.store); err != nil {
+		return nil, err
+	}
+	if s.cloud, err = setting(s.store, settingCloudName, "local"); err != nil {
+		return nil, err
+	}
+	variantName, err := setting(s.store, settingHLSVariant, hls.VariantLowLatency)
+	if err != nil {
+		return nil, err
+	}
+	variant, err := hls.ParseVariant(variantName)
+	if err != nil {
+		return nil, err
+	}
+
+	// Listen on both ports before anything else, so a taken port is the
+	// first and clearest error.
+	if s.httpLn, err = listen(cfg.HTTPAddr, "--http"); err != nil {
+		return nil, err
+	}
+	rtmpLn, err := listen(cfg.RTMPAddr, "--rtmp")
+	if err != nil {
+		return nil, err
+	}
+	rtmpAddr := rtmpLn.Addr()
+
+	s.httpURL = "http://" + urlHost(s.httpLn.Addr())
+	s.rtmpURL = "rtmp://" + urlHost(rtmpAddr) + "/" + ingest.AppName
+	s.engine = &engine.Service{
+		Repo:       s.store,
+		RTMPURL:    s.rtmpURL,
+		HTTPURL:    s.httpURL,
+		HLSVariant: variant,
+		Logger:     log,
+	}
+	if err = s.engine.Start(); err != nil {
+		return nil, err
+	}
+	s.ingest = &ingest.Server{
+		Listener:   rtmpLn,
+		Authorizer: s.engine,
+		Logger:     log.With("component", "rtmp"),
+		OnRefused:  s.engine.PublisherRefused,
+	}
+	if err = s.ingest.Start(); err != nil {
+		rtmpLn.Close()
+		return nil, err
+	}
+
+	a := &api.Server{
+		Engine:      s.engine,
+		Credentials: func() (string, string) { return s.apiKey, s.secret },
+		CloudName:   s.cloud,
+		Logger:      log.With("component", "api"),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.http = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	go func() {
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server stopped", "error", err)
+		}
+	}()
+	log.Info("OnAir Studio ready",
+		"rtmp_server", s.rtmpURL,
+		"api", s.httpURL+"/v2/video/"+s.cloud+"/live_streams",
+		"data", cfg.DataDir)
+	return s, nil
+}
+
+// Close stops everything in order: no new requests or publishers, sessions
+// ended, then the store closed.
+func (s *studio) Close() {
+	if s.cancel != nil {
+		s.cancel() // ends event streams
+	}
+	if s.ingest != nil {
+		s.ingest.Close()
+	}
+	if s.engine != nil {
+		s.engine.Close() // releases waiting HLS requests
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.http.Shutdown(ctx)
+		cancel()
+	} else if s.httpLn != nil {
+		s.httpLn.Close()
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("closing store", "error", err)
+		}
+	}
+}

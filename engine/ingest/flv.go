@@ -1,0 +1,249 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+	flvtag "github.com/yutopp/go-flv/tag"
+
+	"github.com/onair-studio/onair/engine/media"
+)
+
+// Errors of the FLV conversion. A unit that fails is dropped; the
+// publisher goes on.
+var (
+	errShortTag          = errors.New("FLV tag body too short")
+	errUnsupportedCodec  = errors.New("unsupported codec")
+	errNoSequenceHeader  = errors.New("media before its sequence header")
+	errBadDecoderConfig  = errors.New("malformed AVC decoder configuration record")
+	errEnhancedRTMPVideo = errors.New("enhanced RTMP video (HEVC, AV1, VP9) is not supported yet; set the encoder to H.264")
+)
+
+// Depacketizer turns the FLV tag bodies of one publisher into media units.
+// It keeps the codec parameters from the sequence headers. Not safe for
+// concurrent use.
+type Depacketizer struct {
+	video *media.H264Params
+	audio *media.AACParams
+
+	// changed is set when a sequence header brought new parameters.
+	changed bool
+}
+
+// Tracks returns the parameters seen so far.
+func (d *Depacketizer) Tracks() media.Tracks {
+	return media.Tracks{Video: d.video, Audio: d.audio}
+}
+
+// TakeChanged reports (once) whether parameters changed since the last call.
+func (d *Depacketizer) TakeChanged() bool {
+	c := d.changed
+	d.changed = false
+	return c
+}
+
+// Video converts one FLV video tag body received at ts (milliseconds).
+// It returns nil and no error for tags that carry no picture (sequence
+// headers, end of sequence). The unit owns its memory: body may be reused.
+func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
+	if len(body) < 5 {
+		return nil, fmt.Errorf("video: %w (%d bytes)", errShortTag, len(body))
+	}
+	if body[0]&0x80 != 0 {
+		return nil, errEnhancedRTMPVideo
+	}
+	if codec := flvtag.CodecID(body[0] & 0x0f); codec != flvtag.CodecIDAVC {
+		return nil, fmt.Errorf("video: %w: FLV codec id %d (only H.264, id 7)", errUnsupportedCodec, codec)
+	}
+	cts := int32(uint32(body[2])<<24|uint32(body[3])<<16|uint32(body[4])<<8) >> 8
+	payload := body[5:]
+
+	switch flvtag.AVCPacketType(body[1]) {
+	case flvtag.AVCPacketTypeSequenceHeader:
+		p, err := parseAVCDecoderConfig(payload)
+		if err != nil {
+			return nil, err
+		}
+		if d.video == nil || string(d.video.SPS) != string(p.SPS) || string(d.video.PPS) != string(p.PPS) {
+			d.video = p
+			d.changed = true
+		}
+		return nil, nil
+	case flvtag.AVCPacketTypeNALU:
+	default: // end of sequence
+		return nil, nil
+	}
+	if d.video == nil {
+		return nil, fmt.Errorf("video: %w", errNoSequenceHeader)
+	}
+
+	var au h264.AVCC
+	if err := au.Unmarshal(payload); err != nil {
+		return nil, fmt.Errorf("video: decoding AVCC access unit: %w", err)
+	}
+
+	// Keep the pictures; take in-band parameter sets as new parameters.
+	size, count, key, hasSPS, hasPPS := 0, 0, false, false, false
+	for _, n := range au {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeAccessUnitDelimiter, h264.NALUTypeFillerData:
+			continue
+		case h264.NALUTypeIDR:
+			key = true
+		case h264.NALUTypeSPS:
+			hasSPS = true
+			if string(n) != string(d.video.SPS) {
+				d.video = &media.H264Params{SPS: clone(n), PPS: d.video.PPS}
+				d.changed = true
+			}
+		case h264.NALUTypePPS:
+			hasPPS = true
+			if string(n) != string(d.video.PPS) {
+				d.video = &media.H264Params{SPS: d.video.SPS, PPS: clone(n)}
+				d.changed = true
+			}
+		}
+		size += len(n)
+		count++
+	}
+	if key {
+		// FLV carries SPS and PPS only in the sequence header: put them in
+		// front of every IDR so that each segment decodes on its own.
+		if !hasSPS {
+			size += len(d.video.SPS)
+			count++
+		}
+		if !hasPPS {
+			size += len(d.video.PPS)
+			count++
+		}
+	}
+	if count == 0 {
+		return nil, nil
+	}
+
+	buf := make([]byte, 0, size)
+	nalus := make([][]byte, 0, count)
+	add := func(n []byte) {
+		start := len(buf)
+		buf = append(buf, n...)
+		nalus = append(nalus, buf[start:len(buf):len(buf)])
+	}
+	if key && !hasSPS {
+		add(d.video.SPS)
+	}
+	if key && !hasPPS {
+		add(d.video.PPS)
+	}
+	for _, n := range au {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeAccessUnitDelimiter, h264.NALUTypeFillerData:
+			continue
+		}
+		add(n)
+	}
+	dts := time.Duration(ts) * time.Millisecond
+	return &media.Unit{
+		Kind:  media.KindVideo,
+		DTS:   dts,
+		PTS:   dts + time.Duration(cts)*time.Millisecond,
+		Key:   key,
+		NALUs: nalus,
+	}, nil
+}
+
+// Audio converts one FLV audio tag body received at ts (milliseconds).
+func (d *Depacketizer) Audio(ts uint32, body []byte) (*media.Unit, error) {
+	if len(body) < 2 {
+		return nil, fmt.Errorf("audio: %w (%d bytes)", errShortTag, len(body))
+	}
+	if f := flvtag.SoundFormat(body[0] >> 4); f != flvtag.SoundFormatAAC {
+		return nil, fmt.Errorf("audio: %w: FLV sound format %d (only AAC, format 10)", errUnsupportedCodec, f)
+	}
+	payload := body[2:]
+	switch flvtag.AACPacketType(body[1]) {
+	case flvtag.AACPacketTypeSequenceHeader:
+		var conf mpeg4audio.AudioSpecificConfig
+		if err := conf.Unmarshal(payload); err != nil {
+			return nil, fmt.Errorf("audio: decoding AudioSpecificConfig: %w", err)
+		}
+		if d.audio == nil || d.audio.Config != conf {
+			d.audio = &media.AACParams{Config: conf}
+			d.changed = true
+		}
+		return nil, nil
+	case flvtag.AACPacketTypeRaw:
+	default:
+		return nil, fmt.Errorf("audio: unknown AAC packet type %d", body[1])
+	}
+	if d.audio == nil {
+		return nil, fmt.Errorf("audio: %w", errNoSequenceHeader)
+	}
+	if len(payload) == 0 {
+		return nil, nil
+	}
+	dts := time.Duration(ts) * time.Millisecond
+	return &media.Unit{Kind: media.KindAudio, DTS: dts, PTS: dts, Frame: clone(payload)}, nil
+}
+
+// parseAVCDecoderConfig reads the SPS and PPS of an
+// AVCDecoderConfigurationRecord (ISO 14496-15, 5.3.3.1).
+func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
+	if len(b) < 7 || b[0] != 1 {
+		return nil, errBadDecoderConfig
+	}
+	if b[4]&0x03 != 3 {
+		return nil, fmt.Errorf("%w: NALU length size %d, only 4 is supported", errBadDecoderConfig, b[4]&0x03+1)
+	}
+	pos := 5
+	readSets := func(count int) ([]byte, error) {
+		var first []byte
+		for i := 0; i < count; i++ {
+			if len(b)-pos < 2 {
+				return nil, errBadDecoderConfig
+			}
+			l := int(binary.BigEndian.Uint16(b[pos:]))
+			pos += 2
+			if l == 0 || len(b)-pos < l {
+				return nil, errBadDecoderConfig
+			}
+			if first == nil {
+				first = clone(b[pos : pos+l])
+			}
+			pos += l
+		}
+		return first, nil
+	}
+	sps, err := readSets(int(b[5] & 0x1f))
+	if err != nil {
+		return nil, err
+	}
+	if len(b)-pos < 1 {
+		return nil, errBadDecoderConfig
+	}
+	count := int(b[pos])
+	pos++
+	pps, err := readSets(count)
+	if err != nil {
+		return nil, err
+	}
+	if sps == nil || pps == nil {
+		return nil, fmt.Errorf("%w: no SPS or no PPS", errBadDecoderConfig)
+	}
+	if h264.NALUType(sps[0]&0x1f) != h264.NALUTypeSPS || h264.NALUType(pps[0]&0x1f) != h264.NALUTypePPS {
+		return nil, fmt.Errorf("%w: parameter sets of the wrong type", errBadDecoderConfig)
+	}
+	var s h264.SPS
+	if err := s.Unmarshal(sps); err != nil {
+		return nil, fmt.Errorf("%w: SPS: %v", errBadDecoderConfig, err)
+	}
+	return &media.H264Params{SPS: sps, PPS: pps}, nil
+}
+
+func clone(b []byte) []byte {
+	return append([]byte(nil), b...)
+}

@@ -1,0 +1,167 @@
+// Package ingest is the studio's RTMP server. It checks each publisher's
+// stream key through an Authorizer, turns FLV tags into media units and
+// hands them to the target the Authorizer returns.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	rtmp "github.com/yutopp/go-rtmp"
+
+	"github.com/onair-studio/onair/engine/media"
+)
+
+// AppName is the RTMP application encoders publish to: rtmp://HOST:PORT/live.
+const AppName = "live"
+
+// Target receives one publisher's media.
+type Target interface {
+	// StartTracks announces the publisher's tracks, before its first unit
+	// and again whenever they change.
+	StartTracks(media.Tracks)
+	// WriteUnit hands over one unit; it must not block.
+	WriteUnit(*media.Unit)
+	// Close tells that the publisher has gone.
+	Close()
+}
+
+// Authorizer decides who may publish.
+type Authorizer interface {
+	// Authorize is asked when an encoder publishes on key from remote. kick
+	// disconnects the publisher; it may be called at any time, more than once.
+	Authorize(key, remote string, kick func()) (Target, error)
+}
+
+// Server accepts RTMP publishers.
+type Server struct {
+	//
+	// parameters
+	//
+	// Address to listen on, e.g. "127.0.0.1:1935". Required unless Listener is set.
+	Address string
+	// Listener, when set, is used instead of listening on Address.
+	Listener net.Listener
+	// Authorizer checks stream keys. Required.
+	Authorizer Authorizer
+	// ReadTimeout disconnects a publisher that sends nothing for this long.
+	// It defaults to 15 s.
+	ReadTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+
+	//
+	// callbacks
+	//
+	// OnRefused is called when a publisher is refused before reaching the
+	// Authorizer (wrong application name). Optional.
+	OnRefused func(remote, reason string)
+
+	//
+	// private
+	//
+	ln    net.Listener
+	srv   *rtmp.Server
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	done  chan struct{}
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.ReadTimeout == 0 {
+		s.ReadTimeout = 15 * time.Second
+	}
+	ln := s.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.Address); err != nil {
+			return fmt.Errorf("listening for RTMP on %s: %w", s.Address, err)
+		}
+	}
+	s.ln = ln
+	s.conns = map[net.Conn]struct{}{}
+	s.done = make(chan struct{})
+	s.srv = rtmp.NewServer(&rtmp.ServerConfig{OnConnect: s.onConnect})
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln)
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Close stops listening, disconnects every publisher and waits for them.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
+	s.wg.Add(1)
+	s.mu.Lock()
+	s.conns[nc] = struct{}{}
+	s.mu.Unlock()
+	h := &connHandler{
+		server: s,
+		nc:     nc,
+		remote: nc.RemoteAddr().String(),
+		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	return &deadlineConn{Conn: nc, timeout: s.ReadTimeout}, &rtmp.ConnConfig{
+		Handler:          h,
+		ReaderBufferSize: 64 * 1024,
+		WriterBufferSize: 4 * 1024,
+		ControlState: rtmp.StreamControlStateConfig{
+			DefaultBandwidthWindowSize: 6 * 1024 * 1024 / 8,
+		},
+	}
+}
+
+func (s *Server) forget(nc net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, nc)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// deadlineConn ends connections that stall, handshake included.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+	last    time.Time
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	// Moving the deadline costs a timer update: do it at most once a second.
+	if now := time.Now(); now.Sub(c.last) > time.Second {
+		c.last = now
+		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Read(p)
+}

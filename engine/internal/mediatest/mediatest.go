@@ -1,0 +1,182 @@
+// Package mediatest makes real media for tests: FLV clips encoded by
+// ffmpeg (cached between runs) and ffmpeg publishers.
+package mediatest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Clip describes a test clip.
+type Clip struct {
+	Width, Height int
+	FPS           int
+	Seconds       int
+	// VideoKbps and AudioKbps are the bitrates; zero AudioKbps means no
+	// audio, zero VideoKbps no video.
+	VideoKbps int
+	AudioKbps int
+	// GOPSeconds is the key frame interval. It defaults to 2.
+	GOPSeconds int
+}
+
+// Small is a light clip for functional tests.
+var Small = Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 800, AudioKbps: 96}
+
+// Standard is the performance scenario: 720p30, 2 s GOP, about 2.7 Mbit/s
+// H.264 and 128 kbit/s AAC.
+var Standard = Clip{Width: 1280, Height: 720, FPS: 30, Seconds: 30, VideoKbps: 2700, AudioKbps: 128}
+
+func (c Clip) name() string {
+	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d.flv", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop())
+}
+
+func (c Clip) gop() int {
+	if c.GOPSeconds == 0 {
+		return 2
+	}
+	return c.GOPSeconds
+}
+
+// RequireTools skips nothing: it fails the test when ffmpeg or ffprobe is
+// missing, since the tests promise real media.
+func RequireTools(t testing.TB) {
+	t.Helper()
+	for _, tool := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is required by this test (apt-get install ffmpeg): %v", tool, err)
+		}
+	}
+}
+
+// Path returns the clip's file, encoding it on first use.
+func (c Clip) Path(t testing.TB) string {
+	t.Helper()
+	RequireTools(t)
+	p, err := c.Make(cacheDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func cacheDir() string {
+	if d := os.Getenv("ONAIR_TEST_CACHE"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "onair-test-media")
+}
+
+// Make encodes the clip into dir unless it is there already.
+func (c Clip) Make(dir string) (string, error) {
+	p := filepath.Join(dir, c.name())
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating clip folder: %w", err)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp.flv", p, os.Getpid())
+	args := []string{"-hide_banner", "-loglevel", "error", "-y"}
+	if c.VideoKbps > 0 {
+		args = append(args, "-f", "lavfi", "-i",
+			fmt.Sprintf("testsrc2=size=%dx%d:rate=%d:duration=%d", c.Width, c.Height, c.FPS, c.Seconds))
+	}
+	if c.AudioKbps > 0 {
+		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%d", c.Seconds))
+	}
+	if c.VideoKbps > 0 {
+		k := c.VideoKbps
+		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+			"-b:v", fmt.Sprintf("%dk", k), "-maxrate", fmt.Sprintf("%dk", k), "-bufsize", fmt.Sprintf("%dk", 2*k),
+			"-g", fmt.Sprint(c.FPS*c.gop()), "-keyint_min", fmt.Sprint(c.FPS*c.gop()), "-sc_threshold", "0")
+	}
+	if c.AudioKbps > 0 {
+		args = append(args, "-c:a", "aac", "-b:a", fmt.Sprintf("%dk", c.AudioKbps), "-ac", "2")
+	}
+	args = append(args, "-f", "flv", tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("encoding test clip: %v: %s", err, out)
+	}
+	return p, os.Rename(tmp, p)
+}
+
+// Publisher is an ffmpeg process publishing a clip over RTMP in real time.
+type Publisher struct {
+	Cmd    *exec.Cmd
+	stderr strings.Builder
+	done   chan struct{}
+	err    error
+}
+
+// Publish starts ffmpeg sending clip (looped when loop is true) to url.
+// The process is killed when the test ends.
+func Publish(t testing.TB, clip, url string, loop bool) *Publisher {
+	t.Helper()
+	args := []string{"-hide_banner", "-loglevel", "warning", "-re"}
+	if loop {
+		args = append(args, "-stream_loop", "-1")
+	}
+	args = append(args, "-i", clip, "-c", "copy", "-f", "flv", url)
+	p := &Publisher{Cmd: exec.Command("ffmpeg", args...), done: make(chan struct{})}
+	p.Cmd.Stderr = &p.stderr
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatalf("starting ffmpeg: %v", err)
+	}
+	go func() {
+		p.err = p.Cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Stop kills ffmpeg and waits for it.
+func (p *Publisher) Stop() {
+	p.Cmd.Process.Kill()
+	<-p.done
+}
+
+// Done is closed when ffmpeg has exited.
+func (p *Publisher) Done() <-chan struct{} { return p.done }
+
+// Running reports whether ffmpeg is still running.
+func (p *Publisher) Running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Wait waits up to d for ffmpeg to exit and returns its error; ok is false
+// when it is still running.
+func (p *Publisher) Wait(d time.Duration) (err error, ok bool) {
+	select {
+	case <-p.done:
+		return p.err, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
+// Output returns what ffmpeg printed so far (after exit).
+func (p *Publisher) Output() string {
+	<-p.done
+	return p.stderr.String()
+}

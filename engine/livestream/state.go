@@ -1,0 +1,52 @@
+package livestream
+
+import "time"
+
+// OutputState is an output with its runtime state.
+type OutputState struct {
+	Output
+	Status    OutputStatus
+	LastError string
+}
+
+// StreamState is a live stream with its runtime state, as the API and the
+// window show it.
+type StreamState struct {
+	LiveStream
+	Status   Status
+	InputURI string
+	// HLSURI is the playlist URL of the hls output.
+	HLSURI  string
+	Outputs []OutputState
+	// ActiveSince is when the session began (zero when idle).
+	ActiveSince time.Time
+	// Publishing tells whether an encoder is connected now.
+	Publishing bool
+}
+
+// Event types.
+const (
+	EventStreamCreated         = "live_stream.created"
+	EventStreamUpdated         = "live_stream.updated"
+	EventStreamDeleted         = "live_stream.deleted"
+	EventStreamActive          = "live_stream.active"
+	EventStreamIdle            = "live_stream.idle"
+	EventStreamKeyReset        = "live_stream.stream_key_reset"
+	EventPublisherConnected    = "publisher.connected"
+	EventPublisherDisconnected = "publisher.disconnected"
+	EventPublisherRefused      = "publisher.refused"
+	EventOutputCreated         = "output.created"
+	EventOutputUpdated         = "output.updated"
+	EventOutputDeleted         = "output.deleted"
+	EventOutputStatus          = "output.status"
+)
+
+// Event is one state change.
+type Event struct {
+	Type     string    `json:"type"`
+	StreamID string    `json:"live_stream_id,omitempty"`
+	OutputID string    `json:"output_id,omitempty"`
+	Status   string    `json:"status,omitempty"`
+	Message  string    `json:"message,omitempty"`
+	Time     time.Time `json:"-"`
+}

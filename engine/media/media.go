@@ -1,0 +1,90 @@
+// Package media describes what flows from ingest to outputs: the codec
+// parameters of a publisher's tracks and one access unit at a time.
+package media
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+)
+
+// Kind tells a unit's track.
+type Kind uint8
+
+// Track kinds.
+const (
+	KindVideo Kind = iota + 1
+	KindAudio
+)
+
+// H264Params are a video track's decoder parameters.
+type H264Params struct {
+	SPS []byte
+	PPS []byte
+}
+
+// Size returns the coded picture size from the SPS, or zeros when it cannot be read.
+func (p *H264Params) Size() (width, height int) {
+	var sps h264.SPS
+	if err := sps.Unmarshal(p.SPS); err != nil {
+		return 0, 0
+	}
+	return sps.Width(), sps.Height()
+}
+
+// AACParams are an audio track's decoder parameters.
+type AACParams struct {
+	Config mpeg4audio.AudioSpecificConfig
+}
+
+// Tracks are the tracks of one publisher. At least one is non-nil.
+type Tracks struct {
+	Video *H264Params
+	Audio *AACParams
+}
+
+// SameAs reports whether t and o decode with the same parameters, so that
+// outputs may continue across a reconnect without a new initialisation.
+func (t Tracks) SameAs(o Tracks) bool {
+	if (t.Video == nil) != (o.Video == nil) || (t.Audio == nil) != (o.Audio == nil) {
+		return false
+	}
+	if t.Video != nil && (!bytes.Equal(t.Video.SPS, o.Video.SPS) || !bytes.Equal(t.Video.PPS, o.Video.PPS)) {
+		return false
+	}
+	if t.Audio != nil && t.Audio.Config != o.Audio.Config {
+		return false
+	}
+	return true
+}
+
+// Unit is one access unit. Units are shared by every reader: never change one
+// after it has been published.
+type Unit struct {
+	Kind Kind
+	// DTS and PTS on the session's timeline (continuous across reconnects).
+	DTS time.Duration
+	PTS time.Duration
+	// Key is true for an H.264 IDR access unit (with SPS and PPS in front).
+	Key bool
+	// NALUs of a video unit, without start codes or length prefixes.
+	NALUs [][]byte
+	// Frame is one raw AAC frame of an audio unit.
+	Frame []byte
+	// Tracks are the parameters the unit decodes with; the pointer changes
+	// when a publisher with other tracks takes over. Set by the hub.
+	Tracks *Tracks
+	// Received is when ingest read the unit, for delay measurements.
+	Received time.Time
+}
+
+// Size returns the payload size in bytes.
+func (u *Unit) Size() int {
+	n := len(u.Frame)
+	for _, b := range u.NALUs {
+		n += len(b)
+	}
+	return n
+}

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// GetOutput returns one output of a stream.
+func (s *Service) GetOutput(id, outputID string) (livestream.OutputState, error) {
+	st, err := s.Get(id)
+	if err != nil {
+		return livestream.OutputState{}, err
+	}
+	for _, o := range st.Outputs {
+		if o.ID == outputID {
+			return o, nil
+		}
+	}
+	return livestream.OutputState{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
+}
+
+// CreateOutput adds an output. A stream has exactly one hls and one archive
+// output, so asking for another is a conflict; simulcast outputs may be
+// added while the stream is active.
+func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error) {
+	t, err := p.ValidateCreate()
+	if err != nil {
+		return livestream.OutputState{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.OutputState{}, err
+	}
+	if t != livestream.OutputSimulcast && e.cfg.HasOutputType(t) {
+		return livestream.OutputState{}, fmt.Errorf("%w: live stream %s already has its %s output", livestream.ErrConflict, id, t)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := livestream.Output{ID: livestream.NewID(), Type: t, CreatedAt: now, UpdatedAt: now}
+	switch t {
+	case livestream.OutputHLS:
+		o.Name = "HLS"
+	case livestream.OutputArchive:
+		o.Name, o.PublicID = "Archive", livestream.DefaultArchivePublicID(id)
+	case livestream.OutputSimulcast:
+		o.Name = "Simulcast"
+	}
+	applyOutputParams(&o, p)
+	if err := checkUniqueTarget(e.cfg.Outputs, o); err != nil {
+		return livestream.OutputState{}, err
+	}
+	next := e.cfg.Clone()
+	next.Outputs = append(next.Outputs, o)
+	next.UpdatedAt = now
+	if err := s.Repo.PutStream(next); err != nil {
+		return livestream.OutputState{}, fmt.Errorf("storing new output of %s: %w", id, err)
+	}
+	e.cfg = next
+	if e.sess != nil {
+		e.sess.outputs[o.ID] = &outputRuntime{status: livestream.OutputIdle}
+	}
+	s.emitLocked(livestream.Event{Type: livestream.EventOutputCreated, StreamID: id, OutputID: o.ID})
+	return s.outputStateLocked(e, o.ID), nil
+}
+
+// UpdateOutput changes an output. hls and archive outputs cannot change
+// while the stream is active.
+func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.OutputState{}, err
+	}
+	i := e.cfg.OutputByID(outputID)
+	if i < 0 {
+		return livestream.OutputState{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
+	}
+	o := e.cfg.Outputs[i]
+	if err := p.ValidateUpdate(o.Type); err != nil {
+		return livestream.OutputState{}, err
+	}
+	if o.Type != livestream.OutputSimulcast && e.sess != nil {
+		return livestream.OutputState{}, fmt.Errorf("%w: the %s output cannot change while the live stream is active; idle it first", livestream.ErrConflict, o.Type)
+	}
+	applyOutputParams(&o, p)
+	others := append(append([]livestream.Output(nil), e.cfg.Outputs[:i]...), e.cfg.Outputs[i+1:]...)
+	if err := checkUniqueTarget(others, o); err != nil {
+		return livestream.OutputState{}, err
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o.UpdatedAt = now
+	next := e.cfg.Clone()
+	next.Outputs[i] = o
+	next.UpdatedAt = now
+	if err := s.Repo.PutStream(next); err != nil {
+		return livestream.OutputState{}, fmt.Errorf("storing output %s of %s: %w", outputID, id, err)
+	}
+	e.cfg = next
+	s.emitLocked(livestream.Event{Type: livestream.EventOutputUpdated, StreamID: id, OutputID: outputID})
+	return s.outputStateLocked(e, outputID), nil
+}
+
+// DeleteOutput removes a simulcast output. The hls and archive outputs are
+// part of every stream and cannot be removed.
+func (s *Service) DeleteOutput(id, outputID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return err
+	}
+	i := e.cfg.OutputByID(outputID)
+	if i < 0 {
+		return fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
+	}
+	if t := e.cfg.Outputs[i].Type; t != livestream.OutputSimulcast {
+		return fmt.Errorf("%w: every live stream keeps its %s output; only simulcast outputs can be deleted", livestream.ErrConflict, t)
+	}
+	next := e.cfg.Clone()
+	next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
+	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.Repo.PutStream(next); err != nil {
+		return fmt.Errorf("deleting output %s of %s: %w", outputID, id, err)
+	}
+	e.cfg = next
+	if e.sess != nil {
+		delete(e.sess.outputs, outputID)
+	}
+	s.emitLocked(livestream.Event{Type: livestream.EventOutputDeleted, StreamID: id, OutputID: outputID})
+	return nil
+}
+
+func (s *Service) outputStateLocked(e *entry, outputID string) livestream.OutputState {
+	for _, o := range s.stateLocked(e).Outputs {
+		if o.ID == outputID {
+			return o
+		}
+	}
+	return livestream.OutputState{}
+}
+
+func applyOutputParams(o *livestream.Output, p livestream.OutputParams) {
+	if p.Name != nil {
+		o.Name = *p.Name
+	}
+	if p.URI != nil {
+		o.URI = *p.URI
+	}
+	if p.StreamKey != nil {
+		o.StreamKey = *p.StreamKey
+	}
+	if p.Vendor != nil {
+		o.Vendor = *p.Vendor
+	}
+	if p.PublicID != nil {
+		o.PublicID = *p.PublicID
+	}
+}
+
+func checkUniqueTarget(outputs []livestream.Output, o livestream.Output) error {
+	if o.Type != livestream.OutputSimulcast {
+		return nil
+	}
+	for _, x := range outputs {
+		if x.Type == livestream.OutputSimulcast && x.URI == o.URI && x.StreamKey == o.StreamKey {
+			return fmt.Errorf("%w: output %s already sends to this uri and stream_key", livestream.ErrConflict, x.ID)
+		}
+	}
+	return nil
+}

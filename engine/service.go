@@ -1,0 +1,177 @@
+// Package engine is the studio's one façade: it owns the table of live
+// streams, their sessions (activate, idle, idle timeout, maximum runtime),
+// the outputs each session feeds, and the events every change emits. The
+// window and the REST API both drive it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/bluenviron/gohlslib/v2"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Repository keeps live streams across restarts. Each call is one
+// transaction: when it returns nil the change is durable.
+type Repository interface {
+	LoadStreams() ([]livestream.LiveStream, error)
+	PutStream(livestream.LiveStream) error
+	DeleteStream(id string) error
+}
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("studio engine is closed")
+
+// Service is the engine.
+type Service struct {
+	//
+	// parameters
+	//
+	// Repo stores the streams. Required.
+	Repo Repository
+	// RTMPURL is the server URL encoders publish to, e.g. rtmp://127.0.0.1:1935/live. Required.
+	RTMPURL string
+	// HTTPURL is the base URL of the HTTP server, e.g. http://127.0.0.1:8935. Required.
+	HTTPURL string
+	// HLSVariant defaults to low-latency fMP4.
+	HLSVariant gohlslib.MuxerVariant
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+
+	//
+	// private
+	//
+	mu      sync.Mutex
+	closed  bool
+	streams map[string]*entry
+	byKey   map[string]string
+	subs    map[*subscriber]struct{}
+	wg      sync.WaitGroup
+	done    chan struct{}
+}
+
+type entry struct {
+	cfg  livestream.LiveStream
+	sess *session
+}
+
+// Start loads the stored streams. Every stream starts idle.
+func (s *Service) Start() error {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Repo == nil || s.RTMPURL == "" || s.HTTPURL == "" {
+		return errors.New("engine: Repo, RTMPURL and HTTPURL are required")
+	}
+	list, err := s.Repo.LoadStreams()
+	if err != nil {
+		return fmt.Errorf("loading live streams: %w", err)
+	}
+	s.streams = make(map[string]*entry, len(list))
+	s.byKey = make(map[string]string, len(list))
+	s.subs = map[*subscriber]struct{}{}
+	s.done = make(chan struct{})
+	for _, ls := range list {
+		s.streams[ls.ID] = &entry{cfg: ls}
+		s.byKey[ls.Input.StreamKey] = ls.ID
+	}
+	s.Logger.Info("engine started", "live_streams", len(list))
+	return nil
+}
+
+// Close ends every session (publishers disconnected, outputs finished),
+// closes subscriptions and waits for the engine's goroutines.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	var ending []*session
+	for _, e := range s.streams {
+		if e.sess != nil {
+			ending = append(ending, s.detachLocked(e, "studio stopping"))
+		}
+	}
+	for sub := range s.subs {
+		delete(s.subs, sub)
+		close(sub.ch)
+	}
+	close(s.done)
+	s.mu.Unlock()
+	for _, sess := range ending {
+		sess.teardown()
+	}
+	s.wg.Wait()
+}
+
+// ServeHLS serves the HLS files of stream id: 404 while it has no session.
+func (s *Service) ServeHLS(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	var sess *session
+	if e, ok := s.streams[id]; ok {
+		sess = e.sess
+	}
+	s.mu.Unlock()
+	if sess == nil {
+		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
+		return
+	}
+	sess.hls.ServeHTTP(w, r)
+}
+
+func (s *Service) lookupLocked(id string) (*entry, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	e, ok := s.streams[id]
+	if !ok {
+		return nil, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
+	}
+	return e, nil
+}
+
+// stateLocked composes the stream's view.
+func (s *Service) stateLocked(e *entry) livestream.StreamState {
+	st := livestream.StreamState{
+		LiveStream: e.cfg.Clone(),
+		Status:     livestream.StatusIdle,
+		InputURI:   s.RTMPURL,
+		HLSURI:     s.HLSURL(e.cfg.ID),
+	}
+	if e.sess != nil {
+		st.Status = livestream.StatusActive
+		st.ActiveSince = e.sess.started
+		st.Publishing = e.sess.pub != nil
+	}
+	for _, o := range e.cfg.Outputs {
+		os := livestream.OutputState{Output: o, Status: livestream.OutputIdle}
+		if o.Type == livestream.OutputHLS {
+			os.URI = st.HLSURI
+		}
+		if e.sess != nil {
+			if rs, ok := e.sess.outputs[o.ID]; ok {
+				os.Status, os.LastError = rs.status, rs.lastError
+			}
+		}
+		st.Outputs = append(st.Outputs, os)
+	}
+	return st
+}
+
+// HLSURL is the playlist URL of a stream's HLS output.
+func (s *Service) HLSURL(id string) string {
+	return s.HTTPURL + "/hls/" + id + "/index.m3u8"
+}
+
+// Closed is closed when the service closes; for subscribers' goroutines.
+func (s *Service) closedCh() <-chan struct{} { return s.done }
+
+var _ = context.Background

@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/output/hls"
+)
+
+// Publish refusals.
+var (
+	ErrUnknownKey = errors.New("unknown stream key")
+	ErrBusy       = errors.New("another encoder is already publishing on this stream key")
+)
+
+// session is one active period of a live stream: from activation or the
+// first publish to idle.
+type session struct {
+	id        string
+	started   time.Time
+	hub       *hub.Stream
+	hls       *hls.Output
+	pub       *publisher
+	idleTimer *time.Timer
+	maxTimer  *time.Timer
+	outputs   map[string]*outputRuntime
+}
+
+type outputRuntime struct {
+	status    livestream.OutputStatus
+	lastError string
+}
+
+// startSessionLocked makes e active.
+func (s *Service) startSessionLocked(e *entry) {
+	sess := &session{
+		id:      e.cfg.ID,
+		started: time.Now(),
+		hub:     &hub.Stream{Logger: s.Logger.With("live_stream", e.cfg.ID)},
+		outputs: map[string]*outputRuntime{},
+	}
+	for _, o := range e.cfg.Outputs {
+		st := livestream.OutputIdle
+		if o.Type == livestream.OutputHLS {
+			st = livestream.OutputStarting
+		}
+		sess.outputs[o.ID] = &outputRuntime{status: st}
+	}
+	hlsID := ""
+	for _, o := range e.cfg.Outputs {
+		if o.Type == livestream.OutputHLS {
+			hlsID = o.ID
+		}
+	}
+	sess.hls = &hls.Output{
+		Variant: s.HLSVariant,
+		Logger:  s.Logger.With("live_stream", e.cfg.ID, "output", "hls"),
+		OnStatus: func(ok bool, err error) {
+			s.setOutputStatus(sess, hlsID, ok, err)
+		},
+	}
+	sess.hls.Start(sess.hub)
+	e.sess = sess
+	s.armMaxRuntimeLocked(e)
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamActive, StreamID: e.cfg.ID, Status: string(livestream.StatusActive)})
+	s.Logger.Info("live stream active", "live_stream", e.cfg.ID, "name", e.cfg.Name)
+}
+
+func (s *Service) setOutputStatus(sess *session, outputID string, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := sess.outputs[outputID]
+	if rs == nil {
+		return
+	}
+	if ok {
+		rs.status, rs.lastError = livestream.OutputBroadcasting, ""
+	} else {
+		rs.status, rs.lastError = livestream.OutputErrored, err.Error()
+	}
+	ev := livestream.Event{Type: livestream.EventOutputStatus, StreamID: sess.id, OutputID: outputID, Status: string(rs.status)}
+	if err != nil {
+		ev.Message = err.Error()
+	}
+	s.emitLocked(ev)
+}
+
+// armMaxRuntimeLocked (re)starts the maximum-runtime timer, counting from
+// the session's start.
+func (s *Service) armMaxRuntimeLocked(e *entry) {
+	sess := e.sess
+	if sess.maxTimer != nil {
+		sess.maxTimer.Stop()
+	}
+	left := time.Until(sess.started.Add(time.Duration(e.cfg.MaxRuntimeSec) * time.Second))
+	sess.maxTimer = time.AfterFunc(max(left, 0), func() {
+		s.endSession(sess, "maximum runtime reached")
+	})
+}
+
+// endSession idles the stream of sess, if sess is still its session.
+func (s *Service) endSession(sess *session, reason string) {
+	s.mu.Lock()
+	e, ok := s.streams[sess.id]
+	if !ok || e.sess != sess || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.detachLocked(e, reason)
+	s.mu.Unlock()
+	sess.teardown()
+}
+
+// detachLocked makes e idle; the caller calls teardown on the result
+// without the lock.
+func (s *Service) detachLocked(e *entry, reason string) *session {
+	sess := e.sess
+	e.sess = nil
+	if sess.idleTimer != nil {
+		sess.idleTimer.Stop()
+	}
+	if sess.maxTimer != nil {
+		sess.maxTimer.Stop()
+	}
+	if sess.pub != nil {
+		sess.pub.ended = true
+		sess.pub.kick()
+		sess.pub = nil
+	}
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamIdle, StreamID: e.cfg.ID, Status: string(livestream.StatusIdle), Message: reason})
+	s.Logger.Info("live stream idle", "live_stream", e.cfg.ID, "reason", reason)
+	return sess
+}
+
+// teardown stops the session's outputs.
+func (sess *session) teardown() {
+	sess.hub.RemoveReader(sess.hls.Reader())
+	sess.hls.Close()
+	sess.hub.Close()
+}
+
+// Activate makes the stream active; it then waits for its encoder (until
+// the maximum runtime). Activating an active stream does nothing.
+func (s *Service) Activate(id string) (livestream.StreamState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.StreamState{}, err
+	}
+	if e.sess == nil {
+		s.startSessionLocked(e)
+	}
+	return s.stateLocked(e), nil
+}
+
+// Idle ends the stream's session at once; the publisher is disconnected.
+func (s *Service) Idle(id string) (livestream.StreamState, error) {
+	s.mu.Lock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		s.mu.Unlock()
+		return livestream.StreamState{}, err
+	}
+	var ending *session
+	if e.sess != nil {
+		ending = s.detachLocked(e, "idled by the user")
+	}
+	st := s.stateLocked(e)
+	s.mu.Unlock()
+	if ending != nil {
+		ending.teardown()
+	}
+	return st, nil
+}
+
+// Authorize implements ingest.Authorizer.
+func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	id, ok := s.byKey[key]
+	if !ok {
+		s.emitLocked(livestream.Event{Type: livestream.EventPublisherRefused, Message: fmt.Sprintf("unknown stream key from %s", remote)})
+		return nil, fmt.Errorf("%w (from %s)", ErrUnknownKey, remote)
+	}
+	e := s.streams[id]
+	if e.sess != nil && e.sess.pub != nil {
+		s.emitLocked(livestream.Event{Type: livestream.EventPublisherRefused, StreamID: id, Message: fmt.Sprintf("second publisher from %s refused: %v", remote, ErrBusy)})
+		return nil, fmt.Errorf("live stream %s: %w (from %s)", id, ErrBusy, remote)
+	}
+	if e.sess == nil {
+		s.startSessionLocked(e)
+	}
+	sess := e.sess
+	if sess.idleTimer != nil {
+		sess.idleTimer.Stop()
+		sess.idleTimer = nil
+	}
+	p := &publisher{svc: s, sess: sess, remote: remote, kickFn: kick}
+	sess.pub = p
+	s.emitLocked(livestream.Event{Type: livestream.EventPublisherConnected, StreamID: id, Message: "encoder connected from " + remote})
+	return p, nil
+}
+
+// PublisherRefused records a publisher the RTMP server refused by itself.
+func (s *Service) PublisherRefused(remote, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emitLocked(livestream.Event{Type: livestream.EventPublisherRefused, Message: reason + " (from " + remote + ")"})
+}
+
+// publisher is the ingest target of one encoder connection.
+type publisher struct {
+	svc      *Service
+	sess     *session
+	remote   string
+	kickFn   func()
+	kickOnce sync.Once
+	ended    bool // set under the service lock
+}
+
+func (p *publisher) kick() { p.kickOnce.Do(p.kickFn) }
+
+func (p *publisher) StartTracks(t media.Tracks) { p.sess.hub.StartPublisher(t) }
+
+func (p *publisher) WriteUnit(u *media.Unit) { p.sess.hub.Publish(u) }
+
+// Close starts the idle timeout, unless the session already ended.
+func (p *publisher) Close() {
+	s := p.svc
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.ended || p.sess.pub != p {
+		return
+	}
+	p.sess.pub = nil
+	e := s.streams[p.sess.id]
+	s.emitLocked(livestream.Event{Type: livestream.EventPublisherDisconnected, StreamID: p.sess.id, Message: "encoder disconnected: " + p.remote})
+	if e == nil || e.sess != p.sess {
+		return
+	}
+	sess := p.sess
+	wait := time.Duration(e.cfg.IdleTimeoutSec) * time.Second
+	sess.idleTimer = time.AfterFunc(wait, func() {
+		s.endSession(sess, "encoder did not come back within the idle timeout")
+	})
+}

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Create makes a new idle live stream with its hls and archive outputs.
+func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, error) {
+	if err := p.Validate(); err != nil {
+		return livestream.StreamState{}, err
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	id := livestream.NewID()
+	ls := livestream.LiveStream{
+		ID:             id,
+		Name:           "Live stream " + now.Format("2006-01-02 15:04:05"),
+		Input:          livestream.Input{Type: "rtmp", StreamKey: livestream.NewStreamKey()},
+		IdleTimeoutSec: livestream.DefaultIdleTimeoutSec,
+		MaxRuntimeSec:  livestream.DefaultMaxRuntimeSec,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		Outputs: []livestream.Output{
+			{ID: livestream.NewID(), Name: "HLS", Type: livestream.OutputHLS, CreatedAt: now, UpdatedAt: now},
+			{ID: livestream.NewID(), Name: "Archive", Type: livestream.OutputArchive,
+				PublicID: livestream.DefaultArchivePublicID(id), CreatedAt: now, UpdatedAt: now},
+		},
+	}
+	if p.Name != nil {
+		ls.Name = *p.Name
+	}
+	if p.IdleTimeoutSec != nil {
+		ls.IdleTimeoutSec = *p.IdleTimeoutSec
+	}
+	if p.MaxRuntimeSec != nil {
+		ls.MaxRuntimeSec = *p.MaxRuntimeSec
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return livestream.StreamState{}, ErrClosed
+	}
+	if err := s.Repo.PutStream(ls); err != nil {
+		return livestream.StreamState{}, fmt.Errorf("storing new live stream: %w", err)
+	}
+	e := &entry{cfg: ls}
+	s.streams[id] = e
+	s.byKey[ls.Input.StreamKey] = id
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)})
+	return s.stateLocked(e), nil
+}
+
+// Get returns one live stream.
+func (s *Service) Get(id string) (livestream.StreamState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.StreamState{}, err
+	}
+	return s.stateLocked(e), nil
+}
+
+// List returns every live stream, newest first (ties by id).
+func (s *Service) List() ([]livestream.StreamState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	out := make([]livestream.StreamState, 0, len(s.streams))
+	for _, e := range s.streams {
+		out = append(out, s.stateLocked(e))
+	}
+	slices.SortFunc(out, func(a, b livestream.StreamState) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Update changes a stream's name and limits. New limits apply from the
+// next timer on.
+func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.StreamState, error) {
+	if err := p.Validate(); err != nil {
+		return livestream.StreamState{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.StreamState{}, err
+	}
+	next := e.cfg.Clone()
+	if p.Name != nil {
+		next.Name = *p.Name
+	}
+	if p.IdleTimeoutSec != nil {
+		next.IdleTimeoutSec = *p.IdleTimeoutSec
+	}
+	if p.MaxRuntimeSec != nil {
+		next.MaxRuntimeSec = *p.MaxRuntimeSec
+	}
+	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.Repo.PutStream(next); err != nil {
+		return livestream.StreamState{}, fmt.Errorf("storing live stream %s: %w", id, err)
+	}
+	e.cfg = next
+	if e.sess != nil && p.MaxRuntimeSec != nil {
+		s.armMaxRuntimeLocked(e)
+	}
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id})
+	return s.stateLocked(e), nil
+}
+
+// Delete ends the stream's session and removes it with its outputs.
+// Recorded assets stay in the library.
+func (s *Service) Delete(id string) error {
+	s.mu.Lock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := s.Repo.DeleteStream(id); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("deleting live stream %s: %w", id, err)
+	}
+	var ending *session
+	if e.sess != nil {
+		ending = s.detachLocked(e, "live stream deleted")
+	}
+	delete(s.streams, id)
+	delete(s.byKey, e.cfg.Input.StreamKey)
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id})
+	s.mu.Unlock()
+	if ending != nil {
+		ending.teardown()
+	}
+	return nil
+}
+
+// ResetStreamKey gives the stream a new key. The old key stops working at
+// once: a publisher using it is disconnected (the session stays active for
+// the idle timeout, so the encoder can come back with the new key).
+func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.lookupLocked(id)
+	if err != nil {
+		return livestream.StreamState{}, err
+	}
+	next := e.cfg.Clone()
+	next.Input.StreamKey = livestream.NewStreamKey()
+	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.Repo.PutStream(next); err != nil {
+		return livestream.StreamState{}, fmt.Errorf("storing new stream key of %s: %w", id, err)
+	}
+	delete(s.byKey, e.cfg.Input.StreamKey)
+	s.byKey[next.Input.StreamKey] = id
+	e.cfg = next
+	if e.sess != nil && e.sess.pub != nil {
+		e.sess.pub.kick()
+	}
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id})
+	return s.stateLocked(e), nil
+}

@@ -1,0 +1,128 @@
+// Package store keeps the studio's state in one bbolt file: live streams
+// (with their outputs) and settings, one transaction per change, with the
+// schema version recorded.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// SchemaVersion is the layout this code reads and writes.
+const SchemaVersion = 1
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketStreams  = []byte("live_streams")
+	bucketSettings = []byte("settings")
+	keySchema      = []byte("schema_version")
+)
+
+// ErrNewerSchema: the file was written by a newer version of the studio.
+var ErrNewerSchema = errors.New("store was written by a newer version of OnAir Studio")
+
+// Store is the bbolt-backed repository.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the store file at path.
+func Open(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening store %s: another OnAir Studio is using it", path)
+		}
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketStreams, bucketSettings} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchema); v != nil {
+			var n int
+			if err := json.Unmarshal(v, &n); err != nil {
+				return fmt.Errorf("reading schema version: %w", err)
+			}
+			if n > SchemaVersion {
+				return fmt.Errorf("%w (schema %d, this version reads %d)", ErrNewerSchema, n, SchemaVersion)
+			}
+		}
+		return meta.Put(keySchema, []byte(fmt.Sprint(SchemaVersion)))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// LoadStreams returns every stored live stream.
+func (s *Store) LoadStreams() ([]livestream.LiveStream, error) {
+	var out []livestream.LiveStream
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStreams).ForEach(func(k, v []byte) error {
+			var ls livestream.LiveStream
+			if err := json.Unmarshal(v, &ls); err != nil {
+				return fmt.Errorf("decoding live stream %s: %w", k, err)
+			}
+			out = append(out, ls)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutStream writes one live stream with its outputs.
+func (s *Store) PutStream(ls livestream.LiveStream) error {
+	v, err := json.Marshal(ls)
+	if err != nil {
+		return fmt.Errorf("encoding live stream %s: %w", ls.ID, err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStreams).Put([]byte(ls.ID), v)
+	})
+}
+
+// DeleteStream removes one live stream.
+func (s *Store) DeleteStream(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStreams).Delete([]byte(id))
+	})
+}
+
+// Setting reads a setting; ok is false when it was never set.
+func (s *Store) Setting(key string) (value string, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketSettings).Get([]byte(key)); v != nil {
+			value, ok = string(v), true
+		}
+		return nil
+	})
+	return value, ok, err
+}
+
+// SetSettings writes several settings in one transaction.
+func (s *Store) SetSettings(kv map[string]string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		for k, v := range kv {
+			if err := b.Put([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
