@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onair-studio/onair/engine/internal/mediatest"
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 // lastSegmentNumber is the media sequence number of the newest segment.

@@ -199,7 +199,7 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 	if b[4]&0x03 != 3 {
 		return nil, fmt.Errorf("%w: NALU length size %d, only 4 is supported", errBadDecoderConfig, b[4]&0x03+1)
 	}
-	pos := 5
+	pos := 6
 	readSets := func(count int) ([]byte, error) {
 		var first []byte
 		for i := 0; i < count; i++ {
