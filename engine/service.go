@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
 
@@ -43,6 +44,9 @@ type Service struct {
 	HLSVariant gohlslib.MuxerVariant
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Second is the length of the seconds in idle_timeout_sec and
+	// max_runtime_sec. It defaults to time.Second; tests shorten it.
+	Second time.Duration
 
 	//
 	// private
@@ -65,6 +69,9 @@ type entry struct {
 func (s *Service) Start() error {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	if s.Second == 0 {
+		s.Second = time.Second
 	}
 	if s.Repo == nil || s.RTMPURL == "" || s.HTTPURL == "" {
 		return errors.New("engine: Repo, RTMPURL and HTTPURL are required")

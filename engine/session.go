@@ -98,7 +98,7 @@ func (s *Service) armMaxRuntimeLocked(e *entry) {
 	if sess.maxTimer != nil {
 		sess.maxTimer.Stop()
 	}
-	left := time.Until(sess.started.Add(time.Duration(e.cfg.MaxRuntimeSec) * time.Second))
+	left := time.Until(sess.started.Add(time.Duration(e.cfg.MaxRuntimeSec) * s.Second))
 	sess.maxTimer = time.AfterFunc(max(left, 0), func() {
 		s.endSession(sess, "maximum runtime reached")
 	})
@@ -249,7 +249,7 @@ func (p *publisher) Close() {
 		return
 	}
 	sess := p.sess
-	wait := time.Duration(e.cfg.IdleTimeoutSec) * time.Second
+	wait := time.Duration(e.cfg.IdleTimeoutSec) * s.Second
 	sess.idleTimer = time.AfterFunc(wait, func() {
 		s.endSession(sess, "encoder did not come back within the idle timeout")
 	})
