@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/onair-studio/onair/"
+
+// TestDependencyDirection keeps the layering true: data flows one way,
+// engine, api and store never link Fyne, and the domain types need only
+// the standard library.
+func TestDependencyDirection(t *testing.T) {
+	notEngineInternals := []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui"}
+	rules := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"engine/media", []string{mod, "github.com/yutopp/", "github.com/pion/", "go.etcd.io/", "fyne.io/"}},
+		{"engine/hub", []string{mod + "engine/ingest", mod + "engine/output", mod + "engine/livestream", mod + "store", mod + "api", mod + "ui", "fyne.io/"}},
+		{"engine/ingest", []string{mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		{"engine/output/hls", []string{mod + "engine/ingest", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		{"engine", []string{mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		{"store", append(notEngineInternals[:3:3], mod+"api", mod+"ui", "fyne.io/")},
+		{"api", append(notEngineInternals, "fyne.io/", "go.etcd.io/")},
+		{"ui", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", "go.etcd.io/"}},
+	}
+	for _, r := range rules {
+		for _, dep := range deps(t, r.pkg) {
+			if strings.HasPrefix(dep, mod+"engine/media") && r.pkg == "engine/media" {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if strings.HasPrefix(dep, f) && dep != mod+r.pkg {
+					t.Errorf("%s must not depend on %s", r.pkg, dep)
+				}
+			}
+		}
+	}
+	// The domain types use the standard library only.
+	for _, dep := range deps(t, "engine/livestream") {
+		if first := strings.Split(dep, "/")[0]; strings.Contains(first, ".") && dep != mod+"engine/livestream" {
+			t.Errorf("engine/livestream must use the standard library only, uses %s", dep)
+		}
+	}
+}
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
