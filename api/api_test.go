@@ -403,3 +403,36 @@ func TestEventsStream(t *testing.T) {
 		t.Fatalf("events do not name the stream: %q", got)
 	}
 }
+
+// Every route the API serves is described in the OpenAPI document.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string][]string{
+		"/v2/video/{cloud_name}/live_streams":                          {"get", "post"},
+		"/v2/video/{cloud_name}/live_streams/{id}":                     {"get", "patch", "delete"},
+		"/v2/video/{cloud_name}/live_streams/{id}/activate":            {"post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/idle":                {"post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/reset_stream_key":    {"post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/outputs":             {"get", "post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/outputs/{output_id}": {"get", "patch", "delete"},
+		"/v2/video/{cloud_name}/events":                                {"get"},
+		"/healthz":                                                     {"get"},
+		"/openapi.json":                                                {"get"},
+		"/hls/{id}/{file}":                                             {"get"},
+	}
+	for path, methods := range routes {
+		for _, m := range methods {
+			if _, ok := doc.Paths[path][m]; !ok {
+				t.Errorf("OpenAPI lacks %s %s", m, path)
+			}
+		}
+	}
+	if len(doc.Paths) != len(routes) {
+		t.Errorf("OpenAPI has %d paths, the API %d", len(doc.Paths), len(routes))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine/livestream"
 )
 
@@ -32,43 +33,64 @@ type Info struct {
 // Run opens the window and blocks until it is closed.
 func Run(info Info, eng Engine) {
 	a := app.NewWithID("studio.onair.app")
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("OnAir Studio " + info.Version)
-	w.SetContent(New(info, eng, context.Background()))
+	v := NewStudioView(info, eng)
+	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(720, 480))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go v.Follow(ctx)
 	w.ShowAndRun()
 }
 
-// New builds the window's content and keeps it up to date until ctx ends.
-func New(info Info, eng Engine, ctx context.Context) fyne.CanvasObject {
-	var rows []livestream.StreamState
-	list := widget.NewList(
-		func() int { return len(rows) },
+// StudioView is the main view: the server details and the list of streams.
+type StudioView struct {
+	eng     Engine
+	rows    []livestream.StreamState // touched on the UI thread only
+	list    *widget.List
+	content fyne.CanvasObject
+}
+
+// NewStudioView builds the view; call Follow to keep it up to date.
+func NewStudioView(info Info, eng Engine) *StudioView {
+	v := &StudioView{eng: eng}
+	v.list = widget.NewList(
+		func() int { return len(v.rows) },
 		func() fyne.CanvasObject { return widget.NewLabel("stream") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			st := rows[i]
+			st := v.rows[i]
 			o.(*widget.Label).SetText(fmt.Sprintf("%s — %s", st.Name, st.Status))
 		},
 	)
-	refresh := func() {
-		got, err := eng.List()
-		fyne.Do(func() {
-			if err == nil {
-				rows = got
-			}
-			list.Refresh()
-		})
-	}
-	refresh()
-	events := eng.Subscribe(ctx)
-	go func() {
-		for range events {
-			refresh()
-		}
-	}()
 	header := widget.NewForm(
 		widget.NewFormItem("RTMP server", widget.NewLabel(info.RTMPURL)),
 		widget.NewFormItem("API", widget.NewLabel(info.APIURL)),
 		widget.NewFormItem("API key", widget.NewLabel(info.APIKey)),
 	)
-	return container.NewBorder(header, nil, nil, nil, list)
+	v.content = container.NewBorder(header, nil, nil, nil, v.list)
+	return v
+}
+
+// Content is the view's root object.
+func (v *StudioView) Content() fyne.CanvasObject { return v.content }
+
+// Reload reads the streams and shows them (through fyne.Do).
+func (v *StudioView) Reload() {
+	got, err := v.eng.List()
+	if err != nil {
+		return
+	}
+	fyne.Do(func() {
+		v.rows = got
+		v.list.Refresh()
+	})
+}
+
+// Follow reloads the view on every engine event until ctx ends.
+func (v *StudioView) Follow(ctx context.Context) {
+	v.Reload()
+	for range v.eng.Subscribe(ctx) {
+		v.Reload()
+	}
 }

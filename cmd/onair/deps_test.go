@@ -8,7 +8,7 @@ import (
 
 const mod = "github.com/onair-studio/onair/"
 
-// TestDependencyDirection keeps the layering true: data flows one way,
+// TestDependencyDirection keeps the layering of docs/ARCHITECTURE.md true: data flows one way,
 // engine, api and store never link Fyne, and the domain types need only
 // the standard library.
 func TestDependencyDirection(t *testing.T) {

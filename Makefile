@@ -1,0 +1,47 @@
+# OnAir Studio. `make run` starts the studio, `make test` runs every test.
+GO       ?= go
+BIN      ?= bin/onair
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+export LANG ?= en_US.UTF-8
+
+.PHONY: run serve build test test-short lint fuzz bench clean
+
+## run: build and open the studio window (embedded store, loopback ports)
+run: build
+	./$(BIN)
+
+## serve: build and run the studio headless
+serve: build
+	./$(BIN) serve
+
+## build: the one binary
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/onair
+
+## test: vet, gofmt check and every test with the race detector
+test: lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: the fast packages only (no Fyne, no ffmpeg)
+test-short:
+	$(GO) test -race -count=1 ./engine/hub/ ./engine/livestream/ ./store/ ./api/
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzDepacketizer -fuzztime $(FUZZTIME) ./engine/ingest/
+	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
+
+## bench: Go benchmarks of the hot paths
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./engine/...
+
+clean:
+	rm -rf bin
