@@ -79,7 +79,6 @@ func (o *Output) Start(s *hub.Stream) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	o.start = time.Now()
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
 	s.AddReader(o.reader)
 }
@@ -115,6 +114,15 @@ func (o *Output) write(u *media.Unit) {
 	o.mu.RUnlock()
 	if m == nil {
 		return
+	}
+	if o.start.IsZero() {
+		// Wall-clock time of media time zero: program date-times then tell
+		// when the media reached the studio.
+		recv := u.Received
+		if recv.IsZero() {
+			recv = time.Now()
+		}
+		o.start = recv.Add(-u.PTS)
 	}
 	ntp := o.start.Add(u.PTS)
 	var err error

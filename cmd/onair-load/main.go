@@ -1,0 +1,95 @@
+// Command onair-load measures the studio under load: it starts `onair
+// serve` on loopback, publishes N streams from a pre-encoded FLV clip (with
+// an in-process RTMP client, or ffmpeg), plays their HLS like a low-latency
+// player, and reports publish-to-playlist time, live delay of new parts and
+// segments, server CPU and memory per stream, and HLS throughput with K
+// concurrent readers. It talks only to 127.0.0.1 and stops everything it
+// started.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onair-studio/onair/engine/mediatest"
+)
+
+type options struct {
+	Onair      string
+	Clip       string
+	Streams    []int
+	Duration   time.Duration
+	Warmup     time.Duration
+	Readers    int
+	ReaderTime time.Duration
+	Publisher  string
+	JSON       string
+	GOGC       string
+}
+
+func main() {
+	var o options
+	var streams string
+	flag.StringVar(&o.Onair, "onair", "bin/onair", "the onair binary to measure")
+	flag.StringVar(&o.Clip, "clip", "", "FLV clip to publish (default: the standard 720p30 clip, encoded on first use)")
+	flag.StringVar(&streams, "n", "1,16", "comma-separated numbers of concurrent streams, one run each")
+	flag.DurationVar(&o.Duration, "duration", 20*time.Second, "measurement time per run, after warm-up")
+	flag.DurationVar(&o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
+	flag.IntVar(&o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
+	flag.DurationVar(&o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
+	flag.StringVar(&o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
+	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: Go's default)")
+	flag.Parse()
+	for _, s := range strings.Split(streams, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 256 {
+			fmt.Fprintf(os.Stderr, "onair-load: -n: %q is not a number of streams from 1 to 256\n", s)
+			os.Exit(2)
+		}
+		o.Streams = append(o.Streams, n)
+	}
+	if o.Publisher != "builtin" && o.Publisher != "ffmpeg" {
+		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin or ffmpeg")
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	if o.Clip == "" {
+		dir, _ := os.UserCacheDir()
+		p, err := mediatest.Standard.Make(dir + "/onair-test-media")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			os.Exit(1)
+		}
+		o.Clip = p
+	}
+	var results []result
+	for _, n := range o.Streams {
+		log.Info("run", "streams", n, "publisher", o.Publisher)
+		r, err := runOnce(ctx, log, o, n)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			os.Exit(1)
+		}
+		results = append(results, r)
+	}
+	printTable(os.Stdout, results)
+	if o.JSON != "" {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(o.JSON, b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			os.Exit(1)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+)
+
+// samples collects durations.
+type samples struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *samples) add(d time.Duration) {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
+}
+
+func (s *samples) values() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+// player follows one stream's low-latency playlist like a player does.
+type player struct {
+	client   *http.Client
+	base     string // URL prefix of the playlists
+	firstPL  time.Duration
+	parts    *samples
+	segs     *samples
+	measure  func() bool
+	errors   *counter
+	lastSeen int
+}
+
+func get(ctx context.Context, c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return b, nil
+}
+
+// waitPlayable returns when the stream is playable: multivariant and media
+// playlists answered and the init section and first segment fetched.
+func (p *player) waitPlayable(ctx context.Context, hlsURI string, since time.Time) (string, error) {
+	p.base = hlsURI[:strings.LastIndexByte(hlsURI, '/')+1]
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		b, err := get(cctx, p.client, hlsURI) // blocks until the first segment exists
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			time.Sleep(20 * time.Millisecond) // 404 until the publisher is in
+			continue
+		}
+		pl, err := playlist.Unmarshal(b)
+		if err != nil {
+			return "", fmt.Errorf("multivariant playlist: %w", err)
+		}
+		mv, ok := pl.(*playlist.Multivariant)
+		if !ok || len(mv.Variants) == 0 {
+			return "", fmt.Errorf("not a multivariant playlist")
+		}
+		mediaURL := p.base + mv.Variants[0].URI
+		b, err = get(ctx, p.client, mediaURL)
+		if err != nil {
+			return "", err
+		}
+		var m playlist.Media
+		if err := m.Unmarshal(b); err != nil {
+			return "", fmt.Errorf("media playlist: %w", err)
+		}
+		if m.Map != nil {
+			if _, err := get(ctx, p.client, p.base+m.Map.URI); err != nil {
+				return "", err
+			}
+		}
+		if len(m.Segments) == 0 {
+			continue
+		}
+		if _, err := get(ctx, p.client, p.base+m.Segments[0].URI); err != nil {
+			return "", err
+		}
+		p.firstPL = time.Since(since)
+		return mediaURL, nil
+	}
+}
+
+// follow requests each next part with blocking playlist reloads and
+// records how long after its media time each new part and segment appear.
+func (p *player) follow(ctx context.Context, mediaURL string) {
+	msn, part := -1, 0
+	for ctx.Err() == nil {
+		u := mediaURL
+		if msn >= 0 {
+			u = fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", mediaURL, msn, part)
+		}
+		b, err := get(ctx, p.client, u)
+		now := time.Now()
+		if err != nil {
+			if ctx.Err() == nil {
+				p.errors.inc()
+				time.Sleep(100 * time.Millisecond)
+				msn = -1
+			}
+			continue
+		}
+		var m playlist.Media
+		if err := m.Unmarshal(b); err != nil || len(m.Segments) == 0 {
+			p.errors.inc()
+			msn = -1
+			continue
+		}
+		last := m.Segments[len(m.Segments)-1]
+		lastNum := m.MediaSequence + len(m.Segments) - 1
+		if p.measure() && p.lastSeen != 0 && lastNum > p.lastSeen && last.DateTime != nil {
+			p.segs.add(now.Sub(last.DateTime.Add(last.Duration)))
+		}
+		p.lastSeen = lastNum
+		// The newest part: in the segment being written (m.Parts), else the
+		// last part of the newest complete segment.
+		var start time.Time
+		if last.DateTime != nil {
+			start = last.DateTime.Add(last.Duration)
+		}
+		if len(m.Parts) > 0 && !start.IsZero() {
+			end := start
+			for _, pt := range m.Parts {
+				end = end.Add(pt.Duration)
+			}
+			if p.measure() && msn == lastNum+1 {
+				p.parts.add(now.Sub(end))
+			}
+			if _, err := get(ctx, p.client, p.base+m.Parts[len(m.Parts)-1].URI); err != nil && ctx.Err() == nil {
+				p.errors.inc()
+			}
+		}
+		msn, part = lastNum+1, len(m.Parts)
+	}
+}
+
+type counter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counter) inc() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *counter) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}

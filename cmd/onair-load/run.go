@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+)
+
+// result is one run's figures. Durations are in milliseconds.
+type result struct {
+	Streams             int     `json:"streams"`
+	Publisher           string  `json:"publisher"`
+	FirstPlaylistMedian float64 `json:"first_playlist_ms_median"`
+	FirstPlaylistMax    float64 `json:"first_playlist_ms_max"`
+	PartDelayMedian     float64 `json:"part_delay_ms_median"`
+	PartDelayP95        float64 `json:"part_delay_ms_p95"`
+	SegmentDelayMedian  float64 `json:"segment_delay_ms_median"`
+	SegmentDelayP95     float64 `json:"segment_delay_ms_p95"`
+	CPUPercent          float64 `json:"cpu_percent_of_one_core"`
+	CPUPerStream        float64 `json:"cpu_percent_per_stream"`
+	RSSIdleMB           float64 `json:"rss_idle_mb"`
+	RSSMB               float64 `json:"rss_mb"`
+	RSSPerStreamMB      float64 `json:"rss_per_stream_mb"`
+	Readers             int     `json:"readers"`
+	ReaderRequestsPerS  float64 `json:"reader_requests_per_s"`
+	ReaderMBPerS        float64 `json:"reader_mb_per_s"`
+	ReaderErrors        int     `json:"reader_errors"`
+	PlayerErrors        int     `json:"player_errors"`
+	PublisherErrors     int     `json:"publisher_errors"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[int(float64(len(d)-1)*q)]
+}
+
+func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
+	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers}
+	tags, clipLen, err := readFLV(o.Clip)
+	if err != nil {
+		return r, err
+	}
+	srv, err := startServer(ctx, o.Onair, o.GOGC)
+	if err != nil {
+		return r, err
+	}
+	defer srv.stop()
+	time.Sleep(time.Second)
+	idle, err := rssBytes(srv.pid())
+	if err != nil {
+		return r, err
+	}
+	r.RSSIdleMB = float64(idle) / (1 << 20)
+
+	streams := make([]stream, n)
+	for i := range streams {
+		if streams[i], err = srv.createStream(); err != nil {
+			return r, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
+	var measuring atomic.Bool
+	parts, segs := &samples{}, &samples{}
+	playerErrs, pubErrs := &counter{}, &counter{}
+	firsts := &samples{}
+	playable := make(chan string, n)
+	for i, st := range streams {
+		url := st.Input.URI + "/" + st.Input.StreamKey
+		since := time.Now()
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			var err error
+			if o.Publisher == "ffmpeg" {
+				err = publishFFmpeg(ctx, url, o.Clip)
+			} else {
+				err = publishBuiltin(ctx, url, tags, clipLen)
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("publisher failed", "stream", i, "error", err)
+				pubErrs.inc()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			p := &player{client: client, parts: parts, segs: segs, errors: playerErrs, measure: measuring.Load}
+			mediaURL, err := p.waitPlayable(ctx, st.hls(), since)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("stream never became playable", "stream", i, "error", err)
+					playerErrs.inc()
+				}
+				playable <- ""
+				return
+			}
+			firsts.add(p.firstPL)
+			playable <- mediaURL
+			p.follow(ctx, mediaURL)
+		}()
+	}
+	mediaURLs := make([]string, 0, n)
+	for range streams {
+		select {
+		case u := <-playable:
+			if u != "" {
+				mediaURLs = append(mediaURLs, u)
+			}
+		case <-time.After(60 * time.Second):
+			return r, fmt.Errorf("streams did not become playable in 60 s:\n%s", srv.logs.String())
+		}
+	}
+	if len(mediaURLs) == 0 {
+		return r, fmt.Errorf("no stream became playable")
+	}
+	f := firsts.values()
+	r.FirstPlaylistMedian, r.FirstPlaylistMax = ms(quantile(f, 0.5)), ms(quantile(f, 1))
+	log.Info("all playable; warming up", "first_playlist_median_ms", r.FirstPlaylistMedian)
+
+	select {
+	case <-time.After(o.Warmup):
+	case <-ctx.Done():
+		return r, ctx.Err()
+	}
+	measuring.Store(true)
+	cpu0, _ := cpuTime(srv.pid())
+	t0 := time.Now()
+	var rss []int64
+	for time.Since(t0) < o.Duration {
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return r, ctx.Err()
+		}
+		if v, err := rssBytes(srv.pid()); err == nil {
+			rss = append(rss, v)
+		}
+	}
+	cpu1, _ := cpuTime(srv.pid())
+	wall := time.Since(t0)
+	measuring.Store(false)
+	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(wall)
+	r.CPUPerStream = r.CPUPercent / float64(n)
+	slices.Sort(rss)
+	if len(rss) > 0 {
+		r.RSSMB = float64(rss[len(rss)/2]) / (1 << 20)
+		r.RSSPerStreamMB = (r.RSSMB - r.RSSIdleMB) / float64(n)
+	}
+	pd, sd := parts.values(), segs.values()
+	r.PartDelayMedian, r.PartDelayP95 = ms(quantile(pd, 0.5)), ms(quantile(pd, 0.95))
+	r.SegmentDelayMedian, r.SegmentDelayP95 = ms(quantile(sd, 0.5)), ms(quantile(sd, 0.95))
+
+	if o.Readers > 0 {
+		reqs, bytes, errs := readLoad(ctx, mediaURLs, o.Readers, o.ReaderTime)
+		r.ReaderRequestsPerS = float64(reqs) / o.ReaderTime.Seconds()
+		r.ReaderMBPerS = float64(bytes) / (1 << 20) / o.ReaderTime.Seconds()
+		r.ReaderErrors = errs
+	}
+	r.PlayerErrors, r.PublisherErrors = playerErrs.get(), pubErrs.get()
+	return r, nil
+}
+
+// readLoad runs k readers for d: each fetches its stream's media playlist
+// and then the newest complete segment, again and again.
+func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration) (reqs, nbytes int64, errs int) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: k + 16}}
+	var nreq, nb atomic.Int64
+	var nerr atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < k; i++ {
+		mediaURL := mediaURLs[i%len(mediaURLs)]
+		base := mediaURL[:len(mediaURL)-len("stream.m3u8")]
+		if j := lastSlash(mediaURL); j >= 0 {
+			base = mediaURL[:j+1]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				b, err := get(ctx, client, mediaURL)
+				if err != nil {
+					if ctx.Err() == nil {
+						nerr.Add(1)
+					}
+					continue
+				}
+				nreq.Add(1)
+				nb.Add(int64(len(b)))
+				var m playlist.Media
+				if m.Unmarshal(b) != nil || len(m.Segments) == 0 {
+					nerr.Add(1)
+					continue
+				}
+				seg, err := get(ctx, client, base+m.Segments[len(m.Segments)-1].URI)
+				if err != nil {
+					if ctx.Err() == nil {
+						nerr.Add(1)
+					}
+					continue
+				}
+				nreq.Add(1)
+				nb.Add(int64(len(seg)))
+			}
+		}()
+	}
+	wg.Wait()
+	return nreq.Load(), nb.Load(), int(nerr.Load())
+}
+
+func lastSlash(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+func printTable(w io.Writer, rs []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t\n",
+			r.Streams, r.FirstPlaylistMedian, r.FirstPlaylistMax, r.PartDelayMedian, r.PartDelayP95,
+			r.SegmentDelayMedian, r.SegmentDelayP95, r.CPUPercent, r.CPUPerStream,
+			r.RSSIdleMB, r.RSSMB, r.RSSPerStreamMB, r.Readers, r.ReaderRequestsPerS, r.ReaderMBPerS,
+			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	apiKey    = "load"
+	apiSecret = "load-secret"
+)
+
+// server is a running `onair serve` on loopback.
+type server struct {
+	cmd      *exec.Cmd
+	data     string
+	httpAddr string
+	rtmpAddr string
+	logs     bytes.Buffer
+	done     chan struct{}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func startServer(ctx context.Context, bin, gogc string) (*server, error) {
+	data, err := os.MkdirTemp("", "onair-load")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{data: data, done: make(chan struct{})}
+	if s.httpAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	if s.rtmpAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command(bin, "serve", "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr)
+	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
+	if gogc != "" {
+		s.cmd.Env = append(s.cmd.Env, "GOGC="+gogc)
+	}
+	s.cmd.Stderr = &s.logs
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + s.httpAddr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("onair exited: %s", s.logs.String())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("onair did not start: %s", s.logs.String())
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	os.RemoveAll(s.data)
+}
+
+type stream struct {
+	ID    string `json:"id"`
+	Input struct {
+		URI       string `json:"uri"`
+		StreamKey string `json:"stream_key"`
+	} `json:"input"`
+	Outputs []struct {
+		Type string `json:"type"`
+		URI  string `json:"uri"`
+	} `json:"outputs"`
+}
+
+func (s stream) hls() string {
+	for _, o := range s.Outputs {
+		if o.Type == "hls" {
+			return o.URI
+		}
+	}
+	return ""
+}
+
+func (s *server) createStream() (stream, error) {
+	req, _ := http.NewRequest("POST", "http://"+s.httpAddr+"/v2/video/local/live_streams",
+		strings.NewReader(`{"input":{"type":"rtmp"},"idle_timeout_sec":5}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(apiKey, apiSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return stream{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Data stream `json:"data"`
+	}
+	if resp.StatusCode != 201 || json.Unmarshal(b, &env) != nil {
+		return stream{}, fmt.Errorf("creating a stream: %d %s", resp.StatusCode, b)
+	}
+	return env.Data, nil
+}
