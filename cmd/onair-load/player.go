@@ -99,10 +99,17 @@ func (p *player) waitPlayable(ctx context.Context, hlsURI string, since time.Tim
 				return "", err
 			}
 		}
-		if len(m.Segments) == 0 {
+		var first *playlist.MediaSegment
+		for _, seg := range m.Segments {
+			if !seg.Gap { // low-latency playlists start with gap placeholders
+				first = seg
+				break
+			}
+		}
+		if first == nil {
 			continue
 		}
-		if _, err := get(ctx, p.client, p.base+m.Segments[0].URI); err != nil {
+		if _, err := get(ctx, p.client, p.base+first.URI); err != nil {
 			return "", err
 		}
 		p.firstPL = time.Since(since)
