@@ -75,8 +75,18 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
+	defer func() {
+		// go-rtmp's client can block in Write after the server closed the
+		// connection: wait a while, not for ever.
+		cancel()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			log.Warn("some publishers or players did not stop")
+		}
+	}()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
 	var measuring atomic.Bool
