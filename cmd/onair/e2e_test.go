@@ -162,3 +162,43 @@ func waitPlaylist(t *testing.T, url string, ok func(string) bool, d time.Duratio
 	t.Fatalf("playlist %s did not reach the expected state in %v; last:\n%s", url, d, last)
 	return ""
 }
+
+// Audio-only and video-only publishers are served as HLS with just their track.
+func TestAudioOnlyAndVideoOnly(t *testing.T) {
+	p := startServe(t, t.TempDir(), "", "")
+	cases := []struct {
+		name string
+		clip mediatest.Clip
+		want string
+	}{
+		{"audio only", mediatest.Clip{Seconds: 12, AudioKbps: 96}, "aac"},
+		{"video only", mediatest.Clip{Width: 320, Height: 240, FPS: 25, Seconds: 12, VideoKbps: 400}, "h264"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}, "name": c.name})
+			mediatest.Publish(t, c.clip.Path(t), st.Input.URI+"/"+st.Input.StreamKey, true)
+			p.waitStatus(st.ID, "active", 15*time.Second)
+			mediaPlaylist(t, st.hlsURI(), 25*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
+				"-of", "csv=p=0", st.hlsURI()).Output()
+			if err != nil {
+				t.Fatalf("ffprobe: %v", err)
+			}
+			// ffprobe lists each stream under its program too: compare the set.
+			got := map[string]bool{}
+			for _, f := range strings.Fields(string(out)) {
+				got[f] = true
+			}
+			if len(got) != 1 || !got[c.want] {
+				t.Fatalf("streams %q, want only %s", out, c.want)
+			}
+			dec, err := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-i", st.hlsURI(), "-t", "3", "-f", "null", "-").CombinedOutput()
+			if err != nil || strings.TrimSpace(string(dec)) != "" {
+				t.Fatalf("decoding: %v %s", err, dec)
+			}
+		})
+	}
+}

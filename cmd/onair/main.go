@@ -58,7 +58,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logOut := stderr
+	if cmd != "credentials" {
+		f, err := openLogFile(cfg.DataDir)
+		if err != nil {
+			fmt.Fprintln(stderr, "onair:", err)
+			return 1
+		}
+		defer f.Close()
+		logOut = io.MultiWriter(stderr, f)
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	switch cmd {
 	case "credentials":
@@ -91,4 +101,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return runWindow(cfg, log, stderr)
 	}
+}
+
+// openLogFile opens DATA/logs/onair.log for appending.
+func openLogFile(dataDir string) (*os.File, error) {
+	dir := filepath.Join(dataDir, "logs")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating log folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "onair.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening log file: %w", err)
+	}
+	return f, nil
 }

@@ -112,7 +112,15 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	// go-rtmp can leave a connection's goroutine blocked on a write to a
+	// peer that is gone; do not hang the studio's shutdown on it.
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.Logger.Warn("some RTMP connections did not end within 5 s of closing")
+	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

@@ -95,6 +95,12 @@ func (c Clip) Make(dir string) (string, error) {
 	if c.AudioKbps > 0 {
 		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%d", c.Seconds))
 	}
+	if c.VideoKbps == 0 {
+		args = append(args, "-vn")
+	}
+	if c.AudioKbps == 0 {
+		args = append(args, "-an")
+	}
 	if c.VideoKbps > 0 {
 		k := c.VideoKbps
 		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",

@@ -72,6 +72,9 @@ type Output struct {
 	live   bool
 	failed bool
 	reader *hub.Reader
+
+	encodeErrors   int
+	lastEncodeWarn time.Time
 }
 
 // Start attaches the output to s.
@@ -152,6 +155,17 @@ func (o *Output) write(u *media.Unit) {
 	}
 }
 
+// encodeError logs the muxer's non-fatal errors, at most once a minute:
+// FLV's millisecond timestamps make gohlslib warn about part durations
+// that differ by a millisecond, many times a minute.
+func (o *Output) encodeError(err error) {
+	o.encodeErrors++
+	if now := time.Now(); now.Sub(o.lastEncodeWarn) > time.Minute {
+		o.lastEncodeWarn = now
+		o.Logger.Warn("HLS muxer warning", "error", err, "count", o.encodeErrors)
+	}
+}
+
 func durationToTicks(d time.Duration, rate int64) int64 {
 	secs := int64(d / time.Second)
 	rest := int64(d % time.Second)
@@ -194,9 +208,7 @@ func (o *Output) restart(t media.Tracks) error {
 		SegmentCount:       o.SegmentCount,
 		SegmentMinDuration: o.SegmentMinDuration,
 		PartMinDuration:    o.PartMinDuration,
-		OnEncodeError: func(err error) {
-			o.Logger.Warn("HLS encode error", "error", err)
-		},
+		OnEncodeError:      o.encodeError,
 	}
 	if m.Variant == 0 {
 		m.Variant = gohlslib.MuxerVariantLowLatency
