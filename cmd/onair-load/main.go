@@ -33,6 +33,7 @@ type options struct {
 	Publisher  string
 	JSON       string
 	GOGC       string
+	CPUProfile string
 }
 
 func main() {
@@ -47,7 +48,8 @@ func main() {
 	flag.DurationVar(&o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
 	flag.StringVar(&o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
 	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
-	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: Go's default)")
+	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

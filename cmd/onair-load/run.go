@@ -54,7 +54,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	if err != nil {
 		return r, err
 	}
-	srv, err := startServer(ctx, o.Onair, o.GOGC)
+	srv, err := startServer(ctx, o.Onair, o.GOGC, o.CPUProfile)
 	if err != nil {
 		return r, err
 	}

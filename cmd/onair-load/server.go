@@ -39,7 +39,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func startServer(ctx context.Context, bin, gogc string) (*server, error) {
+func startServer(ctx context.Context, bin, gogc, cpuProfile string) (*server, error) {
 	data, err := os.MkdirTemp("", "onair-load")
 	if err != nil {
 		return nil, err
@@ -51,7 +51,11 @@ func startServer(ctx context.Context, bin, gogc string) (*server, error) {
 	if s.rtmpAddr, err = freeAddr(); err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr)
+	args := []string{"serve", "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr}
+	if cpuProfile != "" {
+		args = append(args, "--cpuprofile", cpuProfile)
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
 	if gogc != "" {
 		s.cmd.Env = append(s.cmd.Env, "GOGC="+gogc)

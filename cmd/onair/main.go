@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -42,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: onair [serve|credentials] [flags]\n\n  onair              opens the studio window\n  onair serve        runs the studio headless\n  onair credentials  prints the API key and secret\n\n")
 		fs.PrintDefaults()
@@ -86,6 +88,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "api_key=%s\napi_secret=%s\n", k, s)
 		return 0
 	case "serve":
+		if *cpuProfile != "" {
+			stopProfile, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				fmt.Fprintln(stderr, "onair:", err)
+				return 1
+			}
+			defer stopProfile()
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		s, err := startStudio(cfg, log)
@@ -114,4 +124,17 @@ func openLogFile(dataDir string) (*os.File, error) {
 		return nil, fmt.Errorf("opening log file: %w", err)
 	}
 	return f, nil
+}
+
+// startCPUProfile profiles the process until the returned function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

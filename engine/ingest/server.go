@@ -53,6 +53,12 @@ type Server struct {
 	// ReadTimeout disconnects a publisher that sends nothing for this long.
 	// It defaults to 15 s.
 	ReadTimeout time.Duration
+	// ReadBatch is the shortest time between two reads of a connection once
+	// it streams: media that arrives meanwhile is read at once, so a
+	// publisher costs one read and one wake-up per batch instead of one per
+	// packet. It adds at most this much delay. It defaults to 20 ms; a
+	// negative value turns batching off.
+	ReadBatch time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -81,6 +87,9 @@ func (s *Server) Start() error {
 	}
 	if s.ReadTimeout == 0 {
 		s.ReadTimeout = 15 * time.Second
+	}
+	if s.ReadBatch == 0 {
+		s.ReadBatch = 20 * time.Millisecond
 	}
 	ln := s.Listener
 	if ln == nil {
@@ -139,7 +148,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	return &deadlineConn{Conn: nc, timeout: s.ReadTimeout}, &rtmp.ConnConfig{
+	return &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch}, &rtmp.ConnConfig{
 		Handler:          h,
 		ReaderBufferSize: 64 * 1024,
 		WriterBufferSize: 4 * 1024,
@@ -156,20 +165,38 @@ func (s *Server) forget(nc net.Conn) {
 	s.wg.Done()
 }
 
-// deadlineConn ends connections that stall, handshake included.
-type deadlineConn struct {
+// ingestConn ends connections that stall (handshake included) and batches
+// the reads of a streaming publisher.
+type ingestConn struct {
 	net.Conn
-	timeout time.Duration
-	last    time.Time
+	timeout  time.Duration
+	batch    time.Duration
+	deadline time.Time
+	lastRead time.Time
 }
 
-func (c *deadlineConn) Read(p []byte) (int, error) {
+// batchMinRead is the smallest read that may wait for a batch: the buffered
+// reader's refills are large, the handshake's exact reads are small.
+const batchMinRead = 4096
+
+func (c *ingestConn) Read(p []byte) (int, error) {
+	now := time.Now()
+	if c.batch > 0 && len(p) >= batchMinRead && now.Sub(c.lastRead) < c.batch {
+		// Wake on the next multiple of the batch on the wall clock: every
+		// publisher then wakes at the same instants, and the runtime serves
+		// them all from one thread wake-up.
+		wait := c.batch - time.Duration(now.UnixNano()%int64(c.batch))
+		time.Sleep(wait)
+		now = now.Add(wait)
+	}
 	// Moving the deadline costs a timer update: do it at most once a second.
-	if now := time.Now(); now.Sub(c.last) > time.Second {
-		c.last = now
+	if now.Sub(c.deadline) > time.Second {
+		c.deadline = now
 		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
 			return 0, err
 		}
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	c.lastRead = time.Now()
+	return n, err
 }
