@@ -42,6 +42,9 @@ type Service struct {
 	HTTPURL string
 	// HLSVariant defaults to low-latency fMP4.
 	HLSVariant gohlslib.MuxerVariant
+	// HLSDir holds the finished HLS segments of active streams, one folder
+	// per stream. Empty keeps them in memory.
+	HLSDir string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Second is the length of the seconds in idle_timeout_sec and

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -58,8 +59,13 @@ func (s *Service) startSessionLocked(e *entry) {
 			hlsID = o.ID
 		}
 	}
+	dir := ""
+	if s.HLSDir != "" {
+		dir = filepath.Join(s.HLSDir, e.cfg.ID)
+	}
 	sess.hls = &hls.Output{
 		Variant: s.HLSVariant,
+		Dir:     dir,
 		Logger:  s.Logger.With("live_stream", e.cfg.ID, "output", "hls"),
 		OnStatus: func(ok bool, err error) {
 			s.setOutputStatus(sess, hlsID, ok, err)

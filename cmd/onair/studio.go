@@ -160,8 +160,14 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 
 	s.httpURL = "http://" + urlHost(s.httpLn.Addr())
 	s.rtmpURL = "rtmp://" + urlHost(rtmpAddr) + "/" + ingest.AppName
+	// Finished HLS segments go to files; whatever a previous run left is stale.
+	hlsDir := filepath.Join(cfg.DataDir, "cache", "hls")
+	if err = os.RemoveAll(hlsDir); err != nil {
+		return nil, fmt.Errorf("clearing the HLS cache %s: %w", hlsDir, err)
+	}
 	s.engine = &engine.Service{
 		Repo:       s.store,
+		HLSDir:     hlsDir,
 		RTMPURL:    s.rtmpURL,
 		HTTPURL:    s.httpURL,
 		HLSVariant: variant,

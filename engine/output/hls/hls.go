@@ -1,16 +1,17 @@
-// Package hls is the HLS output: a hub reader that feeds a gohlslib muxer
-// and serves its playlists and segments over HTTP.
+// Package hls is the HLS output: a hub reader that cuts the stream into
+// fMP4 parts and segments (low-latency HLS by default) and serves the
+// playlists and media over HTTP. MPEG-TS is served by gohlslib's muxer.
 package hls
 
 import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
-	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/media"
@@ -36,16 +37,28 @@ func ParseVariant(s string) (gohlslib.MuxerVariant, error) {
 	return 0, fmt.Errorf("unknown HLS variant %q (lowlatency, fmp4 or mpegts)", s)
 }
 
+// muxer is one playlist's writer and server.
+type muxer interface {
+	writeUnit(*media.Unit) error
+	markDiscontinuity()
+	handle(w http.ResponseWriter, r *http.Request)
+	close()
+}
+
 // Output is the HLS output of one live stream's session. A publisher that
 // comes back with the same codec parameters continues the same playlist:
-// the hub keeps the timeline increasing, so media sequence numbers go on.
+// the hub keeps the timeline increasing, the media sequence goes on and
+// the first segment of the new publisher is marked as a discontinuity.
 type Output struct {
 	//
 	// parameters
 	//
 	// Variant defaults to low-latency fMP4.
 	Variant gohlslib.MuxerVariant
-	// SegmentCount defaults to 7.
+	// Dir holds finished segments as files, so memory keeps only the parts
+	// near the live edge. Empty keeps everything in memory.
+	Dir string
+	// SegmentCount is the number of segments in the playlist. It defaults to 7.
 	SegmentCount int
 	// SegmentMinDuration defaults to 1 s (segments end on key frames).
 	SegmentMinDuration time.Duration
@@ -63,15 +76,13 @@ type Output struct {
 	//
 	// private
 	//
-	mu     sync.RWMutex
-	muxer  *gohlslib.Muxer
-	tracks *media.Tracks
-	video  *gohlslib.Track
-	audio  *gohlslib.Track
-	start  time.Time
-	live   bool
-	failed bool
-	reader *hub.Reader
+	mu       sync.RWMutex
+	muxer    muxer
+	tracks   *media.Tracks
+	live     bool
+	failed   bool
+	reader   *hub.Reader
+	sessions int
 
 	encodeErrors   int
 	lastEncodeWarn time.Time
@@ -82,6 +93,18 @@ func (o *Output) Start(s *hub.Stream) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Variant == 0 {
+		o.Variant = gohlslib.MuxerVariantLowLatency
+	}
+	if o.SegmentCount == 0 {
+		o.SegmentCount = 7
+	}
+	if o.SegmentMinDuration == 0 {
+		o.SegmentMinDuration = time.Second
+	}
+	if o.PartMinDuration == 0 {
+		o.PartMinDuration = 200 * time.Millisecond
+	}
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
 	s.AddReader(o.reader)
 }
@@ -89,7 +112,7 @@ func (o *Output) Start(s *hub.Stream) {
 // Reader returns the hub reader, to stop it with Stream.RemoveReader.
 func (o *Output) Reader() *hub.Reader { return o.reader }
 
-// Close ends the muxer; waiting HTTP requests return.
+// Close ends the muxer; waiting HTTP requests return and files are removed.
 // Detach the reader from the hub first.
 func (o *Output) Close() {
 	o.mu.Lock()
@@ -97,20 +120,26 @@ func (o *Output) Close() {
 	o.muxer = nil
 	o.mu.Unlock()
 	if m != nil {
-		m.Close()
+		m.close()
 	}
 }
 
 func (o *Output) write(u *media.Unit) {
 	if u.Tracks != o.tracks {
 		if o.tracks == nil || !u.Tracks.SameAs(*o.tracks) {
+			o.tracks = u.Tracks
 			if err := o.restart(*u.Tracks); err != nil {
 				o.fail(err)
-				o.tracks = u.Tracks
 				return
 			}
+		} else {
+			o.tracks = u.Tracks
+			o.mu.RLock()
+			if o.muxer != nil {
+				o.muxer.markDiscontinuity()
+			}
+			o.mu.RUnlock()
 		}
-		o.tracks = u.Tracks
 	}
 	o.mu.RLock()
 	m := o.muxer
@@ -118,32 +147,8 @@ func (o *Output) write(u *media.Unit) {
 	if m == nil {
 		return
 	}
-	if o.start.IsZero() {
-		// Wall-clock time of media time zero: program date-times then tell
-		// when the media reached the studio.
-		recv := u.Received
-		if recv.IsZero() {
-			recv = time.Now()
-		}
-		o.start = recv.Add(-u.PTS)
-	}
-	ntp := o.start.Add(u.PTS)
-	var err error
-	switch u.Kind {
-	case media.KindVideo:
-		if o.video == nil {
-			return
-		}
-		err = m.WriteH264(o.video, ntp, int64(u.PTS)*90000/int64(time.Second), u.NALUs)
-	case media.KindAudio:
-		if o.audio == nil {
-			return
-		}
-		rate := int64(o.audio.ClockRate)
-		err = m.WriteMPEG4Audio(o.audio, ntp, durationToTicks(u.PTS, rate), [][]byte{u.Frame})
-	}
-	if err != nil {
-		o.fail(fmt.Errorf("writing to the HLS muxer: %w", err))
+	if err := m.writeUnit(u); err != nil {
+		o.fail(fmt.Errorf("writing HLS: %w", err))
 		return
 	}
 	if !o.live {
@@ -153,23 +158,6 @@ func (o *Output) write(u *media.Unit) {
 			o.OnStatus(true, nil)
 		}
 	}
-}
-
-// encodeError logs the muxer's non-fatal errors, at most once a minute:
-// FLV's millisecond timestamps make gohlslib warn about part durations
-// that differ by a millisecond, many times a minute.
-func (o *Output) encodeError(err error) {
-	o.encodeErrors++
-	if now := time.Now(); now.Sub(o.lastEncodeWarn) > time.Minute {
-		o.lastEncodeWarn = now
-		o.Logger.Warn("HLS muxer warning", "error", err, "count", o.encodeErrors)
-	}
-}
-
-func durationToTicks(d time.Duration, rate int64) int64 {
-	secs := int64(d / time.Second)
-	rest := int64(d % time.Second)
-	return secs*rate + rest*rate/int64(time.Second)
 }
 
 func (o *Output) fail(err error) {
@@ -184,37 +172,24 @@ func (o *Output) fail(err error) {
 	}
 }
 
+// restart replaces the muxer for new codec parameters.
 func (o *Output) restart(t media.Tracks) error {
 	o.Close()
-	o.video, o.audio = nil, nil
-	var tracks []*gohlslib.Track
-	if t.Video != nil {
-		o.video = &gohlslib.Track{
-			Codec:     &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS},
-			ClockRate: 90000,
+	var m muxer
+	var err error
+	if o.Variant == gohlslib.MuxerVariantMPEGTS {
+		m, err = newGohlslibMuxer(t, o.Variant, o.SegmentCount, o.SegmentMinDuration, o.PartMinDuration, o.encodeError)
+	} else {
+		dir := o.Dir
+		if dir != "" {
+			o.sessions++
+			dir = filepath.Join(dir, fmt.Sprint(o.sessions))
 		}
-		tracks = append(tracks, o.video)
+		m, err = newFMP4Muxer(t, o.Variant == gohlslib.MuxerVariantLowLatency, o.SegmentCount,
+			o.SegmentMinDuration, o.PartMinDuration, dir, o.Logger)
 	}
-	if t.Audio != nil {
-		o.audio = &gohlslib.Track{
-			Codec:     &codecs.MPEG4Audio{Config: t.Audio.Config},
-			ClockRate: t.Audio.Config.SampleRate,
-		}
-		tracks = append(tracks, o.audio)
-	}
-	m := &gohlslib.Muxer{
-		Tracks:             tracks,
-		Variant:            o.Variant,
-		SegmentCount:       o.SegmentCount,
-		SegmentMinDuration: o.SegmentMinDuration,
-		PartMinDuration:    o.PartMinDuration,
-		OnEncodeError:      o.encodeError,
-	}
-	if m.Variant == 0 {
-		m.Variant = gohlslib.MuxerVariantLowLatency
-	}
-	if err := m.Start(); err != nil {
-		return fmt.Errorf("starting the HLS muxer: %w", err)
+	if err != nil {
+		return err
 	}
 	o.mu.Lock()
 	o.muxer = m
@@ -223,7 +198,16 @@ func (o *Output) restart(t media.Tracks) error {
 	return nil
 }
 
-// ServeHTTP serves the playlists and segments; the file name is the last
+// encodeError logs the muxer's non-fatal errors, at most once a minute.
+func (o *Output) encodeError(err error) {
+	o.encodeErrors++
+	if now := time.Now(); now.Sub(o.lastEncodeWarn) > time.Minute {
+		o.lastEncodeWarn = now
+		o.Logger.Warn("HLS muxer warning", "error", err, "count", o.encodeErrors)
+	}
+}
+
+// ServeHTTP serves the playlists and media; the file name is the last
 // element of the request path (index.m3u8 is the multivariant playlist).
 func (o *Output) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mu.RLock()
@@ -233,27 +217,5 @@ func (o *Output) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "stream has no media yet", http.StatusNotFound)
 		return
 	}
-	tw := &trackingWriter{ResponseWriter: w}
-	m.Handle(tw, r)
-	if !tw.wrote {
-		http.Error(w, "no such HLS file", http.StatusNotFound)
-	}
+	m.handle(w, r)
 }
-
-type trackingWriter struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (t *trackingWriter) WriteHeader(code int) {
-	t.wrote = true
-	t.ResponseWriter.WriteHeader(code)
-}
-
-func (t *trackingWriter) Write(b []byte) (int, error) {
-	t.wrote = true
-	return t.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }

@@ -1,0 +1,408 @@
+package hls
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/onair-studio/onair/engine/media"
+)
+
+// fmp4Muxer cuts units into fMP4 parts and segments and keeps the playlist.
+// Finished segments live in files in dir (when set), so memory holds only
+// the parts near the live edge; every buffer has exactly the size of what
+// it holds.
+type fmp4Muxer struct {
+	lowLatency   bool
+	segmentCount int
+	segmentMin   time.Duration
+	partMin      time.Duration
+	dir          string
+	log          *slog.Logger
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change
+	closed  bool
+
+	prefix  string
+	init    []byte
+	video   *trackState
+	audio   *trackState
+	leading *trackState
+	anchor  time.Time
+
+	segments     []*segment // complete, oldest first
+	cur          *segment
+	nextMSN      int
+	discSeq      int
+	discPending  bool
+	partSeq      uint32
+	partStart    time.Duration
+	maxSegDur    time.Duration
+	bandwidth    int
+	avgBandwidth int
+
+	codecs     []string
+	resolution string
+	frameRate  float64
+
+	mediaPlaylist []byte // cached; nil when stale
+}
+
+type trackState struct {
+	id        uint32
+	video     bool
+	timescale int64
+	frameLen  int64 // audio: samples per frame
+	nextDTS   int64 // audio: the continuous clock
+	pending   *pendingSample
+	lastDur   uint32
+	run       []fmp4Sample
+	runBase   int64
+}
+
+type pendingSample struct {
+	dts int64
+	s   fmp4Sample
+}
+
+type segment struct {
+	msn           int
+	start         time.Duration
+	dur           time.Duration
+	pdt           time.Time
+	discontinuity bool
+	parts         []*part
+	path          string
+	file          *os.File
+	size          int64
+	complete      bool
+}
+
+type part struct {
+	index       int
+	data        []byte // nil once only the file holds it
+	offset      int64
+	dur         time.Duration
+	independent bool
+	size        int
+}
+
+func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin, partMin time.Duration, dir string, log *slog.Logger) (*fmp4Muxer, error) {
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	m := &fmp4Muxer{
+		lowLatency: lowLatency, segmentCount: segmentCount, segmentMin: segmentMin, partMin: partMin,
+		dir: dir, log: log, changed: make(chan struct{}), prefix: hex.EncodeToString(rnd[:]),
+	}
+	var it fmp4.Init
+	if t.Video != nil {
+		m.video = &trackState{id: uint32(len(it.Tracks) + 1), video: true, timescale: 90000}
+		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(m.video.id), TimeScale: 90000,
+			Codec: &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}})
+		sps := t.Video.SPS
+		if len(sps) >= 4 {
+			m.codecs = append(m.codecs, fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3]))
+		}
+		var s h264.SPS
+		if s.Unmarshal(sps) == nil {
+			m.resolution = fmt.Sprintf("%dx%d", s.Width(), s.Height())
+			m.frameRate = s.FPS()
+		}
+		m.leading = m.video
+	}
+	if t.Audio != nil {
+		rate := int64(t.Audio.Config.SampleRate)
+		if rate <= 0 {
+			return nil, fmt.Errorf("audio sample rate %d", rate)
+		}
+		frameLen := int64(1024)
+		if t.Audio.Config.FrameLengthFlag {
+			frameLen = 960
+		}
+		m.audio = &trackState{id: uint32(len(it.Tracks) + 1), timescale: rate, frameLen: frameLen, nextDTS: -1}
+		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(m.audio.id), TimeScale: uint32(rate),
+			Codec: &codecs.MPEG4Audio{Config: t.Audio.Config}})
+		m.codecs = append(m.codecs, fmt.Sprintf("mp4a.40.%d", t.Audio.Config.Type))
+		if m.leading == nil {
+			m.leading = m.audio
+		}
+	}
+	if m.leading == nil {
+		return nil, fmt.Errorf("no track")
+	}
+	var buf seekablebuffer.Buffer
+	if err := it.Marshal(&buf); err != nil {
+		return nil, fmt.Errorf("writing the fMP4 initialization section: %w", err)
+	}
+	m.init = buf.Bytes()
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the HLS folder: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// partTarget is the declared part target: parts are cut on sample
+// boundaries around partMin, so they stay within 85–100 % of it.
+func (m *fmp4Muxer) partTarget() time.Duration { return m.partMin * 11 / 10 }
+
+func toTicks(d time.Duration, rate int64) int64 {
+	return int64(math.Round(float64(d) * float64(rate) / float64(time.Second)))
+}
+
+func fromTicks(t, rate int64) time.Duration {
+	return time.Duration(float64(t) * float64(time.Second) / float64(rate))
+}
+
+// markDiscontinuity starts a new segment, marked as a discontinuity, at the
+// next key frame (a publisher came back).
+func (m *fmp4Muxer) markDiscontinuity() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur != nil {
+		m.discPending = true
+	}
+}
+
+func (m *fmp4Muxer) writeUnit(u *media.Unit) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	if m.anchor.IsZero() {
+		recv := u.Received
+		if recv.IsZero() {
+			recv = time.Now()
+		}
+		m.anchor = recv.Add(-u.DTS)
+	}
+	var t *trackState
+	var s fmp4Sample
+	var dts int64
+	switch u.Kind {
+	case media.KindVideo:
+		if t = m.video; t == nil {
+			return nil
+		}
+		dts = toTicks(u.DTS, t.timescale)
+		s = fmp4Sample{key: u.Key, nalus: u.NALUs, ctsOff: int32(toTicks(u.PTS-u.DTS, t.timescale))}
+	case media.KindAudio:
+		if t = m.audio; t == nil {
+			return nil
+		}
+		dts = toTicks(u.DTS, t.timescale)
+		// FLV has millisecond timestamps; AAC frames have a fixed length.
+		// Keep the audio clock exact while it agrees with the timestamps.
+		if t.nextDTS >= 0 && abs64(dts-t.nextDTS) < t.frameLen {
+			dts = t.nextDTS
+		}
+		t.nextDTS = dts + t.frameLen
+		s = fmp4Sample{key: true, frame: u.Frame}
+	default:
+		return nil
+	}
+
+	if t == m.leading {
+		at := fromTicks(dts, t.timescale)
+		if m.cur == nil {
+			if !s.key {
+				return nil // wait for the first key frame
+			}
+			if err := m.startSegment(at); err != nil {
+				return err
+			}
+		}
+		if p := t.pending; p != nil {
+			m.appendSample(t, p, dts-p.dts)
+			frame := fromTicks(int64(t.lastDur), t.timescale)
+			switch {
+			case s.key && (at-m.cur.start >= m.segmentMin || m.discPending):
+				m.flushPart(at)
+				m.closeSegment(at)
+				if err := m.startSegment(at); err != nil {
+					return err
+				}
+			case m.lowLatency && at-m.partStart >= m.partMin-frame/2:
+				m.flushPart(at)
+			}
+		}
+		t.pending = &pendingSample{dts: dts, s: s}
+		return nil
+	}
+	// A follower track: its samples go into the part being built.
+	if m.cur == nil {
+		return nil
+	}
+	if p := t.pending; p != nil {
+		m.appendSample(t, p, dts-p.dts)
+	}
+	t.pending = &pendingSample{dts: dts, s: s}
+	return nil
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// appendSample adds a held-back sample now that its duration is known.
+func (m *fmp4Muxer) appendSample(t *trackState, p *pendingSample, dur int64) {
+	if dur <= 0 || dur > 10*t.timescale {
+		dur = int64(t.lastDur) // a jump: keep the last known duration
+		if dur == 0 {
+			dur = t.timescale / 30
+		}
+	}
+	if t.frameLen > 0 {
+		dur = t.frameLen
+	}
+	t.lastDur = uint32(dur)
+	p.s.duration = uint32(dur)
+	if len(t.run) == 0 {
+		t.runBase = p.dts
+	}
+	t.run = append(t.run, p.s)
+}
+
+func (m *fmp4Muxer) startSegment(at time.Duration) error {
+	seg := &segment{msn: m.nextMSN, start: at, pdt: m.anchor.Add(at), discontinuity: m.discPending}
+	m.nextMSN++
+	m.discPending = false
+	if m.dir != "" {
+		seg.path = filepath.Join(m.dir, fmt.Sprintf("%s_seg%d.mp4", m.prefix, seg.msn))
+		f, err := os.Create(seg.path)
+		if err != nil {
+			return fmt.Errorf("creating an HLS segment file: %w", err)
+		}
+		seg.file = f
+	}
+	m.cur = seg
+	m.partStart = at
+	return nil
+}
+
+// flushPart turns the samples gathered since the last part into a part.
+func (m *fmp4Muxer) flushPart(end time.Duration) {
+	var tracks []*fmp4Track
+	independent := false
+	for _, t := range []*trackState{m.video, m.audio} {
+		if t == nil || len(t.run) == 0 {
+			continue
+		}
+		if t == m.leading && t.run[0].key {
+			independent = true
+		}
+		tracks = append(tracks, &fmp4Track{id: t.id, video: t.video, baseTime: uint64(t.runBase), samples: t.run})
+	}
+	if len(tracks) == 0 {
+		return
+	}
+	m.partSeq++
+	data := marshalPart(m.partSeq, tracks)
+	for _, t := range []*trackState{m.video, m.audio} {
+		if t != nil {
+			clear(t.run) // drop references to the units
+			t.run = t.run[:0]
+		}
+	}
+	p := &part{index: len(m.cur.parts), data: data, offset: m.cur.size, size: len(data), dur: end - m.partStart, independent: independent}
+	if m.cur.file != nil {
+		if _, err := m.cur.file.Write(data); err != nil {
+			m.log.Warn("writing an HLS segment file; keeping it in memory", "error", err)
+			m.cur.file.Close()
+			m.cur.file = nil
+			m.cur.path = ""
+		}
+	}
+	m.cur.parts = append(m.cur.parts, p)
+	m.cur.size += int64(len(data))
+	m.partStart = end
+	m.notifyLocked()
+}
+
+func (m *fmp4Muxer) closeSegment(end time.Duration) {
+	seg := m.cur
+	seg.dur = end - seg.start
+	seg.complete = true
+	if seg.file != nil {
+		seg.file.Close()
+		seg.file = nil
+	}
+	m.segments = append(m.segments, seg)
+	if seg.dur > m.maxSegDur {
+		m.maxSegDur = seg.dur
+	}
+	if seg.dur > 0 {
+		bw := int(float64(seg.size*8) / seg.dur.Seconds())
+		m.bandwidth = max(m.bandwidth, bw)
+		if m.avgBandwidth == 0 {
+			m.avgBandwidth = bw
+		} else {
+			m.avgBandwidth = (m.avgBandwidth*7 + bw) / 8
+		}
+	}
+	for len(m.segments) > m.segmentCount {
+		old := m.segments[0]
+		m.segments = m.segments[1:]
+		if old.discontinuity {
+			m.discSeq++
+		}
+		if old.path != "" {
+			os.Remove(old.path)
+		}
+	}
+	// Parts stay in memory near the live edge only; the file has the rest.
+	if n := len(m.segments) - 3; n >= 0 {
+		if s := m.segments[n]; s.path != "" {
+			for _, p := range s.parts {
+				p.data = nil
+			}
+		}
+	}
+	m.cur = nil
+	m.notifyLocked()
+}
+
+func (m *fmp4Muxer) notifyLocked() {
+	m.mediaPlaylist = nil
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// close ends the muxer: waiting requests return, files are removed.
+func (m *fmp4Muxer) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
+	for _, s := range append(m.segments, m.cur) {
+		if s == nil {
+			continue
+		}
+		if s.file != nil {
+			s.file.Close()
+		}
+		if s.path != "" {
+			os.Remove(s.path)
+		}
+	}
+	m.notifyLocked()
+}

@@ -1,0 +1,313 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+)
+
+const (
+	multivariantName = "index.m3u8"
+	mediaName        = "stream.m3u8"
+)
+
+var errGone = errors.New("stream ended")
+
+// wait blocks until ok (called with the lock held) holds, ctx ends, or the
+// muxer closes. It returns with the lock held.
+func (m *fmp4Muxer) wait(ctx context.Context, ok func() bool) error {
+	for {
+		if m.closed {
+			return errGone
+		}
+		if ok() {
+			return nil
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		select {
+		case <-ch:
+			m.mu.Lock()
+		case <-ctx.Done():
+			m.mu.Lock()
+			return ctx.Err()
+		}
+	}
+}
+
+func (m *fmp4Muxer) targetDuration() int {
+	return max(1, int(math.Ceil(m.maxSegDur.Seconds())))
+}
+
+func (m *fmp4Muxer) partURI(msn, idx int) string {
+	return fmt.Sprintf("%s_part%d_%d.mp4", m.prefix, msn, idx)
+}
+
+func (m *fmp4Muxer) segURI(msn int) string { return fmt.Sprintf("%s_seg%d.mp4", m.prefix, msn) }
+
+func (m *fmp4Muxer) initURI() string { return m.prefix + "_init.mp4" }
+
+// mediaPlaylistLocked returns the media playlist, made once per change.
+func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
+	if m.mediaPlaylist != nil {
+		return m.mediaPlaylist, nil
+	}
+	pl := playlist.Media{
+		Version:             9,
+		IndependentSegments: true,
+		TargetDuration:      m.targetDuration(),
+		MediaSequence:       m.segments[0].msn,
+		Map:                 &playlist.MediaMap{URI: m.initURI()},
+	}
+	if m.discSeq > 0 {
+		pl.DiscontinuitySequence = &m.discSeq
+	}
+	if m.lowLatency {
+		hold := 3 * m.partTarget()
+		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &hold}
+		pl.PartInf = &playlist.MediaPartInf{PartTarget: m.partTarget()}
+	}
+	for i, s := range m.segments {
+		pdt := s.pdt
+		ps := &playlist.MediaSegment{Duration: s.dur, URI: m.segURI(s.msn), DateTime: &pdt, Discontinuity: s.discontinuity}
+		if m.lowLatency && i >= len(m.segments)-2 {
+			ps.Parts = m.playlistParts(s)
+		}
+		pl.Segments = append(pl.Segments, ps)
+	}
+	if m.lowLatency && m.cur != nil {
+		pl.Parts = m.playlistParts(m.cur)
+		pl.PreloadHint = &playlist.MediaPreloadHint{URI: m.partURI(m.cur.msn, len(m.cur.parts))}
+	}
+	b, err := pl.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	m.mediaPlaylist = b
+	return b, nil
+}
+
+func (m *fmp4Muxer) playlistParts(s *segment) []*playlist.MediaPart {
+	out := make([]*playlist.MediaPart, 0, len(s.parts))
+	for _, p := range s.parts {
+		out = append(out, &playlist.MediaPart{Duration: p.dur, URI: m.partURI(s.msn, p.index), Independent: p.independent})
+	}
+	return out
+}
+
+func (m *fmp4Muxer) multivariantLocked() ([]byte, error) {
+	v := &playlist.MultivariantVariant{
+		Bandwidth:  max(m.bandwidth, 1),
+		Codecs:     m.codecs,
+		URI:        mediaName,
+		Resolution: m.resolution,
+	}
+	if m.avgBandwidth > 0 {
+		avg := m.avgBandwidth
+		v.AverageBandwidth = &avg
+	}
+	if m.frameRate > 0 {
+		fr := m.frameRate
+		v.FrameRate = &fr
+	}
+	return playlist.Multivariant{Version: 9, IndependentSegments: true, Variants: []*playlist.MultivariantVariant{v}}.Marshal()
+}
+
+// segmentByMSN finds a segment, complete or current.
+func (m *fmp4Muxer) segmentByMSN(msn int) *segment {
+	if m.cur != nil && m.cur.msn == msn {
+		return m.cur
+	}
+	for _, s := range m.segments {
+		if s.msn == msn {
+			return s
+		}
+	}
+	return nil
+}
+
+// maxBlock bounds how long a blocking request waits.
+func (m *fmp4Muxer) maxBlock() time.Duration {
+	return 3*time.Duration(m.targetDuration())*time.Second + 2*time.Second
+}
+
+func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
+	name := path.Base(r.URL.Path)
+	ctx := r.Context()
+	m.mu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			m.mu.Unlock()
+		}
+	}()
+	writeErr := func(err error) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			http.Error(w, "not available yet", http.StatusServiceUnavailable)
+		} else if errors.Is(err, errGone) {
+			http.Error(w, "stream ended", http.StatusNotFound)
+		}
+	}
+	h := w.Header()
+
+	switch {
+	case name == multivariantName:
+		if err := m.wait(ctx, func() bool { return len(m.segments) > 0 }); err != nil {
+			writeErr(err)
+			return
+		}
+		b, err := m.multivariantLocked()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.Set("Content-Type", "application/vnd.apple.mpegurl")
+		h.Set("Cache-Control", "no-cache")
+		w.Write(b)
+
+	case name == mediaName:
+		q := r.URL.Query()
+		ready := func() bool { return len(m.segments) > 0 }
+		if msnS := q.Get("_HLS_msn"); msnS != "" && m.lowLatency {
+			msn, err1 := strconv.Atoi(msnS)
+			partIdx, err2 := -1, error(nil)
+			if ps := q.Get("_HLS_part"); ps != "" {
+				partIdx, err2 = strconv.Atoi(ps)
+			}
+			if err1 != nil || err2 != nil || msn < 0 {
+				http.Error(w, "bad _HLS_msn or _HLS_part", http.StatusBadRequest)
+				return
+			}
+			if m.cur != nil && msn > m.cur.msn+1 {
+				http.Error(w, "_HLS_msn is too far ahead", http.StatusBadRequest)
+				return
+			}
+			ready = func() bool {
+				if len(m.segments) == 0 {
+					return false
+				}
+				if last := m.segments[len(m.segments)-1]; msn <= last.msn {
+					return true
+				}
+				return partIdx >= 0 && m.cur != nil && m.cur.msn == msn && len(m.cur.parts) > partIdx
+			}
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
+			defer cancel()
+		}
+		if err := m.wait(ctx, ready); err != nil {
+			writeErr(err)
+			return
+		}
+		b, err := m.mediaPlaylistLocked()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.Set("Content-Type", "application/vnd.apple.mpegurl")
+		h.Set("Cache-Control", "no-cache")
+		w.Write(b)
+
+	case name == m.initURI():
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Cache-Control", "max-age=30")
+		w.Write(m.init)
+
+	case strings.HasPrefix(name, m.prefix+"_seg"):
+		var msn int
+		if _, err := fmt.Sscanf(name, m.prefix+"_seg%d.mp4", &msn); err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		s := m.segmentByMSN(msn)
+		if s == nil || !s.complete {
+			http.NotFound(w, r)
+			return
+		}
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Cache-Control", "max-age=30")
+		if s.path != "" {
+			p := s.path
+			m.mu.Unlock()
+			locked = false
+			f, err := os.Open(p)
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			defer f.Close()
+			http.ServeContent(w, r, "", time.Time{}, f) // sendfile, ranges
+			return
+		}
+		bufs := make([][]byte, 0, len(s.parts))
+		for _, p := range s.parts {
+			bufs = append(bufs, p.data)
+		}
+		m.mu.Unlock()
+		locked = false
+		h.Set("Content-Length", strconv.FormatInt(s.size, 10))
+		for _, b := range bufs {
+			w.Write(b)
+		}
+
+	case strings.HasPrefix(name, m.prefix+"_part"):
+		var msn, idx int
+		if _, err := fmt.Sscanf(name, m.prefix+"_part%d_%d.mp4", &msn, &idx); err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		// The next part (the preload hint) is waited for.
+		if m.cur != nil && ((msn == m.cur.msn && idx == len(m.cur.parts)) || (msn == m.cur.msn+1 && idx == 0)) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
+			defer cancel()
+			err := m.wait(ctx, func() bool {
+				s := m.segmentByMSN(msn)
+				return s != nil && len(s.parts) > idx
+			})
+			if err != nil {
+				writeErr(err)
+				return
+			}
+		}
+		s := m.segmentByMSN(msn)
+		if s == nil || idx < 0 || idx >= len(s.parts) {
+			http.NotFound(w, r)
+			return
+		}
+		p := s.parts[idx]
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Cache-Control", "max-age=30")
+		h.Set("Content-Length", strconv.Itoa(p.size))
+		if p.data != nil {
+			data := p.data
+			m.mu.Unlock()
+			locked = false
+			w.Write(data)
+			return
+		}
+		pathName, off, size := s.path, p.offset, p.size
+		m.mu.Unlock()
+		locked = false
+		f, err := os.Open(pathName)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		io.Copy(w, io.NewSectionReader(f, off, int64(size)))
+
+	default:
+		http.NotFound(w, r)
+	}
+}
