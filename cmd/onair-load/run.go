@@ -50,7 +50,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 
 func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
 	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers}
-	tags, clipLen, err := readFLV(o.Clip)
+	tags, clipLen, err := readClip(o.Clip)
 	if err != nil {
 		return r, err
 	}

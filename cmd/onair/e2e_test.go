@@ -131,6 +131,9 @@ func TestRefusalsReconnectAndIdleTimeout(t *testing.T) {
 	if mediaSequence(pl) < seqBefore {
 		t.Fatalf("media sequence went back from %d to %d after reconnect:\n%s", seqBefore, mediaSequence(pl), pl)
 	}
+	if !strings.Contains(pl, "#EXT-X-DISCONTINUITY\n") {
+		t.Fatalf("the reconnect is not marked as a discontinuity:\n%s", pl)
+	}
 	if !again.Running() {
 		t.Fatalf("reconnected publisher stopped: %s", again.Output())
 	}

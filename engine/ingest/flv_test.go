@@ -2,61 +2,19 @@ package ingest
 
 import (
 	"bytes"
-	"errors"
-	"io"
-	"os"
 	"testing"
-
-	flv "github.com/yutopp/go-flv"
-	flvtag "github.com/yutopp/go-flv/tag"
 
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/mediatest"
 )
 
-// tagBodies reads an FLV file into its raw tag bodies, as RTMP carries them.
-type rawTag struct {
-	video bool
-	ts    uint32
-	body  []byte
-}
-
-func readTags(t testing.TB, path string) []rawTag {
+func readTags(t testing.TB, path string) []mediatest.Tag {
 	t.Helper()
-	f, err := os.Open(path)
+	tags, err := mediatest.ReadFLV(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	dec, err := flv.NewDecoder(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tags []rawTag
-	for {
-		var tag flvtag.FlvTag
-		if err := dec.Decode(&tag); err != nil {
-			if errors.Is(err, io.EOF) {
-				return tags
-			}
-			t.Fatal(err)
-		}
-		var body []byte
-		switch d := tag.Data.(type) {
-		case *flvtag.VideoData:
-			hdr := []byte{byte(d.FrameType)<<4 | byte(d.CodecID), byte(d.AVCPacketType),
-				byte(d.CompositionTime >> 16), byte(d.CompositionTime >> 8), byte(d.CompositionTime)}
-			rest, _ := io.ReadAll(d.Data)
-			body = append(hdr, rest...)
-			tags = append(tags, rawTag{video: true, ts: tag.Timestamp, body: body})
-		case *flvtag.AudioData:
-			hdr := []byte{byte(d.SoundFormat)<<4 | byte(d.SoundRate)<<2 | byte(d.SoundSize)<<1 | byte(d.SoundType), byte(d.AACPacketType)}
-			rest, _ := io.ReadAll(d.Data)
-			body = append(hdr, rest...)
-			tags = append(tags, rawTag{ts: tag.Timestamp, body: body})
-		}
-		tag.Close()
-	}
+	return tags
 }
 
 func TestDepacketizeRealClip(t *testing.T) {
@@ -67,10 +25,10 @@ func TestDepacketizeRealClip(t *testing.T) {
 	for i, tg := range tags {
 		var u *media.Unit
 		var err error
-		if tg.video {
-			u, err = d.Video(tg.ts, bytes.Clone(tg.body))
+		if tg.Video {
+			u, err = d.Video(tg.Timestamp, bytes.Clone(tg.Body))
 		} else {
-			u, err = d.Audio(tg.ts, bytes.Clone(tg.body))
+			u, err = d.Audio(tg.Timestamp, bytes.Clone(tg.Body))
 		}
 		if err != nil {
 			t.Fatalf("tag %d: %v", i, err)

@@ -133,14 +133,14 @@ func TestMalformedInputDoesNotDisturbOthers(t *testing.T) {
 	go func() {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for i, tg := range tags[:300] {
-			b := mangle(rng, i, tg.body)
-			if bc.send(tg.video, tg.ts, b) != nil {
+			b := mangle(rng, i, tg.Body)
+			if bc.send(tg.Video, tg.Timestamp, b) != nil {
 				return
 			}
 		}
 	}()
 	for _, tg := range tags[:300] {
-		if err := gc.send(tg.video, tg.ts, tg.body); err != nil {
+		if err := gc.send(tg.Video, tg.Timestamp, tg.Body); err != nil {
 			t.Fatalf("good publisher: %v", err)
 		}
 	}

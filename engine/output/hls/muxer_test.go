@@ -1,0 +1,274 @@
+package hls
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2"
+	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
+	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/mediatest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// clipUnits turns the small test clip into units, as ingest does.
+func clipUnits(t testing.TB) (media.Tracks, []*media.Unit) {
+	t.Helper()
+	tags, err := mediatest.ReadFLV(mediatest.Small.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d ingest.Depacketizer
+	var units []*media.Unit
+	for _, tg := range tags {
+		var u *media.Unit
+		if tg.Video {
+			u, err = d.Video(tg.Timestamp, tg.Body)
+		} else {
+			u, err = d.Audio(tg.Timestamp, tg.Body)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u != nil {
+			units = append(units, u)
+		}
+	}
+	tr := d.Tracks()
+	for _, u := range units {
+		u.Tracks = &tr
+	}
+	return tr, units
+}
+
+func mediaPlaylistOf(t *testing.T, m *fmp4Muxer) *playlist.Media {
+	t.Helper()
+	m.mu.Lock()
+	b, err := m.mediaPlaylistLocked()
+	m.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pl playlist.Media
+	if err := pl.Unmarshal(b); err != nil {
+		t.Fatalf("our playlist does not parse: %v\n%s", err, b)
+	}
+	return &pl
+}
+
+func TestSegmentsAndParts(t *testing.T) {
+	tr, units := clipUnits(t)
+	dir := t.TempDir()
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		if err := m.writeUnit(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 12 s with a 2 s GOP: 5 complete segments, the 6th in progress.
+	if len(m.segments) != 5 {
+		t.Fatalf("%d complete segments, want 5", len(m.segments))
+	}
+	pl := mediaPlaylistOf(t, m)
+	if pl.TargetDuration != 2 || pl.PartInf == nil || pl.ServerControl == nil || !pl.ServerControl.CanBlockReload {
+		t.Fatalf("playlist header: %+v", pl)
+	}
+	target := pl.PartInf.PartTarget
+	for _, s := range append(m.segments, m.cur) {
+		if s.complete && (s.dur < 1990*time.Millisecond || s.dur > 2010*time.Millisecond) {
+			t.Errorf("segment %d lasts %v, want one GOP (2 s)", s.msn, s.dur)
+		}
+		for i, p := range s.parts {
+			if i == 0 != p.independent {
+				t.Errorf("segment %d part %d independent=%v", s.msn, i, p.independent)
+			}
+			last := i == len(s.parts)-1
+			if p.dur > target || (!last && p.dur < target*85/100) {
+				t.Errorf("segment %d part %d lasts %v, outside 85–100 %% of %v", s.msn, i, p.dur, target)
+			}
+		}
+		if s.complete {
+			st, err := os.Stat(s.path)
+			if err != nil || st.Size() != s.size {
+				t.Errorf("segment file %s: %v size %d want %d", s.path, err, st.Size(), s.size)
+			}
+		}
+	}
+	m.close()
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("files left after close: %v", left)
+	}
+}
+
+func TestReconnectMarksDiscontinuity(t *testing.T) {
+	tr, units := clipUnits(t)
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, "", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	half := len(units) / 3
+	for _, u := range units[:half] {
+		m.writeUnit(u)
+	}
+	m.markDiscontinuity()
+	shift := units[half-1].DTS + 40*time.Millisecond // as the hub rebases a new publisher
+	for _, u := range units {
+		c := *u
+		c.DTS += shift
+		c.PTS += shift
+		m.writeUnit(&c)
+	}
+	pl := mediaPlaylistOf(t, m)
+	n := 0
+	for _, s := range pl.Segments {
+		if s.Discontinuity {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d discontinuities in the playlist, want 1", n)
+	}
+}
+
+// Blocking playlist reloads and preload-hinted parts wait for the media;
+// bad or cancelled requests do not.
+func TestBlockingRequests(t *testing.T) {
+	tr, units := clipUnits(t)
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(m.handle))
+	defer srv.Close()
+	defer m.close()
+	half := len(units) / 2
+	for _, u := range units[:half] {
+		m.writeUnit(u)
+	}
+	m.mu.Lock()
+	msn, next := m.cur.msn, len(m.cur.parts)
+	partURL := srv.URL + "/" + m.partURI(msn, next)
+	m.mu.Unlock()
+
+	get := func(url string, d time.Duration) (int, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(srv.URL+"/stream.m3u8?_HLS_msn=999&_HLS_part=0", time.Second); code != 400 {
+		t.Fatalf("far-ahead msn: %d", code)
+	}
+	// The next part and a playlist that must contain it block until it exists.
+	type answer struct {
+		code int
+		body string
+	}
+	plDone, partDone := make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		c, b := get(srv.URL+"/stream.m3u8?_HLS_msn="+strconv.Itoa(msn)+"&_HLS_part="+strconv.Itoa(next), 10*time.Second)
+		plDone <- answer{c, b}
+	}()
+	go func() { c, b := get(partURL, 10*time.Second); partDone <- answer{c, b} }()
+	select {
+	case a := <-plDone:
+		t.Fatalf("blocking playlist answered before the part existed: %d", a.code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	for _, u := range units[half:] {
+		m.writeUnit(u)
+	}
+	pl, part := <-plDone, <-partDone
+	if pl.code != 200 || !strings.Contains(pl.body, m.partURI(msn, next)) {
+		t.Fatalf("blocking playlist: %d\n%s", pl.code, pl.body)
+	}
+	if part.code != 200 || len(part.body) < 1000 {
+		t.Fatalf("preload-hinted part: %d, %d bytes", part.code, len(part.body))
+	}
+	// A waiting request ends with its client.
+	m.mu.Lock()
+	far := m.cur.msn + 1
+	m.mu.Unlock()
+	start := time.Now()
+	get(srv.URL+"/stream.m3u8?_HLS_msn="+strconv.Itoa(far)+"&_HLS_part=0", 200*time.Millisecond)
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("a cancelled request kept waiting")
+	}
+	if code, _ := get(srv.URL+"/nothing.mp4", time.Second); code != 404 {
+		t.Fatalf("unknown file: %d", code)
+	}
+}
+
+// gohlslib's client, an independent HLS reader, plays our low-latency
+// output and gets both tracks.
+func TestGohlslibClientPlaysOutput(t *testing.T) {
+	tr, units := clipUnits(t)
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(m.handle))
+	defer srv.Close()
+	defer m.close()
+
+	// The first 4 s at once, the rest at twice real time.
+	i := 0
+	for ; i < len(units) && units[i].DTS < 4*time.Second; i++ {
+		m.writeUnit(units[i])
+	}
+	var video, audio atomic.Int64
+	c := &gohlslib.Client{URI: srv.URL + "/index.m3u8"}
+	c.OnDownloadPrimaryPlaylist = func(string) {}
+	c.OnDownloadStreamPlaylist = func(string) {}
+	c.OnDownloadSegment = func(string) {}
+	c.OnDownloadPart = func(string) {}
+	c.OnTracks = func(tracks []*gohlslib.Track) error {
+		for _, tk := range tracks {
+			switch tk.Codec.(type) {
+			case *codecs.H264:
+				c.OnDataH26x(tk, func(int64, int64, [][]byte) { video.Add(1) })
+			case *codecs.MPEG4Audio:
+				c.OnDataMPEG4Audio(tk, func(_ int64, aus [][]byte) { audio.Add(int64(len(aus))) })
+			}
+		}
+		return nil
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	base := units[i].DTS
+	for ; i < len(units); i++ {
+		if wait := (units[i].DTS-base)/2 - time.Since(start); wait > 0 {
+			time.Sleep(wait)
+		}
+		m.writeUnit(units[i])
+	}
+	if video.Load() < 60 || audio.Load() < 90 {
+		t.Fatalf("client got %d video and %d audio units", video.Load(), audio.Load())
+	}
+}
