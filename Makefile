@@ -39,9 +39,13 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzDepacketizer -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
 
-## bench: Go benchmarks of the hot paths
-bench:
-	$(GO) test -run XXX -bench . -benchmem ./engine/...
+## bench: Go benchmarks of the hot paths, then the standard load scenario
+## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers).
+## Results: bin/bench-go.txt and bin/bench-load.json; see docs/PERFORMANCE.md.
+bench: build
+	$(GO) build -o bin/onair-load ./cmd/onair-load
+	$(GO) test -run XXX -bench . -benchmem -count 3 ./engine/... | tee bin/bench-go.txt
+	./bin/onair-load -n 1,16,64 -readers 200 -duration 20s -warmup 8s -reader-time 10s -json bin/bench-load.json
 
 clean:
 	rm -rf bin

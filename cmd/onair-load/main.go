@@ -34,6 +34,9 @@ type options struct {
 	JSON       string
 	GOGC       string
 	CPUProfile string
+	ReaderMode string
+	GOMAXPROCS string
+	Follow     bool
 }
 
 func main() {
@@ -46,9 +49,12 @@ func main() {
 	flag.DurationVar(&o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
 	flag.IntVar(&o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
 	flag.DurationVar(&o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
+	flag.StringVar(&o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
 	flag.StringVar(&o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
 	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
+	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
+	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
 	flag.Parse()
 	for _, s := range strings.Split(streams, ",") {
@@ -58,6 +64,10 @@ func main() {
 			os.Exit(2)
 		}
 		o.Streams = append(o.Streams, n)
+	}
+	if o.ReaderMode != "part" && o.ReaderMode != "segment" {
+		fmt.Fprintln(os.Stderr, "onair-load: -reader-mode must be part or segment")
+		os.Exit(2)
 	}
 	if o.Publisher != "builtin" && o.Publisher != "ffmpeg" {
 		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin or ffmpeg")

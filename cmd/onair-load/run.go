@@ -31,6 +31,7 @@ type result struct {
 	RSSMB               float64 `json:"rss_mb"`
 	RSSPerStreamMB      float64 `json:"rss_per_stream_mb"`
 	Readers             int     `json:"readers"`
+	ReaderMode          string  `json:"reader_mode,omitempty"`
 	ReaderRequestsPerS  float64 `json:"reader_requests_per_s"`
 	ReaderMBPerS        float64 `json:"reader_mb_per_s"`
 	ReaderErrors        int     `json:"reader_errors"`
@@ -50,11 +51,14 @@ func quantile(d []time.Duration, q float64) time.Duration {
 
 func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
 	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers}
+	if o.Readers > 0 {
+		r.ReaderMode = o.ReaderMode
+	}
 	tags, clipLen, err := readClip(o.Clip)
 	if err != nil {
 		return r, err
 	}
-	srv, err := startServer(ctx, o.Onair, o.GOGC, o.CPUProfile)
+	srv, err := startServer(ctx, o)
 	if err != nil {
 		return r, err
 	}
@@ -125,7 +129,9 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 			}
 			firsts.add(p.firstPL)
 			playable <- mediaURL
-			p.follow(ctx, mediaURL)
+			if o.Follow {
+				p.follow(ctx, mediaURL)
+			}
 		}()
 	}
 	mediaURLs := make([]string, 0, n)
@@ -180,7 +186,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	r.SegmentDelayMedian, r.SegmentDelayP95 = ms(quantile(sd, 0.5)), ms(quantile(sd, 0.95))
 
 	if o.Readers > 0 {
-		reqs, bytes, errs := readLoad(ctx, mediaURLs, o.Readers, o.ReaderTime)
+		reqs, bytes, errs := readLoad(ctx, mediaURLs, o.Readers, o.ReaderTime, o.ReaderMode == "part")
 		r.ReaderRequestsPerS = float64(reqs) / o.ReaderTime.Seconds()
 		r.ReaderMBPerS = float64(bytes) / (1 << 20) / o.ReaderTime.Seconds()
 		r.ReaderErrors = errs
@@ -190,8 +196,8 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 }
 
 // readLoad runs k readers for d: each fetches its stream's media playlist
-// and then the newest complete segment, again and again.
-func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration) (reqs, nbytes int64, errs int) {
+// and then the newest part (or complete segment), again and again.
+func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, parts bool) (reqs, nbytes int64, errs int) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: k + 16}}
@@ -222,7 +228,11 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration) (
 					nerr.Add(1)
 					continue
 				}
-				seg, err := get(ctx, client, base+m.Segments[len(m.Segments)-1].URI)
+				uri := m.Segments[len(m.Segments)-1].URI
+				if parts && len(m.Parts) > 0 {
+					uri = m.Parts[len(m.Parts)-1].URI
+				}
+				seg, err := get(ctx, client, base+uri)
 				if err != nil {
 					if ctx.Err() == nil {
 						nerr.Add(1)

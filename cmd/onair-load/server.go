@@ -39,7 +39,8 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func startServer(ctx context.Context, bin, gogc, cpuProfile string) (*server, error) {
+func startServer(ctx context.Context, o options) (*server, error) {
+	bin, gogc, cpuProfile := o.Onair, o.GOGC, o.CPUProfile
 	data, err := os.MkdirTemp("", "onair-load")
 	if err != nil {
 		return nil, err
@@ -59,6 +60,9 @@ func startServer(ctx context.Context, bin, gogc, cpuProfile string) (*server, er
 	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
 	if gogc != "" {
 		s.cmd.Env = append(s.cmd.Env, "GOGC="+gogc)
+	}
+	if o.GOMAXPROCS != "" {
+		s.cmd.Env = append(s.cmd.Env, "GOMAXPROCS="+o.GOMAXPROCS)
 	}
 	s.cmd.Stderr = &s.logs
 	if err := s.cmd.Start(); err != nil {

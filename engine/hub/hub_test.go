@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -127,7 +129,7 @@ func TestTimelineContinuesAcrossPublishers(t *testing.T) {
 }
 
 func BenchmarkPublishFourReaders(b *testing.B) {
-	s := &Stream{}
+	s := &Stream{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	s.StartPublisher(media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}})
 	for i := 0; i < 4; i++ {
 		s.AddReader(&Reader{QueueSize: 1024, OnUnit: func(*media.Unit) {}})

@@ -56,7 +56,8 @@ type Server struct {
 	// ReadBatch is the shortest time between two reads of a connection once
 	// it streams: media that arrives meanwhile is read at once, so a
 	// publisher costs one read and one wake-up per batch instead of one per
-	// packet. It adds at most this much delay. It defaults to 20 ms; a
+	// packet. It adds at most this much delay. It defaults to 50 ms (measured:
+	// 20 ms costs a third more CPU, 100 ms saves nothing more); a
 	// negative value turns batching off.
 	ReadBatch time.Duration
 	// Logger defaults to slog.Default().
@@ -89,7 +90,7 @@ func (s *Server) Start() error {
 		s.ReadTimeout = 15 * time.Second
 	}
 	if s.ReadBatch == 0 {
-		s.ReadBatch = 20 * time.Millisecond
+		s.ReadBatch = 50 * time.Millisecond
 	}
 	ln := s.Listener
 	if ln == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"golang.org/x/sys/unix"
 
 	"github.com/onair-studio/onair/engine/media"
 )
@@ -66,7 +67,8 @@ type trackState struct {
 	timescale int64
 	frameLen  int64 // audio: samples per frame
 	nextDTS   int64 // audio: the continuous clock
-	pending   *pendingSample
+	pending   pendingSample
+	held      bool // pending holds a sample
 	lastDur   uint32
 	run       []fmp4Sample
 	runBase   int64
@@ -84,8 +86,7 @@ type segment struct {
 	pdt           time.Time
 	discontinuity bool
 	parts         []*part
-	path          string
-	file          *os.File
+	path          string // set once the segment is in a file
 	size          int64
 	complete      bool
 }
@@ -226,8 +227,8 @@ func (m *fmp4Muxer) writeUnit(u *media.Unit) error {
 				return err
 			}
 		}
-		if p := t.pending; p != nil {
-			m.appendSample(t, p, dts-p.dts)
+		if t.held {
+			m.appendSample(t, &t.pending, dts-t.pending.dts)
 			frame := fromTicks(int64(t.lastDur), t.timescale)
 			switch {
 			case s.key && (at-m.cur.start >= m.segmentMin || m.discPending):
@@ -240,17 +241,17 @@ func (m *fmp4Muxer) writeUnit(u *media.Unit) error {
 				m.flushPart(at)
 			}
 		}
-		t.pending = &pendingSample{dts: dts, s: s}
+		t.pending, t.held = pendingSample{dts: dts, s: s}, true
 		return nil
 	}
 	// A follower track: its samples go into the part being built.
 	if m.cur == nil {
 		return nil
 	}
-	if p := t.pending; p != nil {
-		m.appendSample(t, p, dts-p.dts)
+	if t.held {
+		m.appendSample(t, &t.pending, dts-t.pending.dts)
 	}
-	t.pending = &pendingSample{dts: dts, s: s}
+	t.pending, t.held = pendingSample{dts: dts, s: s}, true
 	return nil
 }
 
@@ -284,14 +285,6 @@ func (m *fmp4Muxer) startSegment(at time.Duration) error {
 	seg := &segment{msn: m.nextMSN, start: at, pdt: m.anchor.Add(at), discontinuity: m.discPending}
 	m.nextMSN++
 	m.discPending = false
-	if m.dir != "" {
-		seg.path = filepath.Join(m.dir, fmt.Sprintf("%s_seg%d.mp4", m.prefix, seg.msn))
-		f, err := os.Create(seg.path)
-		if err != nil {
-			return fmt.Errorf("creating an HLS segment file: %w", err)
-		}
-		seg.file = f
-	}
 	m.cur = seg
 	m.partStart = at
 	return nil
@@ -322,14 +315,6 @@ func (m *fmp4Muxer) flushPart(end time.Duration) {
 		}
 	}
 	p := &part{index: len(m.cur.parts), data: data, offset: m.cur.size, size: len(data), dur: end - m.partStart, independent: independent}
-	if m.cur.file != nil {
-		if _, err := m.cur.file.Write(data); err != nil {
-			m.log.Warn("writing an HLS segment file; keeping it in memory", "error", err)
-			m.cur.file.Close()
-			m.cur.file = nil
-			m.cur.path = ""
-		}
-	}
 	m.cur.parts = append(m.cur.parts, p)
 	m.cur.size += int64(len(data))
 	m.partStart = end
@@ -340,10 +325,6 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 	seg := m.cur
 	seg.dur = end - seg.start
 	seg.complete = true
-	if seg.file != nil {
-		seg.file.Close()
-		seg.file = nil
-	}
 	m.segments = append(m.segments, seg)
 	if seg.dur > m.maxSegDur {
 		m.maxSegDur = seg.dur
@@ -367,16 +348,66 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 			os.Remove(old.path)
 		}
 	}
-	// Parts stay in memory near the live edge only; the file has the rest.
-	if n := len(m.segments) - 3; n >= 0 {
-		if s := m.segments[n]; s.path != "" {
-			for _, p := range s.parts {
-				p.data = nil
-			}
+	// Parts stay in memory near the live edge only (where low-latency
+	// players ask for them); older segments move to a file in one write.
+	if n := len(m.segments) - 3; n >= 0 && m.dir != "" {
+		if s := m.segments[n]; s.path == "" {
+			m.spill(s)
 		}
 	}
 	m.cur = nil
 	m.notifyLocked()
+}
+
+// spill writes a complete segment to its file and frees its memory. On
+// failure the segment stays in memory.
+func (m *fmp4Muxer) spill(s *segment) {
+	p := filepath.Join(m.dir, fmt.Sprintf("%s_seg%d.mp4", m.prefix, s.msn))
+	bufs := make([][]byte, 0, len(s.parts))
+	for _, pt := range s.parts {
+		bufs = append(bufs, pt.data)
+	}
+	if err := writeFile(p, bufs); err != nil {
+		m.log.Warn("writing an HLS segment file; keeping it in memory", "error", err)
+		os.Remove(p)
+		return
+	}
+	s.path = p
+	for _, pt := range s.parts {
+		pt.data = nil
+	}
+}
+
+// writeFile writes bufs to a new file with as few system calls as possible.
+func writeFile(path string, bufs [][]byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	fd := int(f.Fd())
+	for len(bufs) > 0 {
+		n, err := unix.Writev(fd, bufs)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			f.Close()
+			return err
+		}
+		for n > 0 && len(bufs) > 0 {
+			if n >= len(bufs[0]) {
+				n -= len(bufs[0])
+				bufs = bufs[1:]
+			} else {
+				bufs[0] = bufs[0][n:]
+				n = 0
+			}
+		}
+		for len(bufs) > 0 && len(bufs[0]) == 0 {
+			bufs = bufs[1:]
+		}
+	}
+	return f.Close()
 }
 
 func (m *fmp4Muxer) notifyLocked() {
@@ -396,9 +427,6 @@ func (m *fmp4Muxer) close() {
 	for _, s := range append(m.segments, m.cur) {
 		if s == nil {
 			continue
-		}
-		if s.file != nil {
-			s.file.Close()
 		}
 		if s.path != "" {
 			os.Remove(s.path)
