@@ -36,7 +36,10 @@ func TestShortRun(t *testing.T) {
 	if r.PublisherErrors+r.PlayerErrors+r.ReaderErrors != 0 {
 		t.Errorf("errors: %+v", r)
 	}
-	if r.PartDelayP95 > 1000 || r.SegmentDelayP95 > 1000 {
+	if r.DropWarnings != 0 {
+		t.Errorf("the server dropped media: %+v", r)
+	}
+	if r.PartDelayMedian <= 0 || r.PartDelayP95 > 1000 || r.SegmentDelayP95 > 1000 {
 		t.Errorf("delays: %+v", r)
 	}
 }

@@ -40,6 +40,23 @@ type player struct {
 	measure  func() bool
 	errors   *counter
 	lastSeen int
+	// pubStart, when known, is when the publisher sent media time zero;
+	// pdt0 is the program date-time of media time zero (the first
+	// segment's). Delays are then measured from the publisher's clock.
+	pubStart func() time.Time
+	pdt0     time.Time
+}
+
+// delay is how long after its media time end a part or segment appeared.
+// With the publisher's clock it covers the whole path (network, ingest
+// batching, muxing); otherwise it starts at the server's ingest anchor.
+func (p *player) delay(now, end time.Time) time.Duration {
+	if p.pubStart != nil && !p.pdt0.IsZero() {
+		if ps := p.pubStart(); !ps.IsZero() {
+			return now.Sub(ps.Add(end.Sub(p.pdt0)))
+		}
+	}
+	return now.Sub(end)
 }
 
 func get(ctx context.Context, c *http.Client, url string) ([]byte, error) {
@@ -112,6 +129,9 @@ func (p *player) waitPlayable(ctx context.Context, hlsURI string, since time.Tim
 		if _, err := get(ctx, p.client, p.base+first.URI); err != nil {
 			return "", err
 		}
+		if m.MediaSequence == 0 && m.Segments[0].DateTime != nil {
+			p.pdt0 = *m.Segments[0].DateTime
+		}
 		p.firstPL = time.Since(since)
 		return mediaURL, nil
 	}
@@ -145,7 +165,7 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 		last := m.Segments[len(m.Segments)-1]
 		lastNum := m.MediaSequence + len(m.Segments) - 1
 		if p.measure() && p.lastSeen != 0 && lastNum > p.lastSeen && last.DateTime != nil {
-			p.segs.add(now.Sub(last.DateTime.Add(last.Duration)))
+			p.segs.add(p.delay(now, last.DateTime.Add(last.Duration)))
 		}
 		p.lastSeen = lastNum
 		// The newest part: in the segment being written (m.Parts), else the
@@ -160,7 +180,7 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 				end = end.Add(pt.Duration)
 			}
 			if p.measure() && msn == lastNum+1 {
-				p.parts.add(now.Sub(end))
+				p.parts.add(p.delay(now, end))
 			}
 			if _, err := get(ctx, p.client, p.base+m.Parts[len(m.Parts)-1].URI); err != nil && ctx.Err() == nil {
 				p.errors.inc()

@@ -28,7 +28,8 @@ func readClip(path string) ([]mediatest.Tag, time.Duration, error) {
 }
 
 // publishBuiltin publishes the clip in a loop, in real time, until ctx ends.
-func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, clipLen time.Duration) error {
+// started receives the instant media time zero was sent.
+func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, clipLen time.Duration, started func(time.Time)) error {
 	u, err := url.Parse(rawURL) // rtmp://host:port/live/KEY
 	if err != nil {
 		return err
@@ -52,6 +53,7 @@ func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, cl
 		return fmt.Errorf("publish: %w", err)
 	}
 	start := time.Now()
+	started(start)
 	for loop := time.Duration(0); ; loop += clipLen {
 		for _, t := range tags {
 			ts := loop + time.Duration(t.Timestamp)*time.Millisecond

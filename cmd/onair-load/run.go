@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -37,6 +38,10 @@ type result struct {
 	ReaderErrors        int     `json:"reader_errors"`
 	PlayerErrors        int     `json:"player_errors"`
 	PublisherErrors     int     `json:"publisher_errors"`
+	// DropWarnings counts the server's log lines about media it dropped
+	// (a reader too slow, media it could not read); the server logs these
+	// at most every 5 s per reader or publisher.
+	DropWarnings int `json:"server_drop_warnings"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -101,6 +106,10 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	for i, st := range streams {
 		url := st.Input.URI + "/" + st.Input.StreamKey
 		since := time.Now()
+		var pubMu sync.Mutex
+		var pubStart time.Time
+		started := func(t time.Time) { pubMu.Lock(); pubStart = t; pubMu.Unlock() }
+		startedAt := func() time.Time { pubMu.Lock(); defer pubMu.Unlock(); return pubStart }
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -108,7 +117,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 			if o.Publisher == "ffmpeg" {
 				err = publishFFmpeg(ctx, url, o.Clip)
 			} else {
-				err = publishBuiltin(ctx, url, tags, clipLen)
+				err = publishBuiltin(ctx, url, tags, clipLen, started)
 			}
 			if err != nil && ctx.Err() == nil {
 				log.Warn("publisher failed", "stream", i, "error", err)
@@ -118,6 +127,9 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 		go func() {
 			defer wg.Done()
 			p := &player{client: client, parts: parts, segs: segs, errors: playerErrs, measure: measuring.Load}
+			if o.Publisher == "builtin" {
+				p.pubStart = startedAt
+			}
 			mediaURL, err := p.waitPlayable(ctx, st.hls(), since)
 			if err != nil {
 				if ctx.Err() == nil {
@@ -192,6 +204,8 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 		r.ReaderErrors = errs
 	}
 	r.PlayerErrors, r.PublisherErrors = playerErrs.get(), pubErrs.get()
+	logs := srv.logText()
+	r.DropWarnings = strings.Count(logs, "reader is too slow") + strings.Count(logs, "dropping media")
 	return r, nil
 }
 
@@ -259,13 +273,13 @@ func lastSlash(s string) int {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\t")
+	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\tdrop warnings\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t\n",
+		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t%d\t\n",
 			r.Streams, r.FirstPlaylistMedian, r.FirstPlaylistMax, r.PartDelayMedian, r.PartDelayP95,
 			r.SegmentDelayMedian, r.SegmentDelayP95, r.CPUPercent, r.CPUPerStream,
 			r.RSSIdleMB, r.RSSMB, r.RSSPerStreamMB, r.Readers, r.ReaderRequestsPerS, r.ReaderMBPerS,
-			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors)
+			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.DropWarnings)
 	}
 	tw.Flush()
 }
