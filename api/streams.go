@@ -135,12 +135,13 @@ func cursorAfter(cursor string, st livestream.StreamState) bool {
 
 func encodeCursor(c string) string { return base64.RawURLEncoding.EncodeToString([]byte(c)) }
 
-func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
+// streamCall answers with the live stream f returns for the path's id.
+func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id string) (livestream.StreamState, error)) {
 	id, ok := s.idParam(w, r, "id", "live stream")
 	if !ok {
 		return
 	}
-	st, err := s.Engine.Get(id)
+	st, err := f(id)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -148,21 +149,19 @@ func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusOK, viewStream(st))
 }
 
+func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {
+	s.streamCall(w, r, s.Engine.Get)
+}
+
 func (s *Server) updateStream(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.idParam(w, r, "id", "live stream")
-	if !ok {
+	if _, ok := s.idParam(w, r, "id", "live stream"); !ok {
 		return
 	}
 	var p livestream.UpdateParams
 	if !s.decode(w, r, &p) {
 		return
 	}
-	st, err := s.Engine.Update(id, p)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	s.reply(w, http.StatusOK, viewStream(st))
+	s.streamCall(w, r, func(id string) (livestream.StreamState, error) { return s.Engine.Update(id, p) })
 }
 
 func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request) {
@@ -203,16 +202,7 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, f func(string
 }
 
 func (s *Server) resetKey(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.idParam(w, r, "id", "live stream")
-	if !ok {
-		return
-	}
-	st, err := s.Engine.ResetStreamKey(id)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	s.reply(w, http.StatusOK, viewStream(st))
+	s.streamCall(w, r, s.Engine.ResetStreamKey)
 }
 
 func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) {
@@ -250,16 +240,20 @@ func (s *Server) createOutput(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusCreated, viewOutput(o))
 }
 
-func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.idParam(w, r, "id", "live stream")
-	if !ok {
-		return
+// outputIDs reads the stream and output ids of the path, answering 404 itself.
+func (s *Server) outputIDs(w http.ResponseWriter, r *http.Request) (id, oid string, ok bool) {
+	if id, ok = s.idParam(w, r, "id", "live stream"); !ok {
+		return "", "", false
 	}
-	oid, ok := s.idParam(w, r, "oid", "output")
-	if !ok {
-		return
+	if oid, ok = s.idParam(w, r, "oid", "output"); !ok {
+		return "", "", false
 	}
-	o, err := s.Engine.GetOutput(id, oid)
+	return id, oid, true
+}
+
+// outputCall answers with the output f returns.
+func (s *Server) outputCall(w http.ResponseWriter, r *http.Request, f func() (livestream.OutputState, error)) {
+	o, err := f()
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -267,12 +261,16 @@ func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusOK, viewOutput(o))
 }
 
-func (s *Server) updateOutput(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.idParam(w, r, "id", "live stream")
+func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
+	id, oid, ok := s.outputIDs(w, r)
 	if !ok {
 		return
 	}
-	oid, ok := s.idParam(w, r, "oid", "output")
+	s.outputCall(w, r, func() (livestream.OutputState, error) { return s.Engine.GetOutput(id, oid) })
+}
+
+func (s *Server) updateOutput(w http.ResponseWriter, r *http.Request) {
+	id, oid, ok := s.outputIDs(w, r)
 	if !ok {
 		return
 	}
@@ -280,20 +278,11 @@ func (s *Server) updateOutput(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &p) {
 		return
 	}
-	o, err := s.Engine.UpdateOutput(id, oid, p)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	s.reply(w, http.StatusOK, viewOutput(o))
+	s.outputCall(w, r, func() (livestream.OutputState, error) { return s.Engine.UpdateOutput(id, oid, p) })
 }
 
 func (s *Server) deleteOutput(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.idParam(w, r, "id", "live stream")
-	if !ok {
-		return
-	}
-	oid, ok := s.idParam(w, r, "oid", "output")
+	id, oid, ok := s.outputIDs(w, r)
 	if !ok {
 		return
 	}
