@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		st, err := openStore(cfg.DataDir)
 		if err != nil {
 			fmt.Fprintln(stderr, "onair:", err)
+			fmt.Fprintln(stderr, "onair: while the studio runs, its window shows the API key and secret; or stop it and run this again")
 			return 1
 		}
 		defer st.Close()
