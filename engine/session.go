@@ -238,7 +238,7 @@ func (p *publisher) kick() { p.kickOnce.Do(p.kickFn) }
 
 func (p *publisher) StartTracks(t media.Tracks) { p.sess.hub.StartPublisher(t) }
 
-func (p *publisher) WriteUnit(u *media.Unit) { p.sess.hub.Publish(u) }
+func (p *publisher) WriteUnits(u []*media.Unit) { p.sess.hub.PublishBatch(u) }
 
 // Close starts the idle timeout, unless the session already ended.
 func (p *publisher) Close() {

@@ -62,31 +62,45 @@ func (s *Stream) Tracks() *media.Tracks {
 
 // Publish hands u to every reader. It never blocks on a reader.
 // u must not be changed afterwards.
-func (s *Stream) Publish(u *media.Unit) {
+func (s *Stream) Publish(u *media.Unit) { s.PublishBatch([]*media.Unit{u}) }
+
+// PublishBatch hands units, in order, to every reader as one batch: a
+// reader wakes once per batch. It never blocks on a reader. The units must
+// not be changed afterwards; the slice may be reused.
+func (s *Stream) PublishBatch(units []*media.Unit) {
+	if len(units) == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.tracks == nil {
 		return
 	}
-	if s.rebase {
-		s.rebase = false
-		if s.published {
-			s.offset = s.lastDTS + reconnectGap - u.DTS
-		} else {
-			s.offset = -u.DTS
+	for _, u := range units {
+		if s.rebase {
+			s.rebase = false
+			if s.published {
+				s.offset = s.lastDTS + reconnectGap - u.DTS
+			} else {
+				s.offset = -u.DTS
+			}
 		}
+		u.DTS += s.offset
+		u.PTS += s.offset
+		if u.DTS > s.lastDTS || !s.published {
+			s.lastDTS = u.DTS
+		}
+		s.published = true
+		u.Tracks = s.tracks
+		s.units++
+		s.bytes += uint64(u.Size())
 	}
-	u.DTS += s.offset
-	u.PTS += s.offset
-	if u.DTS > s.lastDTS || !s.published {
-		s.lastDTS = u.DTS
+	if len(s.readers) == 0 {
+		return
 	}
-	s.published = true
-	u.Tracks = s.tracks
-	s.units++
-	s.bytes += uint64(u.Size())
+	b := append([]*media.Unit(nil), units...) // shared by the readers
 	for _, r := range s.readers {
-		r.offer(u)
+		r.offer(b)
 	}
 }
 

@@ -20,7 +20,9 @@ type Reader struct {
 	OnUnit func(*media.Unit)
 
 	// private
-	queue    chan *media.Unit
+	queue    chan []*media.Unit // batches, as ingest read them
+	queued   atomic.Int64       // units in queue
+	size     int64
 	done     chan struct{}
 	stopOnce sync.Once
 	dropped  atomic.Uint64
@@ -38,38 +40,65 @@ func (r *Reader) start(log *slog.Logger) {
 		n = 512
 	}
 	r.log = log
-	r.queue = make(chan *media.Unit, n)
+	r.size = int64(n)
+	r.queue = make(chan []*media.Unit, n)
 	r.done = make(chan struct{})
 	go r.run()
 }
 
 func (r *Reader) run() {
 	defer close(r.done)
-	for u := range r.queue {
-		r.OnUnit(u)
+	for b := range r.queue {
+		for _, u := range b {
+			r.OnUnit(u)
+		}
+		r.queued.Add(-int64(len(b)))
 	}
 }
 
-// offer is called with the stream's lock held.
-func (r *Reader) offer(u *media.Unit) {
-	if r.needKey && u.Kind == media.KindVideo {
-		if !u.Key {
+// offer hands a batch to the reader, or drops it when the reader's queue
+// is full. Called with the stream's lock held; b is shared and immutable.
+func (r *Reader) offer(b []*media.Unit) {
+	if r.needKey {
+		b = r.fromKey(b)
+		if len(b) == 0 {
 			return
 		}
-		r.needKey = false
 	}
-	select {
-	case r.queue <- u:
-	default:
-		n := r.dropped.Add(1)
-		if u.Kind == media.KindVideo || u.Tracks.Video != nil {
-			r.needKey = true
-		}
-		if now := time.Now(); now.Sub(r.lastWarn) > 5*time.Second {
-			r.lastWarn = now
-			r.log.Warn("reader is too slow, dropping media", "reader", r.Name, "dropped_total", n)
+	if r.queued.Load()+int64(len(b)) <= r.size {
+		select {
+		case r.queue <- b:
+			r.queued.Add(int64(len(b)))
+			return
+		default:
 		}
 	}
+	n := r.dropped.Add(uint64(len(b)))
+	for _, u := range b {
+		if u.Kind == media.KindVideo {
+			r.needKey = true // the decoder lost a reference: wait for a key frame
+			break
+		}
+	}
+	if now := time.Now(); now.Sub(r.lastWarn) > 5*time.Second {
+		r.lastWarn = now
+		r.log.Warn("reader is too slow, dropping media", "reader", r.Name, "dropped_total", n)
+	}
+}
+
+// fromKey keeps the audio and the video from the first key frame on.
+func (r *Reader) fromKey(b []*media.Unit) []*media.Unit {
+	out := make([]*media.Unit, 0, len(b))
+	for _, u := range b {
+		if u.Kind == media.KindVideo && r.needKey {
+			if !u.Key {
+				continue
+			}
+			r.needKey = false
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 func (r *Reader) stop() {

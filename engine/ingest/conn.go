@@ -43,7 +43,8 @@ type connHandler struct {
 	wantVideo bool
 	wantAudio bool
 	metadata  bool
-	pending   []*media.Unit
+	pending   []*media.Unit // before the tracks are known
+	batch     []*media.Unit // read since the last flush
 	scratch   bytes.Buffer
 	badUnits  int
 	lastWarn  time.Time
@@ -153,6 +154,7 @@ func (h *connHandler) handle(u *media.Unit, err error) {
 	}
 	changed := h.depack.TakeChanged()
 	if h.started && changed {
+		h.flush()
 		h.target.StartTracks(h.depack.Tracks())
 	}
 	if u == nil {
@@ -160,18 +162,26 @@ func (h *connHandler) handle(u *media.Unit, err error) {
 	}
 	u.Received = time.Now()
 	if h.started {
-		h.target.WriteUnit(u)
+		h.batch = append(h.batch, u)
 		return
 	}
 	h.pending = append(h.pending, u)
 	if h.ready() {
 		h.started = true
 		h.target.StartTracks(h.depack.Tracks())
-		for _, p := range h.pending {
-			h.target.WriteUnit(p)
-		}
+		h.target.WriteUnits(h.pending)
 		h.pending = nil
 	}
+}
+
+// flush hands the units of the batch to the target.
+func (h *connHandler) flush() {
+	if len(h.batch) == 0 || h.target == nil {
+		return
+	}
+	h.target.WriteUnits(h.batch)
+	clear(h.batch)
+	h.batch = h.batch[:0]
 }
 
 // ready reports whether every track the publisher announced has its
@@ -197,6 +207,7 @@ func (h *connHandler) ready() bool {
 
 func (h *connHandler) OnClose() {
 	if h.target != nil {
+		h.flush()
 		h.target.Close()
 		h.log.Info("publisher disconnected", "dropped_units", h.badUnits)
 	}

@@ -26,8 +26,9 @@ type Target interface {
 	// StartTracks announces the publisher's tracks, before its first unit
 	// and again whenever they change.
 	StartTracks(media.Tracks)
-	// WriteUnit hands over one unit; it must not block.
-	WriteUnit(*media.Unit)
+	// WriteUnits hands over the units read in one batch, in order; it must
+	// not block, and must not keep the slice.
+	WriteUnits([]*media.Unit)
 	// Close tells that the publisher has gone.
 	Close()
 }
@@ -149,7 +150,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	return &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch}, &rtmp.ConnConfig{
+	return &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush}, &rtmp.ConnConfig{
 		Handler:          h,
 		ReaderBufferSize: 64 * 1024,
 		WriterBufferSize: 4 * 1024,
@@ -174,6 +175,9 @@ type ingestConn struct {
 	batch    time.Duration
 	deadline time.Time
 	lastRead time.Time
+	// beforeRead runs when everything read so far has been handled: the
+	// end of a batch.
+	beforeRead func()
 }
 
 // batchMinRead is the smallest read that may wait for a batch: the buffered
@@ -181,6 +185,7 @@ type ingestConn struct {
 const batchMinRead = 4096
 
 func (c *ingestConn) Read(p []byte) (int, error) {
+	c.beforeRead()
 	now := time.Now()
 	if c.batch > 0 && len(p) >= batchMinRead && now.Sub(c.lastRead) < c.batch {
 		// Wake on the next multiple of the batch on the wall clock: every

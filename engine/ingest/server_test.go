@@ -31,9 +31,9 @@ func (r *recorder) StartTracks(t media.Tracks) {
 	r.tracks = append(r.tracks, t)
 	r.mu.Unlock()
 }
-func (r *recorder) WriteUnit(*media.Unit) { r.mu.Lock(); r.units++; r.mu.Unlock() }
-func (r *recorder) Close()                { r.mu.Lock(); r.closed = true; r.mu.Unlock() }
-func (r *recorder) count() int            { r.mu.Lock(); defer r.mu.Unlock(); return r.units }
+func (r *recorder) WriteUnits(u []*media.Unit) { r.mu.Lock(); r.units += len(u); r.mu.Unlock() }
+func (r *recorder) Close()                     { r.mu.Lock(); r.closed = true; r.mu.Unlock() }
+func (r *recorder) count() int                 { r.mu.Lock(); defer r.mu.Unlock(); return r.units }
 
 // keys is an Authorizer with fixed keys.
 type keys map[string]*recorder
