@@ -5,7 +5,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -181,7 +180,5 @@ func (s *Service) HLSURL(id string) string {
 	return s.HTTPURL + "/hls/" + id + "/index.m3u8"
 }
 
-// Closed is closed when the service closes; for subscribers' goroutines.
+// closedCh is closed when the service closes; for subscribers' goroutines.
 func (s *Service) closedCh() <-chan struct{} { return s.done }
-
-var _ = context.Background

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,8 +31,6 @@ type connHandler struct {
 	nc     net.Conn
 	remote string
 	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
 
 	app       string
 	key       string
@@ -211,7 +208,6 @@ func (h *connHandler) OnClose() {
 		h.target.Close()
 		h.log.Info("publisher disconnected", "dropped_units", h.badUnits)
 	}
-	h.cancel()
 	h.server.forget(h.nc)
 }
 

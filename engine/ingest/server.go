@@ -4,7 +4,6 @@
 package ingest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -149,7 +148,6 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		remote: nc.RemoteAddr().String(),
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
-	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush}, &rtmp.ConnConfig{
 		Handler:          h,
 		ReaderBufferSize: 64 * 1024,
