@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -121,6 +122,9 @@ func (o *Output) Close() {
 	o.mu.Unlock()
 	if m != nil {
 		m.close()
+	}
+	if o.Dir != "" {
+		os.Remove(o.Dir) // only if empty
 	}
 }
 

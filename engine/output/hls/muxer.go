@@ -432,5 +432,8 @@ func (m *fmp4Muxer) close() {
 			os.Remove(s.path)
 		}
 	}
+	if m.dir != "" {
+		os.Remove(m.dir) // only if empty
+	}
 	m.notifyLocked()
 }

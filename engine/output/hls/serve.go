@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -286,26 +287,25 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p := s.parts[idx]
-		h.Set("Content-Type", "video/mp4")
-		h.Set("Cache-Control", "max-age=30")
-		h.Set("Content-Length", strconv.Itoa(p.size))
-		if p.data != nil {
-			data := p.data
-			m.mu.Unlock()
-			locked = false
-			w.Write(data)
-			return
-		}
-		pathName, off, size := s.path, p.offset, p.size
+		data, pathName, off, size := p.data, s.path, p.offset, p.size
 		m.mu.Unlock()
 		locked = false
-		f, err := os.Open(pathName)
-		if err != nil {
-			http.NotFound(w, r)
-			return
+		var body io.Reader
+		if data != nil {
+			body = bytes.NewReader(data)
+		} else {
+			f, err := os.Open(pathName)
+			if err != nil { // the segment left the playlist meanwhile
+				http.NotFound(w, r)
+				return
+			}
+			defer f.Close()
+			body = io.NewSectionReader(f, off, int64(size))
 		}
-		defer f.Close()
-		io.Copy(w, io.NewSectionReader(f, off, int64(size)))
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Cache-Control", "max-age=30")
+		h.Set("Content-Length", strconv.Itoa(size))
+		io.Copy(w, body)
 
 	default:
 		http.NotFound(w, r)
