@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
@@ -369,7 +371,9 @@ func ptr[T any](v T) *T { return &v }
 
 func TestEventsStream(t *testing.T) {
 	f := newFixture(t)
-	req, _ := http.NewRequest("GET", f.base+"/events", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.base+"/events", nil)
 	req.SetBasicAuth(key, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -435,4 +439,30 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	if len(doc.Paths) != len(routes) {
 		t.Errorf("OpenAPI has %d paths, the API %d", len(doc.Paths), len(routes))
 	}
+}
+
+// FuzzCreateBody: whatever the body, the API answers 201 or a 4xx, never a
+// 5xx, and a refused body changes nothing.
+func FuzzCreateBody(f *testing.F) {
+	for _, seed := range []string{`{"input":{"type":"rtmp"}}`, `{"input":{"type":"rtmp"},"name":"x","idle_timeout_sec":5}`,
+		`{"input":`, `[]`, `{"name":1}`, `{"input":{"type":"rtmp"},"max_runtime_sec":1e400}`, "\x00", `{"input":{"type":"rtmp"}}{}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		fx := newFixture(t)
+		before := fx.snapshot()
+		a := fx.do("POST", "/live_streams", "application/json", body, true)
+		switch {
+		case a.code == 201:
+		case a.code >= 400 && a.code < 500:
+			if a.Error == nil || a.Error.Message == "" {
+				t.Fatalf("%q: %d without a message", body, a.code)
+			}
+			if fx.snapshot() != before {
+				t.Fatalf("%q was refused but changed the store", body)
+			}
+		default:
+			t.Fatalf("%q answered %d", body, a.code)
+		}
+	})
 }

@@ -21,6 +21,9 @@ type eventView struct {
 
 // events streams every state change as Server-Sent Events.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	// Subscribe before answering: a client that acts once the stream is
+	// open must see the events of what it did.
+	ch := s.Engine.Subscribe(r.Context())
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -30,7 +33,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	ch := s.Engine.Subscribe(r.Context())
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
