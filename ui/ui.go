@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onair-studio/onair/assets"
@@ -24,10 +25,11 @@ type Engine interface {
 
 // Info is shown in the window's header.
 type Info struct {
-	RTMPURL string
-	APIURL  string
-	APIKey  string
-	Version string
+	RTMPURL   string
+	APIURL    string
+	APIKey    string
+	APISecret string
+	Version   string
 }
 
 // Run opens the window and blocks until it is closed.
@@ -36,6 +38,7 @@ func Run(info Info, eng Engine) {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("OnAir Studio " + info.Version)
 	v := NewStudioView(info, eng)
+	v.clipboard = a.Clipboard()
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(720, 480))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,10 +49,12 @@ func Run(info Info, eng Engine) {
 
 // StudioView is the main view: the server details and the list of streams.
 type StudioView struct {
-	eng     Engine
-	rows    []livestream.StreamState // touched on the UI thread only
-	list    *widget.List
-	content fyne.CanvasObject
+	eng       Engine
+	rows      []livestream.StreamState // touched on the UI thread only
+	list      *widget.List
+	content   fyne.CanvasObject
+	clipboard fyne.Clipboard
+	secret    *widget.Entry
 }
 
 // NewStudioView builds the view; call Follow to keep it up to date.
@@ -63,13 +68,28 @@ func NewStudioView(info Info, eng Engine) *StudioView {
 			o.(*widget.Label).SetText(fmt.Sprintf("%s — %s", st.Name, st.Status))
 		},
 	)
+	// The secret stays hidden until revealed; every value can be copied.
+	v.secret = widget.NewPasswordEntry()
+	v.secret.SetText(info.APISecret)
+	v.secret.Disable()
 	header := widget.NewForm(
-		widget.NewFormItem("RTMP server", widget.NewLabel(info.RTMPURL)),
-		widget.NewFormItem("API", widget.NewLabel(info.APIURL)),
-		widget.NewFormItem("API key", widget.NewLabel(info.APIKey)),
+		widget.NewFormItem("RTMP server", v.copyRow(widget.NewLabel(info.RTMPURL), info.RTMPURL)),
+		widget.NewFormItem("API", v.copyRow(widget.NewLabel(info.APIURL), info.APIURL)),
+		widget.NewFormItem("API key", v.copyRow(widget.NewLabel(info.APIKey), info.APIKey)),
+		widget.NewFormItem("API secret", v.copyRow(v.secret, info.APISecret)),
 	)
 	v.content = container.NewBorder(header, nil, nil, nil, v.list)
 	return v
+}
+
+// copyRow puts a copy button after a value.
+func (v *StudioView) copyRow(value fyne.CanvasObject, text string) fyne.CanvasObject {
+	copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() {
+		if v.clipboard != nil {
+			v.clipboard.SetContent(text)
+		}
+	})
+	return container.NewBorder(nil, nil, nil, copyBtn, value)
 }
 
 // Content is the view's root object.

@@ -51,11 +51,13 @@ func labels(o fyne.CanvasObject) []string {
 }
 
 func TestWindowListsStreamsAndFollowsEvents(t *testing.T) {
-	test.NewTempApp(t)
+	a := test.NewTempApp(t)
 	eng := &fakeEngine{events: make(chan livestream.Event, 1)}
 	eng.streams = []livestream.StreamState{{LiveStream: livestream.LiveStream{ID: "a", Name: "Morning show"}, Status: livestream.StatusIdle}}
-	v := NewStudioView(Info{RTMPURL: "rtmp://127.0.0.1:1935/live", APIURL: "http://127.0.0.1:8935/v2/video/local/live_streams"}, eng)
+	v := NewStudioView(Info{RTMPURL: "rtmp://127.0.0.1:1935/live", APIURL: "http://127.0.0.1:8935/v2/video/local/live_streams",
+		APIKey: "key1", APISecret: "s3cret"}, eng)
 	w := test.NewWindow(v.Content())
+	v.clipboard = a.Clipboard()
 	defer w.Close()
 	w.Resize(fyne.NewSize(600, 400))
 
@@ -66,6 +68,41 @@ func TestWindowListsStreamsAndFollowsEvents(t *testing.T) {
 	}
 	if !strings.Contains(shown(), "rtmp://127.0.0.1:1935/live") {
 		t.Fatalf("RTMP server URL not shown: %s", shown())
+	}
+	// The secret is hidden, and its copy button copies it.
+	if !v.secret.Password || v.secret.Text != "s3cret" {
+		t.Fatalf("secret entry: password=%v", v.secret.Password)
+	}
+	var buttons []*widget.Button
+	var find func(fyne.CanvasObject)
+	find = func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok {
+			buttons = append(buttons, b)
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, x := range c.Objects {
+				find(x)
+			}
+		}
+		if wd, ok := o.(fyne.Widget); ok {
+			if _, isBtn := o.(*widget.Button); !isBtn {
+				for _, x := range test.WidgetRenderer(wd).Objects() {
+					find(x)
+				}
+			}
+		}
+	}
+	find(v.Content())
+	copied := map[string]bool{}
+	for _, b := range buttons {
+		a.Clipboard().SetContent("")
+		test.Tap(b)
+		copied[a.Clipboard().Content()] = true
+	}
+	for _, want := range []string{"rtmp://127.0.0.1:1935/live", "http://127.0.0.1:8935/v2/video/local/live_streams", "key1", "s3cret"} {
+		if !copied[want] {
+			t.Fatalf("no button copies %q (copied: %v)", want, copied)
+		}
 	}
 	eng.mu.Lock()
 	eng.streams[0].Status = livestream.StatusActive

@@ -17,10 +17,11 @@ func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
 	}
 	defer s.Close()
 	ui.Run(ui.Info{
-		RTMPURL: s.rtmpURL,
-		APIURL:  s.httpURL + "/v2/video/" + s.cloud + "/live_streams",
-		APIKey:  s.apiKey,
-		Version: version,
+		RTMPURL:   s.rtmpURL,
+		APIURL:    s.httpURL + "/v2/video/" + s.cloud + "/live_streams",
+		APIKey:    s.apiKey,
+		APISecret: s.secret,
+		Version:   version,
 	}, s.engine)
 	return 0
 }
