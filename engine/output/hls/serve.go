@@ -142,6 +142,24 @@ func (m *fmp4Muxer) maxBlock() time.Duration {
 	return 3*time.Duration(m.targetDuration())*time.Second + 2*time.Second
 }
 
+// answerPlaylist waits (lock held) until ready, then writes what build
+// makes.
+func (m *fmp4Muxer) answerPlaylist(ctx context.Context, w http.ResponseWriter, ready func() bool,
+	build func() ([]byte, error), writeErr func(error)) {
+	if err := m.wait(ctx, ready); err != nil {
+		writeErr(err)
+		return
+	}
+	b, err := build()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
+
 func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	name := path.Base(r.URL.Path)
 	ctx := r.Context()
@@ -163,18 +181,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case name == multivariantName:
-		if err := m.wait(ctx, func() bool { return len(m.segments) > 0 }); err != nil {
-			writeErr(err)
-			return
-		}
-		b, err := m.multivariantLocked()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h.Set("Content-Type", "application/vnd.apple.mpegurl")
-		h.Set("Cache-Control", "no-cache")
-		w.Write(b)
+		m.answerPlaylist(ctx, w, func() bool { return len(m.segments) > 0 }, m.multivariantLocked, writeErr)
 
 	case name == mediaName:
 		q := r.URL.Query()
@@ -206,18 +213,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
 			defer cancel()
 		}
-		if err := m.wait(ctx, ready); err != nil {
-			writeErr(err)
-			return
-		}
-		b, err := m.mediaPlaylistLocked()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h.Set("Content-Type", "application/vnd.apple.mpegurl")
-		h.Set("Cache-Control", "no-cache")
-		w.Write(b)
+		m.answerPlaylist(ctx, w, ready, m.mediaPlaylistLocked, writeErr)
 
 	case name == m.initURI():
 		h.Set("Content-Type", "video/mp4")
