@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -113,7 +114,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		s.fail(w, r, http.StatusBadRequest, "reading body: "+err.Error())
 		return false
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		s.fail(w, r, http.StatusBadRequest, "body: a JSON object is required")
 		return false
 	}
@@ -121,7 +122,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		s.fail(w, r, http.StatusBadRequest, describeJSONError(err))

@@ -157,9 +157,6 @@ func (p *Publisher) Stop() {
 	<-p.done
 }
 
-// Done is closed when ffmpeg has exited.
-func (p *Publisher) Done() <-chan struct{} { return p.done }
-
 // Running reports whether ffmpeg is still running.
 func (p *Publisher) Running() bool {
 	select {

@@ -138,16 +138,14 @@ func (o *Output) write(u *media.Unit) {
 			}
 		} else {
 			o.tracks = u.Tracks
-			o.mu.RLock()
 			if o.muxer != nil {
 				o.muxer.markDiscontinuity()
 			}
-			o.mu.RUnlock()
 		}
 	}
-	o.mu.RLock()
+	// Only this goroutine sets o.muxer (restart), and Close runs after the
+	// reader stopped: reading it here needs no lock.
 	m := o.muxer
-	o.mu.RUnlock()
 	if m == nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +60,9 @@ type fmp4Muxer struct {
 	frameRate  float64
 
 	mediaPlaylist []byte // cached; nil when stale
+
+	spillDue  *segment // to move to a file once the lock is released
+	removeDue []string // files of segments that left the playlist
 }
 
 type trackState struct {
@@ -180,7 +184,21 @@ func (m *fmp4Muxer) markDiscontinuity() {
 
 func (m *fmp4Muxer) writeUnit(u *media.Unit) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	err := m.writeUnitLocked(u)
+	spill, remove := m.spillDue, m.removeDue
+	m.spillDue, m.removeDue = nil, nil
+	m.mu.Unlock()
+	// File work happens without the lock, so requests never wait on the disk.
+	for _, p := range remove {
+		os.Remove(p)
+	}
+	if spill != nil {
+		m.spill(spill)
+	}
+	return err
+}
+
+func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 	if m.closed {
 		return nil
 	}
@@ -345,30 +363,36 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 			m.discSeq++
 		}
 		if old.path != "" {
-			os.Remove(old.path)
+			m.removeDue = append(m.removeDue, old.path)
 		}
 	}
 	// Parts stay in memory near the live edge only (where low-latency
 	// players ask for them); older segments move to a file in one write.
 	if n := len(m.segments) - 3; n >= 0 && m.dir != "" {
 		if s := m.segments[n]; s.path == "" {
-			m.spill(s)
+			m.spillDue = s
 		}
 	}
 	m.cur = nil
 	m.notifyLocked()
 }
 
-// spill writes a complete segment to its file and frees its memory. On
-// failure the segment stays in memory.
+// spill writes a complete segment to its file, without the lock (a complete
+// segment's parts no longer change), then frees its memory. On failure the
+// segment stays in memory.
 func (m *fmp4Muxer) spill(s *segment) {
 	p := filepath.Join(m.dir, fmt.Sprintf("%s_seg%d.mp4", m.prefix, s.msn))
 	bufs := make([][]byte, 0, len(s.parts))
 	for _, pt := range s.parts {
 		bufs = append(bufs, pt.data)
 	}
-	if err := writeFile(p, bufs); err != nil {
-		m.log.Warn("writing an HLS segment file; keeping it in memory", "error", err)
+	err := writeFile(p, bufs)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil || m.closed || !slices.Contains(m.segments, s) {
+		if err != nil {
+			m.log.Warn("writing an HLS segment file; keeping it in memory", "error", err)
+		}
 		os.Remove(p)
 		return
 	}
