@@ -220,23 +220,28 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 	var wg sync.WaitGroup
 	for i := 0; i < k; i++ {
 		mediaURL := mediaURLs[i%len(mediaURLs)]
-		base := mediaURL[:len(mediaURL)-len("stream.m3u8")]
-		if j := lastSlash(mediaURL); j >= 0 {
-			base = mediaURL[:j+1]
+		base := mediaURL[:strings.LastIndexByte(mediaURL, '/')+1]
+		// fetch counts one request; ok is false when it failed.
+		fetch := func(url string) ([]byte, bool) {
+			b, err := get(ctx, client, url)
+			if err != nil {
+				if ctx.Err() == nil {
+					nerr.Add(1)
+				}
+				return nil, false
+			}
+			nreq.Add(1)
+			nb.Add(int64(len(b)))
+			return b, true
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				b, err := get(ctx, client, mediaURL)
-				if err != nil {
-					if ctx.Err() == nil {
-						nerr.Add(1)
-					}
+				b, ok := fetch(mediaURL)
+				if !ok {
 					continue
 				}
-				nreq.Add(1)
-				nb.Add(int64(len(b)))
 				var m playlist.Media
 				if m.Unmarshal(b) != nil || len(m.Segments) == 0 {
 					nerr.Add(1)
@@ -246,29 +251,12 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 				if parts && len(m.Parts) > 0 {
 					uri = m.Parts[len(m.Parts)-1].URI
 				}
-				seg, err := get(ctx, client, base+uri)
-				if err != nil {
-					if ctx.Err() == nil {
-						nerr.Add(1)
-					}
-					continue
-				}
-				nreq.Add(1)
-				nb.Add(int64(len(seg)))
+				fetch(base + uri)
 			}
 		}()
 	}
 	wg.Wait()
 	return nreq.Load(), nb.Load(), int(nerr.Load())
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
 }
 
 func printTable(w io.Writer, rs []result) {

@@ -12,14 +12,10 @@ import (
 // answer every one (no panic, no endless wait) and never with a 5xx.
 func FuzzRequest(f *testing.F) {
 	tr, units := clipUnits(f)
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, f.TempDir(), quiet())
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := testMuxer(f, tr, f.TempDir())
 	for _, u := range units[:len(units)/2] {
 		m.writeUnit(u)
 	}
-	f.Cleanup(m.close)
 	for _, seed := range []string{
 		"/index.m3u8", "/stream.m3u8", "/stream.m3u8?_HLS_msn=2&_HLS_part=3", "/stream.m3u8?_HLS_msn=-1",
 		"/stream.m3u8?_HLS_msn=99999999999999999999", "/" + m.initURI(), "/" + m.segURI(1), "/" + m.partURI(2, 0),

@@ -54,6 +54,25 @@ func clipUnits(t testing.TB) (media.Tracks, []*media.Unit) {
 	return tr, units
 }
 
+// testMuxer is a low-latency muxer with the output's defaults; dir "" keeps
+// segments in memory. It is closed when the test ends.
+func testMuxer(tb testing.TB, tr media.Tracks, dir string) *fmp4Muxer {
+	tb.Helper()
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, dir, quiet())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(m.close)
+	return m
+}
+
+// serveMuxer serves m over HTTP on 127.0.0.1 until the test ends.
+func serveMuxer(tb testing.TB, m *fmp4Muxer) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(m.handle))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
 func mediaPlaylistOf(t *testing.T, m *fmp4Muxer) *playlist.Media {
 	t.Helper()
 	m.mu.Lock()
@@ -124,11 +143,7 @@ func TestSegmentsAndParts(t *testing.T) {
 
 func TestReconnectMarksDiscontinuity(t *testing.T) {
 	tr, units := clipUnits(t)
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, "", quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.close()
+	m := testMuxer(t, tr, "")
 	half := len(units) / 3
 	for _, u := range units[:half] {
 		m.writeUnit(u)
@@ -157,13 +172,8 @@ func TestReconnectMarksDiscontinuity(t *testing.T) {
 // bad or cancelled requests do not.
 func TestBlockingRequests(t *testing.T) {
 	tr, units := clipUnits(t)
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(m.handle))
-	defer srv.Close()
-	defer m.close()
+	m := testMuxer(t, tr, t.TempDir())
+	srv := serveMuxer(t, m)
 	half := len(units) / 2
 	for _, u := range units[:half] {
 		m.writeUnit(u)
@@ -232,13 +242,8 @@ func TestBlockingRequests(t *testing.T) {
 // output and gets both tracks.
 func TestGohlslibClientPlaysOutput(t *testing.T) {
 	tr, units := clipUnits(t)
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(m.handle))
-	defer srv.Close()
-	defer m.close()
+	m := testMuxer(t, tr, t.TempDir())
+	srv := serveMuxer(t, m)
 
 	// The first 4 s at once, the rest at twice real time.
 	i := 0
@@ -283,11 +288,7 @@ func TestGohlslibClientPlaysOutput(t *testing.T) {
 // segments (segment files in a temporary folder); per unit.
 func BenchmarkMuxerWriteUnit(b *testing.B) {
 	tr, units := clipUnits(b)
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, b.TempDir(), quiet())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.close()
+	m := testMuxer(b, tr, b.TempDir())
 	clipLen := units[len(units)-1].DTS + 40*time.Millisecond
 	b.ReportAllocs()
 	b.ResetTimer()
