@@ -148,7 +148,11 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		remote: nc.RemoteAddr().String(),
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
-	return &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush}, &rtmp.ConnConfig{
+	ic := &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush}
+	if s.ReadBatch > 0 {
+		ic.quiet = newQuietReader(nc)
+	}
+	return ic, &rtmp.ConnConfig{
 		Handler:          h,
 		ReaderBufferSize: 64 * 1024,
 		WriterBufferSize: 4 * 1024,
@@ -173,6 +177,7 @@ type ingestConn struct {
 	batch    time.Duration
 	deadline time.Time
 	lastRead time.Time
+	quiet    *quietReader // nil: plain reads
 	// beforeRead runs when everything read so far has been handled: the
 	// end of a batch.
 	beforeRead func()
@@ -200,7 +205,13 @@ func (c *ingestConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := c.Conn.Read(p)
+	var n int
+	var err error
+	if c.quiet != nil {
+		n, err = c.quiet.Read(p)
+	} else {
+		n, err = c.Conn.Read(p)
+	}
 	c.lastRead = time.Now()
 	return n, err
 }

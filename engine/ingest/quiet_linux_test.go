@@ -1,0 +1,137 @@
+package ingest
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+func rcvLowat(t *testing.T, c net.Conn) int {
+	t.Helper()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	raw.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVLOWAT) })
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+func TestQuietReaderRaisesLowatBetweenReads(t *testing.T) {
+	server, client := tcpPair(t)
+	q := newQuietReader(server)
+	if q == nil {
+		t.Fatal("no quiet reader for a TCP connection")
+	}
+	client.Write([]byte("hello"))
+	buf := make([]byte, 64)
+	n, err := q.Read(buf)
+	if err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if got := rcvLowat(t, server); got < 1<<20 {
+		t.Fatalf("SO_RCVLOWAT after a read = %d, want it raised", got)
+	}
+}
+
+// A read that finds nothing queued must end with the next byte, not when
+// the raised low-water mark is reached.
+func TestQuietReaderWaitsForOneByte(t *testing.T) {
+	server, client := tcpPair(t)
+	q := newQuietReader(server)
+	buf := make([]byte, 64)
+	client.Write([]byte("a"))
+	if _, err := q.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		client.Write([]byte("b"))
+	}()
+	n, err := q.Read(buf)
+	if err != nil || string(buf[:n]) != "b" {
+		t.Fatalf("read %q, %v; want the single byte sent while waiting", buf[:n], err)
+	}
+	if got := rcvLowat(t, server); got < 1<<20 {
+		t.Fatalf("SO_RCVLOWAT after the read = %d, want it raised again", got)
+	}
+}
+
+func TestQuietReaderDeadlineAndEOF(t *testing.T) {
+	server, client := tcpPair(t)
+	q := newQuietReader(server)
+	buf := make([]byte, 64)
+	client.Write([]byte("a"))
+	q.Read(buf)
+	server.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := q.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read with nothing sent until the deadline: %v, want a deadline error", err)
+	}
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	client.Write([]byte("z"))
+	client.Close()
+	if n, err := q.Read(buf); err != nil || string(buf[:n]) != "z" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if _, err := q.Read(buf); err != io.EOF {
+		t.Fatalf("read after the peer closed: %v, want EOF", err)
+	}
+}
+
+func TestQuietReaderUnblocksOnClose(t *testing.T) {
+	server, client := tcpPair(t)
+	q := newQuietReader(server)
+	buf := make([]byte, 64)
+	client.Write([]byte("a"))
+	q.Read(buf)
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.Read(buf)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	server.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("read on a closed connection returned no error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing the connection did not end a waiting read")
+	}
+}
