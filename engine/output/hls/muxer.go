@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
@@ -90,7 +91,10 @@ type segment struct {
 	pdt           time.Time
 	discontinuity bool
 	parts         []*part
-	path          string // set once the segment is in a file
+	partEntries   []*playlist.MediaPart  // the parts' playlist entries
+	entry         *playlist.MediaSegment // playlist entry once complete, without parts
+	entryParts    *playlist.MediaSegment // the same with its parts
+	path          string                 // set once the segment is in a file
 	size          int64
 	complete      bool
 }
@@ -334,6 +338,8 @@ func (m *fmp4Muxer) flushPart(end time.Duration) {
 	}
 	p := &part{index: len(m.cur.parts), data: data, offset: m.cur.size, size: len(data), dur: end - m.partStart, independent: independent}
 	m.cur.parts = append(m.cur.parts, p)
+	m.cur.partEntries = append(m.cur.partEntries, &playlist.MediaPart{
+		Duration: p.dur, URI: m.partURI(m.cur.msn, p.index), Independent: independent})
 	m.cur.size += int64(len(data))
 	m.partStart = end
 	m.notifyLocked()
@@ -343,6 +349,11 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 	seg := m.cur
 	seg.dur = end - seg.start
 	seg.complete = true
+	pdt := seg.pdt
+	seg.entry = &playlist.MediaSegment{Duration: seg.dur, URI: m.segURI(seg.msn), DateTime: &pdt, Discontinuity: seg.discontinuity}
+	withParts := *seg.entry
+	withParts.Parts = seg.partEntries
+	seg.entryParts = &withParts
 	m.segments = append(m.segments, seg)
 	if seg.dur > m.maxSegDur {
 		m.maxSegDur = seg.dur

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -300,5 +301,54 @@ func BenchmarkMuxerWriteUnit(b *testing.B) {
 		u.PTS += loop
 		i++
 		m.writeUnit(&u)
+	}
+}
+
+// BenchmarkMediaPlaylist measures making the low-latency media playlist
+// once (it is made again after every part) with a full window: 7 segments,
+// parts listed for the last two and the current one.
+func BenchmarkMediaPlaylist(b *testing.B) {
+	tr, units := clipUnits(b)
+	m := testMuxer(b, tr, b.TempDir())
+	clipLen := units[len(units)-1].DTS + 40*time.Millisecond
+	for loop := time.Duration(0); len(m.segments) < m.segmentCount; loop += clipLen {
+		for _, u := range units {
+			u := *u
+			u.DTS += loop
+			u.PTS += loop
+			m.writeUnit(&u)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.mu.Lock()
+		m.mediaPlaylist = nil
+		if _, err := m.mediaPlaylistLocked(); err != nil {
+			b.Fatal(err)
+		}
+		m.mu.Unlock()
+	}
+}
+
+func TestFileNumbers(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want []int
+	}{
+		{"ab_seg12.mp4", []int{12}},
+		{"ab_seg3_4.mp4", []int{3, 4}},
+		{"ab_seg0.mp4", []int{0}},
+		{"ab_seg.mp4", nil},
+		{"ab_seg-1.mp4", nil},
+		{"ab_seg1_2_3.mp4", nil},
+		{"ab_seg1.ts", nil},
+		{"ab_seg1x.mp4", nil},
+		{"xx_seg1.mp4", nil},
+		{"ab_seg99999999999999999999.mp4", nil},
+	} {
+		got, ok := fileNumbers(c.name, "ab_seg")
+		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
+			t.Errorf("fileNumbers(%q) = %v, %v; want %v", c.name, got, ok, c.want)
+		}
 	}
 }

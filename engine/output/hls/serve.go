@@ -78,16 +78,16 @@ func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
 		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &hold}
 		pl.PartInf = &playlist.MediaPartInf{PartTarget: m.partTarget()}
 	}
+	pl.Segments = make([]*playlist.MediaSegment, 0, len(m.segments))
 	for i, s := range m.segments {
-		pdt := s.pdt
-		ps := &playlist.MediaSegment{Duration: s.dur, URI: m.segURI(s.msn), DateTime: &pdt, Discontinuity: s.discontinuity}
 		if m.lowLatency && i >= len(m.segments)-2 {
-			ps.Parts = m.playlistParts(s)
+			pl.Segments = append(pl.Segments, s.entryParts)
+		} else {
+			pl.Segments = append(pl.Segments, s.entry)
 		}
-		pl.Segments = append(pl.Segments, ps)
 	}
 	if m.lowLatency && m.cur != nil {
-		pl.Parts = m.playlistParts(m.cur)
+		pl.Parts = m.cur.partEntries
 		pl.PreloadHint = &playlist.MediaPreloadHint{URI: m.partURI(m.cur.msn, len(m.cur.parts))}
 	}
 	b, err := pl.Marshal()
@@ -96,14 +96,6 @@ func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
 	}
 	m.mediaPlaylist = b
 	return b, nil
-}
-
-func (m *fmp4Muxer) playlistParts(s *segment) []*playlist.MediaPart {
-	out := make([]*playlist.MediaPart, 0, len(s.parts))
-	for _, p := range s.parts {
-		out = append(out, &playlist.MediaPart{Duration: p.dur, URI: m.partURI(s.msn, p.index), Independent: p.independent})
-	}
-	return out
 }
 
 func (m *fmp4Muxer) multivariantLocked() ([]byte, error) {
@@ -221,11 +213,12 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 		w.Write(m.init)
 
 	case strings.HasPrefix(name, m.prefix+"_seg"):
-		var msn int
-		if _, err := fmt.Sscanf(name, m.prefix+"_seg%d.mp4", &msn); err != nil {
+		nums, ok := fileNumbers(name, m.prefix+"_seg")
+		if !ok || len(nums) != 1 {
 			http.NotFound(w, r)
 			return
 		}
+		msn := nums[0]
 		s := m.segmentByMSN(msn)
 		if s == nil || !s.complete {
 			http.NotFound(w, r)
@@ -258,11 +251,12 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 		}
 
 	case strings.HasPrefix(name, m.prefix+"_part"):
-		var msn, idx int
-		if _, err := fmt.Sscanf(name, m.prefix+"_part%d_%d.mp4", &msn, &idx); err != nil {
+		nums, ok := fileNumbers(name, m.prefix+"_part")
+		if !ok || len(nums) != 2 {
 			http.NotFound(w, r)
 			return
 		}
+		msn, idx := nums[0], nums[1]
 		// The next part (the preload hint) is waited for.
 		if m.cur != nil && ((msn == m.cur.msn && idx == len(m.cur.parts)) || (msn == m.cur.msn+1 && idx == 0)) {
 			var cancel context.CancelFunc
@@ -306,4 +300,25 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// fileNumbers returns the numbers of a file name made of prefix, then one or
+// two decimal numbers joined by "_", then ".mp4".
+func fileNumbers(name, prefix string) ([]int, bool) {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return nil, false
+	}
+	if rest, ok = strings.CutSuffix(rest, ".mp4"); !ok {
+		return nil, false
+	}
+	var nums []int
+	for f := range strings.SplitSeq(rest, "_") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 || len(nums) == 2 {
+			return nil, false
+		}
+		nums = append(nums, n)
+	}
+	return nums, true
 }
