@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
@@ -61,6 +60,7 @@ type fmp4Muxer struct {
 	frameRate  float64
 
 	mediaPlaylist []byte // cached; nil when stale
+	playlistSize  int    // the longest one made so far
 
 	spillDue  *segment // to move to a file once the lock is released
 	removeDue []string // files of segments that left the playlist
@@ -91,10 +91,9 @@ type segment struct {
 	pdt           time.Time
 	discontinuity bool
 	parts         []*part
-	partEntries   []*playlist.MediaPart  // the parts' playlist entries
-	entry         *playlist.MediaSegment // playlist entry once complete, without parts
-	entryParts    *playlist.MediaSegment // the same with its parts
-	path          string                 // set once the segment is in a file
+	text          []byte // playlist lines once complete, without parts
+	textParts     []byte // the same with its parts
+	path          string // set once the segment is in a file
 	size          int64
 	complete      bool
 }
@@ -106,6 +105,7 @@ type part struct {
 	dur         time.Duration
 	independent bool
 	size        int
+	line        []byte // EXT-X-PART line (low latency)
 }
 
 func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin, partMin time.Duration, dir string, log *slog.Logger) (*fmp4Muxer, error) {
@@ -338,8 +338,9 @@ func (m *fmp4Muxer) flushPart(end time.Duration) {
 	}
 	p := &part{index: len(m.cur.parts), data: data, offset: m.cur.size, size: len(data), dur: end - m.partStart, independent: independent}
 	m.cur.parts = append(m.cur.parts, p)
-	m.cur.partEntries = append(m.cur.partEntries, &playlist.MediaPart{
-		Duration: p.dur, URI: m.partURI(m.cur.msn, p.index), Independent: independent})
+	if m.lowLatency {
+		p.line = m.partLine(m.cur.msn, p)
+	}
 	m.cur.size += int64(len(data))
 	m.partStart = end
 	m.notifyLocked()
@@ -349,11 +350,10 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 	seg := m.cur
 	seg.dur = end - seg.start
 	seg.complete = true
-	pdt := seg.pdt
-	seg.entry = &playlist.MediaSegment{Duration: seg.dur, URI: m.segURI(seg.msn), DateTime: &pdt, Discontinuity: seg.discontinuity}
-	withParts := *seg.entry
-	withParts.Parts = seg.partEntries
-	seg.entryParts = &withParts
+	seg.text = m.segmentText(seg, false)
+	if m.lowLatency {
+		seg.textParts = m.segmentText(seg, true)
+	}
 	m.segments = append(m.segments, seg)
 	if seg.dur > m.maxSegDur {
 		m.maxSegDur = seg.dur

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -48,54 +47,6 @@ func (m *fmp4Muxer) wait(ctx context.Context, ok func() bool) error {
 
 func (m *fmp4Muxer) targetDuration() int {
 	return max(1, int(math.Ceil(m.maxSegDur.Seconds())))
-}
-
-func (m *fmp4Muxer) partURI(msn, idx int) string {
-	return fmt.Sprintf("%s_part%d_%d.mp4", m.prefix, msn, idx)
-}
-
-func (m *fmp4Muxer) segURI(msn int) string { return fmt.Sprintf("%s_seg%d.mp4", m.prefix, msn) }
-
-func (m *fmp4Muxer) initURI() string { return m.prefix + "_init.mp4" }
-
-// mediaPlaylistLocked returns the media playlist, made once per change.
-func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
-	if m.mediaPlaylist != nil {
-		return m.mediaPlaylist, nil
-	}
-	pl := playlist.Media{
-		Version:             9,
-		IndependentSegments: true,
-		TargetDuration:      m.targetDuration(),
-		MediaSequence:       m.segments[0].msn,
-		Map:                 &playlist.MediaMap{URI: m.initURI()},
-	}
-	if m.discSeq > 0 {
-		pl.DiscontinuitySequence = &m.discSeq
-	}
-	if m.lowLatency {
-		hold := 3 * m.partTarget()
-		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &hold}
-		pl.PartInf = &playlist.MediaPartInf{PartTarget: m.partTarget()}
-	}
-	pl.Segments = make([]*playlist.MediaSegment, 0, len(m.segments))
-	for i, s := range m.segments {
-		if m.lowLatency && i >= len(m.segments)-2 {
-			pl.Segments = append(pl.Segments, s.entryParts)
-		} else {
-			pl.Segments = append(pl.Segments, s.entry)
-		}
-	}
-	if m.lowLatency && m.cur != nil {
-		pl.Parts = m.cur.partEntries
-		pl.PreloadHint = &playlist.MediaPreloadHint{URI: m.partURI(m.cur.msn, len(m.cur.parts))}
-	}
-	b, err := pl.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	m.mediaPlaylist = b
-	return b, nil
 }
 
 func (m *fmp4Muxer) multivariantLocked() ([]byte, error) {

@@ -1,0 +1,94 @@
+package hls
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+)
+
+// referencePlaylist is the media playlist of m written by gohlslib's
+// playlist writer, from the same state.
+func referencePlaylist(t *testing.T, m *fmp4Muxer) string {
+	t.Helper()
+	pl := playlist.Media{
+		Version:             9,
+		IndependentSegments: true,
+		TargetDuration:      m.targetDuration(),
+		MediaSequence:       m.segments[0].msn,
+		Map:                 &playlist.MediaMap{URI: m.initURI()},
+	}
+	if m.discSeq > 0 {
+		pl.DiscontinuitySequence = &m.discSeq
+	}
+	if m.lowLatency {
+		hold := 3 * m.partTarget()
+		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &hold}
+		pl.PartInf = &playlist.MediaPartInf{PartTarget: m.partTarget()}
+	}
+	parts := func(s *segment) []*playlist.MediaPart {
+		var out []*playlist.MediaPart
+		for _, p := range s.parts {
+			out = append(out, &playlist.MediaPart{Duration: p.dur, URI: m.partURI(s.msn, p.index), Independent: p.independent})
+		}
+		return out
+	}
+	for i, s := range m.segments {
+		pdt := s.pdt
+		ps := &playlist.MediaSegment{Duration: s.dur, URI: m.segURI(s.msn), DateTime: &pdt, Discontinuity: s.discontinuity}
+		if m.lowLatency && i >= len(m.segments)-2 {
+			ps.Parts = parts(s)
+		}
+		pl.Segments = append(pl.Segments, ps)
+	}
+	if m.lowLatency && m.cur != nil {
+		pl.Parts = parts(m.cur)
+		pl.PreloadHint = &playlist.MediaPreloadHint{URI: m.partURI(m.cur.msn, len(m.cur.parts))}
+	}
+	b, err := pl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The studio's playlist writer gives exactly gohlslib's text, after every
+// change: parts, segments, the window sliding, discontinuities; with and
+// without low latency.
+func TestMediaPlaylistMatchesGohlslib(t *testing.T) {
+	tr, units := clipUnits(t)
+	clipLen := units[len(units)-1].DTS + 40*time.Millisecond
+	for _, lowLatency := range []bool{true, false} {
+		m, err := newFMP4Muxer(tr, lowLatency, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		compared := 0
+		for loop := range 3 {
+			if loop > 0 {
+				m.markDiscontinuity() // as when a publisher comes back
+			}
+			for _, u := range units {
+				u := *u
+				u.DTS += time.Duration(loop) * clipLen
+				u.PTS += time.Duration(loop) * clipLen
+				m.mu.Lock()
+				before := m.changed
+				m.writeUnitLocked(&u)
+				if m.changed != before && len(m.segments) > 0 {
+					got, _ := m.mediaPlaylistLocked()
+					if want := referencePlaylist(t, m); string(got) != want {
+						m.mu.Unlock()
+						t.Fatalf("low latency %v, after %d changes: playlist differs from gohlslib's\n--- got\n%s\n--- want\n%s", lowLatency, compared, got, want)
+					}
+					compared++
+				}
+				m.mu.Unlock()
+			}
+		}
+		if m.discSeq == 0 || compared < 10 {
+			t.Fatalf("low latency %v: %d playlists compared, discontinuity sequence %d: the clip did not cover the cases", lowLatency, compared, m.discSeq)
+		}
+		m.close()
+	}
+}
