@@ -12,12 +12,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/onair-studio/onair/engine/mediatest"
 )
@@ -57,6 +60,9 @@ func main() {
 	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
 	flag.Parse()
+	// go-rtmp's client logs every chunk size change through logrus's
+	// global logger: one line per publisher.
+	logrus.SetOutput(io.Discard)
 	for _, s := range strings.Split(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 256 {
