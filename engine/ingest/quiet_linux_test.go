@@ -135,3 +135,42 @@ func TestQuietReaderUnblocksOnClose(t *testing.T) {
 		t.Fatal("closing the connection did not end a waiting read")
 	}
 }
+
+// A publisher that sends more than a read buffer per batch is read without
+// waiting for the next batch, so its bitrate is not capped at one buffer per
+// batch; one that sends less waits for the next batch.
+func TestBatchedReadsFollowAFullBuffer(t *testing.T) {
+	server, client := tcpPair(t)
+	sleeps := 0
+	c := &ingestConn{Conn: server, timeout: 5 * time.Second, batch: 50 * time.Millisecond,
+		beforeRead: func() {}, sleep: func(time.Duration) { sleeps++ }, quiet: newQuietReader(server)}
+	const total = 1 << 20
+	go func() {
+		client.Write(make([]byte, total))
+		client.Write([]byte("end"))
+	}()
+	buf := make([]byte, 64*1024)
+	got := 0
+	for got < total+3 {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	// The writer fills the socket faster than it is read; a few reads may
+	// still find less than a buffer queued.
+	if sleeps > 4 {
+		t.Fatalf("%d batch waits while reading %d bytes in %d-byte reads: a backlog was not read at once", sleeps, total, len(buf))
+	}
+	// Now nothing is queued: the next read after a short one waits for the
+	// batch.
+	before := sleeps
+	go client.Write([]byte("x"))
+	if _, err := c.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	if sleeps != before+1 {
+		t.Fatalf("a read after a short one did not wait for the batch (%d waits)", sleeps-before)
+	}
+}

@@ -148,7 +148,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		remote: nc.RemoteAddr().String(),
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
-	ic := &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush}
+	ic := &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush, sleep: time.Sleep}
 	if s.ReadBatch > 0 {
 		ic.quiet = newQuietReader(nc)
 	}
@@ -178,6 +178,8 @@ type ingestConn struct {
 	deadline time.Time
 	lastRead time.Time
 	quiet    *quietReader // nil: plain reads
+	full     bool         // the last read filled the buffer: more may be queued
+	sleep    func(time.Duration)
 	// beforeRead runs when everything read so far has been handled: the
 	// end of a batch.
 	beforeRead func()
@@ -190,12 +192,14 @@ const batchMinRead = 4096
 func (c *ingestConn) Read(p []byte) (int, error) {
 	c.beforeRead()
 	now := time.Now()
-	if c.batch > 0 && len(p) >= batchMinRead && now.Sub(c.lastRead) < c.batch {
+	if c.batch > 0 && len(p) >= batchMinRead && now.Sub(c.lastRead) < c.batch && !c.full {
 		// Wake on the next multiple of the batch on the wall clock: every
 		// publisher then wakes at the same instants, and the runtime serves
-		// them all from one thread wake-up.
+		// them all from one thread wake-up. A read that filled the buffer
+		// is followed at once: a publisher sending more than a buffer per
+		// batch is not held back.
 		wait := c.batch - time.Duration(now.UnixNano()%int64(c.batch))
-		time.Sleep(wait)
+		c.sleep(wait)
 		now = now.Add(wait)
 	}
 	// Moving the deadline costs a timer update: do it at most once a second.
@@ -212,6 +216,7 @@ func (c *ingestConn) Read(p []byte) (int, error) {
 	} else {
 		n, err = c.Conn.Read(p)
 	}
+	c.full = n == len(p)
 	c.lastRead = time.Now()
 	return n, err
 }
