@@ -39,6 +39,19 @@ func TestShortRun(t *testing.T) {
 	if r.DropWarnings != 0 {
 		t.Errorf("the server dropped media: %+v", r)
 	}
+	// Every part is fetched: the players receive about the frames sent
+	// during the measurement (two streams), and none is missing.
+	tags, clipLen, err := readClip(o.Clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 2 * clipFPS(tags, clipLen) * o.Duration.Seconds()
+	if float64(r.PlayerFrames) < sent/2 || float64(r.PlayerFrames) > sent*1.5 {
+		t.Errorf("players received %d video frames; about %.0f were sent", r.PlayerFrames, sent)
+	}
+	if r.PlayerDroppedFrames != 0 {
+		t.Errorf("players miss %d frames", r.PlayerDroppedFrames)
+	}
 	if r.PartDelayMedian <= 0 || r.PartDelayP95 > 1000 || r.SegmentDelayP95 > 1000 {
 		t.Errorf("delays: %+v", r)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
@@ -45,6 +46,11 @@ type player struct {
 	// segment's). Delays are then measured from the publisher's clock.
 	pubStart func() time.Time
 	pdt0     time.Time
+	// fps, when set, makes the player count the video frames it receives
+	// and those missing, into frames and dropped.
+	fps             float64
+	frames, dropped *atomic.Int64
+	counter         *frameCounter
 }
 
 // delay is how long after its media time end a part or segment appeared.
@@ -112,8 +118,14 @@ func (p *player) waitPlayable(ctx context.Context, hlsURI string, since time.Tim
 			return "", fmt.Errorf("media playlist: %w", err)
 		}
 		if m.Map != nil {
-			if _, err := get(ctx, p.client, p.base+m.Map.URI); err != nil {
+			init, err := get(ctx, p.client, p.base+m.Map.URI)
+			if err != nil {
 				return "", err
+			}
+			if p.fps > 0 {
+				if p.counter, err = newFrameCounter(init, p.fps, p.frames, p.dropped); err != nil {
+					return "", err
+				}
 			}
 		}
 		var first *playlist.MediaSegment
@@ -137,14 +149,20 @@ func (p *player) waitPlayable(ctx context.Context, hlsURI string, since time.Tim
 	}
 }
 
-// follow requests each next part with blocking playlist reloads and
-// records how long after its media time each new part and segment appear.
+// partRef names a part: its segment's media sequence number and its index.
+type partRef struct{ msn, idx int }
+
+func (a partRef) before(b partRef) bool { return a.msn < b.msn || (a.msn == b.msn && a.idx < b.idx) }
+
+// follow fetches every part in order, asking for each next one with a
+// blocking playlist reload, and records how long after its media time each
+// new part and segment appear.
 func (p *player) follow(ctx context.Context, mediaURL string) {
-	msn, part := -1, 0
+	next := partRef{-1, 0} // the next part to fetch; msn -1: start at the newest
 	for ctx.Err() == nil {
 		u := mediaURL
-		if msn >= 0 {
-			u = fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", mediaURL, msn, part)
+		if next.msn >= 0 {
+			u = fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", mediaURL, next.msn, next.idx)
 		}
 		b, err := get(ctx, p.client, u)
 		now := time.Now()
@@ -152,14 +170,14 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 			if ctx.Err() == nil {
 				p.errors.inc()
 				time.Sleep(100 * time.Millisecond)
-				msn = -1
+				next.msn = -1
 			}
 			continue
 		}
 		var m playlist.Media
 		if err := m.Unmarshal(b); err != nil || len(m.Segments) == 0 {
 			p.errors.inc()
-			msn = -1
+			next.msn = -1
 			continue
 		}
 		last := m.Segments[len(m.Segments)-1]
@@ -168,25 +186,67 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 			p.segs.add(p.delay(now, last.DateTime.Add(last.Duration)))
 		}
 		p.lastSeen = lastNum
-		// The newest part: in the segment being written (m.Parts), else the
-		// last part of the newest complete segment.
-		var start time.Time
-		if last.DateTime != nil {
-			start = last.DateTime.Add(last.Duration)
-		}
-		if len(m.Parts) > 0 && !start.IsZero() {
-			end := start
+		// The newest part is in the segment being written (m.Parts), else
+		// it is the last part of the newest complete segment.
+		if len(m.Parts) > 0 && last.DateTime != nil && next.msn == lastNum+1 && p.measure() {
+			end := last.DateTime.Add(last.Duration)
 			for _, pt := range m.Parts {
 				end = end.Add(pt.Duration)
 			}
-			if p.measure() && msn == lastNum+1 {
-				p.parts.add(p.delay(now, end))
-			}
-			if _, err := get(ctx, p.client, p.base+m.Parts[len(m.Parts)-1].URI); err != nil && ctx.Err() == nil {
-				p.errors.inc()
+			p.parts.add(p.delay(now, end))
+		}
+		// Every listed part from next on, oldest first.
+		type listed struct {
+			ref partRef
+			uri string
+		}
+		var parts []listed
+		for i, seg := range m.Segments {
+			for j, pt := range seg.Parts {
+				parts = append(parts, listed{partRef{m.MediaSequence + i, j}, pt.URI})
 			}
 		}
-		msn, part = lastNum+1, len(m.Parts)
+		for j, pt := range m.Parts {
+			parts = append(parts, listed{partRef{lastNum + 1, j}, pt.URI})
+		}
+		if len(parts) == 0 {
+			next = partRef{lastNum + 1, 0}
+			continue
+		}
+		if next.msn < 0 {
+			next = parts[len(parts)-1].ref // start at the newest part
+		}
+		for _, pt := range parts {
+			if pt.ref.before(next) {
+				continue
+			}
+			data, err := get(ctx, p.client, p.base+pt.uri)
+			if err != nil {
+				if ctx.Err() == nil {
+					p.errors.inc()
+				}
+				break
+			}
+			if p.counter != nil {
+				if err := p.counter.add(data, p.measure()); err != nil {
+					p.errors.inc()
+				}
+			}
+			next = partRef{pt.ref.msn, pt.ref.idx + 1}
+		}
+		// Past the last part of a complete segment: the next segment. Behind
+		// the segments whose parts are listed: start again at the newest.
+		for next.msn >= 0 && next.msn <= lastNum {
+			i := next.msn - m.MediaSequence
+			if i < 0 || len(m.Segments[i].Parts) == 0 {
+				next.msn = -1
+				break
+			}
+			if next.idx < len(m.Segments[i].Parts) {
+				break // a listed part is still to fetch (after an error)
+			}
+			next = partRef{next.msn + 1, 0}
+		}
 	}
 }
 

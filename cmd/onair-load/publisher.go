@@ -27,6 +27,17 @@ func readClip(path string) ([]mediatest.Tag, time.Duration, error) {
 	return tags, time.Duration(last)*time.Millisecond + 33*time.Millisecond, nil
 }
 
+// clipFPS is the clip's video frame rate (0 without video).
+func clipFPS(tags []mediatest.Tag, clipLen time.Duration) float64 {
+	n := 0
+	for _, t := range tags {
+		if t.Video {
+			n++
+		}
+	}
+	return float64(n) / clipLen.Seconds()
+}
+
 // publishBuiltin publishes the clip in a loop, in real time, until ctx ends.
 // started receives the instant media time zero was sent.
 func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, clipLen time.Duration, started func(time.Time)) error {

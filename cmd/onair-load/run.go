@@ -38,6 +38,11 @@ type result struct {
 	ReaderErrors        int     `json:"reader_errors"`
 	PlayerErrors        int     `json:"player_errors"`
 	PublisherErrors     int     `json:"publisher_errors"`
+	// PlayerFrames counts the video frames the players received while
+	// measuring, in the parts they fetched (every part, in order);
+	// PlayerDroppedFrames the frames missing from their timelines.
+	PlayerFrames        int64 `json:"player_frames"`
+	PlayerDroppedFrames int64 `json:"player_dropped_frames"`
 	// DropWarnings counts the server's log lines about media it dropped
 	// (a reader too slow, media it could not read); the server logs these
 	// at most every 5 s per reader or publisher.
@@ -102,6 +107,8 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	parts, segs := &samples{}, &samples{}
 	playerErrs, pubErrs := &counter{}, &counter{}
 	firsts := &samples{}
+	var frames, dropped atomic.Int64
+	fps := clipFPS(tags, clipLen)
 	playable := make(chan string, n)
 	for i, st := range streams {
 		url := st.Input.URI + "/" + st.Input.StreamKey
@@ -126,7 +133,8 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 		}()
 		go func() {
 			defer wg.Done()
-			p := &player{client: client, parts: parts, segs: segs, errors: playerErrs, measure: measuring.Load}
+			p := &player{client: client, parts: parts, segs: segs, errors: playerErrs, measure: measuring.Load,
+				fps: fps, frames: &frames, dropped: &dropped}
 			if o.Publisher == "builtin" {
 				p.pubStart = startedAt
 			}
@@ -204,6 +212,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 		r.ReaderErrors = errs
 	}
 	r.PlayerErrors, r.PublisherErrors = playerErrs.get(), pubErrs.get()
+	r.PlayerFrames, r.PlayerDroppedFrames = frames.Load(), dropped.Load()
 	logs := srv.logText()
 	r.DropWarnings = strings.Count(logs, "reader is too slow") + strings.Count(logs, "dropping media")
 	return r, nil
@@ -261,13 +270,13 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\tdrop warnings\t")
+	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\tframes (received/dropped)\tdrop warnings\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t%d\t\n",
+		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t%d / %d\t%d\t\n",
 			r.Streams, r.FirstPlaylistMedian, r.FirstPlaylistMax, r.PartDelayMedian, r.PartDelayP95,
 			r.SegmentDelayMedian, r.SegmentDelayP95, r.CPUPercent, r.CPUPerStream,
 			r.RSSIdleMB, r.RSSMB, r.RSSPerStreamMB, r.Readers, r.ReaderRequestsPerS, r.ReaderMBPerS,
-			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.DropWarnings)
+			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.PlayerFrames, r.PlayerDroppedFrames, r.DropWarnings)
 	}
 	tw.Flush()
 }
