@@ -3,11 +3,14 @@ package main
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 // testSPS is a 640x360 H.264 High profile SPS.
@@ -89,5 +92,28 @@ func TestFrameCounterOnlyCountsWhileMeasuring(t *testing.T) {
 	}
 	if err := fc.add([]byte("not a part"), true); err == nil {
 		t.Fatal("garbage read as a part")
+	}
+}
+
+// The clip loops without a hole in the video: its length is one frame past
+// its last video frame, and no audio is sent past that point.
+func TestClipLoopsWithoutHole(t *testing.T) {
+	tags, clipLen, err := readClip(mediatest.Small.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fps := clipFPS(tags, clipLen)
+	var lastVideo time.Duration
+	for _, tg := range tags {
+		ts := time.Duration(tg.Timestamp) * time.Millisecond
+		if tg.Video {
+			lastVideo = max(lastVideo, ts)
+		} else if ts >= clipLen {
+			t.Fatalf("audio at %v, past the clip's length %v", ts, clipLen)
+		}
+	}
+	frame := time.Duration(float64(time.Second) / fps)
+	if gap := clipLen - lastVideo; gap < frame*3/4 || gap > frame*5/4 {
+		t.Fatalf("loop gap after the last video frame %v, one frame is %v (fps %.2f)", gap, frame, fps)
 	}
 }

@@ -14,24 +14,66 @@ import (
 	"github.com/onair-studio/onair/engine/mediatest"
 )
 
-// readClip reads the clip's tags and its length, for looping.
+// readClip reads the clip's tags and its length, for looping. The loop
+// continues the video without a hole: the clip lasts until one frame after
+// its last video frame, and audio past that point is left out (at most a few
+// AAC frames), so a player sees no frame missing at the loop point.
 func readClip(path string) ([]mediatest.Tag, time.Duration, error) {
 	tags, err := mediatest.ReadFLV(path)
 	if err != nil {
 		return nil, 0, err
 	}
-	var last uint32
+	leading := hasVideo(tags)
+	var first, last uint32
+	n := 0
 	for _, t := range tags {
-		last = max(last, t.Timestamp)
+		if t.Video == leading && isMedia(t) {
+			if n == 0 {
+				first = t.Timestamp
+			}
+			last = max(last, t.Timestamp)
+			n++
+		}
 	}
-	return tags, time.Duration(last)*time.Millisecond + 33*time.Millisecond, nil
+	if n < 2 {
+		return nil, 0, fmt.Errorf("%s: too short to loop", path)
+	}
+	period := time.Duration(last-first) * time.Millisecond / time.Duration(n-1)
+	clipLen := time.Duration(last)*time.Millisecond + period.Round(time.Millisecond)
+	kept := tags[:0]
+	for _, t := range tags {
+		if t.Video == leading || time.Duration(t.Timestamp)*time.Millisecond < clipLen {
+			kept = append(kept, t)
+		}
+	}
+	return kept, clipLen, nil
+}
+
+func hasVideo(tags []mediatest.Tag) bool {
+	for _, t := range tags {
+		if t.Video {
+			return true
+		}
+	}
+	return false
+}
+
+// isMedia tells a frame from a sequence header.
+func isMedia(t mediatest.Tag) bool {
+	if len(t.Body) < 2 {
+		return false
+	}
+	if t.Video {
+		return t.Body[0]&0x0f != 7 || t.Body[1] != 0 // AVC sequence header
+	}
+	return t.Body[0]>>4 != 10 || t.Body[1] != 0 // AAC sequence header
 }
 
 // clipFPS is the clip's video frame rate (0 without video).
 func clipFPS(tags []mediatest.Tag, clipLen time.Duration) float64 {
 	n := 0
 	for _, t := range tags {
-		if t.Video {
+		if t.Video && isMedia(t) {
 			n++
 		}
 	}
