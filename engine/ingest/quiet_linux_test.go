@@ -141,15 +141,29 @@ func TestQuietReaderUnblocksOnClose(t *testing.T) {
 // batch; one that sends less waits for the next batch.
 func TestBatchedReadsFollowAFullBuffer(t *testing.T) {
 	server, client := tcpPair(t)
-	sleeps := 0
+	const bufSize = 64 * 1024
+	var lastN, fullReads, waitsAfterFull, waits int
 	c := &ingestConn{Conn: server, timeout: 5 * time.Second, batch: 50 * time.Millisecond,
-		beforeRead: func() {}, sleep: func(time.Duration) { sleeps++ }, quiet: newQuietReader(server)}
+		beforeRead: func() {}, quiet: newQuietReader(server),
+		sleep: func(time.Duration) {
+			waits++
+			if lastN == bufSize {
+				waitsAfterFull++
+			}
+		}}
 	const total = 1 << 20
 	go func() {
 		client.Write(make([]byte, total))
 		client.Write([]byte("end"))
 	}()
-	buf := make([]byte, 64*1024)
+	// Let a backlog build up: more than a buffer queued.
+	for deadline := time.Now().Add(5 * time.Second); queued(t, server) < bufSize; {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer queued less than a buffer in 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	buf := make([]byte, bufSize)
 	got := 0
 	for got < total+3 {
 		n, err := c.Read(buf)
@@ -157,20 +171,44 @@ func TestBatchedReadsFollowAFullBuffer(t *testing.T) {
 			t.Fatal(err)
 		}
 		got += n
+		lastN = n
+		if n == bufSize {
+			fullReads++
+		}
 	}
-	// The writer fills the socket faster than it is read; a few reads may
-	// still find less than a buffer queued.
-	if sleeps > 4 {
-		t.Fatalf("%d batch waits while reading %d bytes in %d-byte reads: a backlog was not read at once", sleeps, total, len(buf))
+	if fullReads == 0 {
+		t.Fatal("no read filled the buffer: the test did not build a backlog")
 	}
-	// Now nothing is queued: the next read after a short one waits for the
-	// batch.
-	before := sleeps
-	go client.Write([]byte("x"))
-	if _, err := c.Read(buf); err != nil {
+	if waitsAfterFull != 0 {
+		t.Fatalf("%d batch waits right after a read that filled the buffer (%d full reads): a backlog was not read at once", waitsAfterFull, fullReads)
+	}
+	// Now nothing is queued: a read after a short one waits for the batch.
+	for _, b := range []string{"x", "y"} {
+		before, wasFull := waits, lastN == bufSize
+		go client.Write([]byte(b))
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastN = n
+		if !wasFull && waits != before+1 {
+			t.Fatalf("a read after a short one did not wait for the batch (%d waits)", waits-before)
+		}
+	}
+}
+
+// queued is how many bytes the socket has received and not yet been read.
+func queued(t *testing.T, c net.Conn) int {
+	t.Helper()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if sleeps != before+1 {
-		t.Fatalf("a read after a short one did not wait for the batch (%d waits)", sleeps-before)
+	var n int
+	var qerr error
+	raw.Control(func(fd uintptr) { n, qerr = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+	if qerr != nil {
+		t.Fatal(qerr)
 	}
+	return n
 }
