@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -90,5 +92,33 @@ func TestMediaPlaylistMatchesGohlslib(t *testing.T) {
 			t.Fatalf("low latency %v: %d playlists compared, discontinuity sequence %d: the clip did not cover the cases", lowLatency, compared, m.discSeq)
 		}
 		m.close()
+	}
+}
+
+// Playlists are sent with their length, not chunked (a low-latency
+// playlist is larger than net/http's buffer).
+func TestPlaylistsHaveContentLength(t *testing.T) {
+	tr, units := clipUnits(t)
+	m := testMuxer(t, tr, t.TempDir())
+	for _, u := range units {
+		m.writeUnit(u)
+	}
+	srv := serveMuxer(t, m)
+	for _, name := range []string{multivariantName, mediaName} {
+		resp, err := http.Get(srv.URL + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d, %v", name, resp.StatusCode, err)
+		}
+		if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+			t.Errorf("%s: Content-Length %d, transfer encoding %v, body %d bytes", name, resp.ContentLength, resp.TransferEncoding, len(body))
+		}
+		if name == mediaName && len(body) <= 2048 {
+			t.Errorf("the media playlist is %d bytes: the test does not cover a playlist beyond net/http's buffer", len(body))
+		}
 	}
 }
