@@ -16,7 +16,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
-	"golang.org/x/sys/unix"
 
 	"github.com/onair-studio/onair/engine/media"
 )
@@ -411,38 +410,6 @@ func (m *fmp4Muxer) spill(s *segment) {
 	for _, pt := range s.parts {
 		pt.data = nil
 	}
-}
-
-// writeFile writes bufs to a new file with as few system calls as possible.
-func writeFile(path string, bufs [][]byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	fd := int(f.Fd())
-	for len(bufs) > 0 {
-		n, err := unix.Writev(fd, bufs)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			f.Close()
-			return err
-		}
-		for n > 0 && len(bufs) > 0 {
-			if n >= len(bufs[0]) {
-				n -= len(bufs[0])
-				bufs = bufs[1:]
-			} else {
-				bufs[0] = bufs[0][n:]
-				n = 0
-			}
-		}
-		for len(bufs) > 0 && len(bufs[0]) == 0 {
-			bufs = bufs[1:]
-		}
-	}
-	return f.Close()
 }
 
 func (m *fmp4Muxer) notifyLocked() {
