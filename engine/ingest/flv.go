@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -97,13 +98,13 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 		case h264.NALUTypeSPS:
 			hasSPS = true
 			if string(n) != string(d.video.SPS) {
-				d.video = &media.H264Params{SPS: clone(n), PPS: d.video.PPS}
+				d.video = &media.H264Params{SPS: bytes.Clone(n), PPS: d.video.PPS}
 				d.changed = true
 			}
 		case h264.NALUTypePPS:
 			hasPPS = true
 			if string(n) != string(d.video.PPS) {
-				d.video = &media.H264Params{SPS: d.video.SPS, PPS: clone(n)}
+				d.video = &media.H264Params{SPS: d.video.SPS, PPS: bytes.Clone(n)}
 				d.changed = true
 			}
 		}
@@ -187,7 +188,7 @@ func (d *Depacketizer) Audio(ts uint32, body []byte) (*media.Unit, error) {
 		return nil, nil
 	}
 	dts := time.Duration(ts) * time.Millisecond
-	return &media.Unit{Kind: media.KindAudio, DTS: dts, PTS: dts, Frame: clone(payload)}, nil
+	return &media.Unit{Kind: media.KindAudio, DTS: dts, PTS: dts, Frame: bytes.Clone(payload)}, nil
 }
 
 // parseAVCDecoderConfig reads the SPS and PPS of an
@@ -212,7 +213,7 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 				return nil, errBadDecoderConfig
 			}
 			if first == nil {
-				first = clone(b[pos : pos+l])
+				first = bytes.Clone(b[pos : pos+l])
 			}
 			pos += l
 		}
@@ -242,8 +243,4 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 		return nil, fmt.Errorf("%w: SPS: %v", errBadDecoderConfig, err)
 	}
 	return &media.H264Params{SPS: sps, PPS: pps}, nil
-}
-
-func clone(b []byte) []byte {
-	return append([]byte(nil), b...)
 }

@@ -51,18 +51,25 @@ func rcvLowat(t *testing.T, c net.Conn) int {
 	return v
 }
 
-func TestQuietReaderRaisesLowatBetweenReads(t *testing.T) {
-	server, client := tcpPair(t)
-	q := newQuietReader(server)
-	if q == nil {
+// primedQuietReader returns a loopback connection's ends and a quiet
+// reader on the server end that has read one byte, so its low-water mark
+// is raised.
+func primedQuietReader(t *testing.T) (server, client net.Conn, q *quietReader) {
+	t.Helper()
+	server, client = tcpPair(t)
+	if q = newQuietReader(server); q == nil {
 		t.Fatal("no quiet reader for a TCP connection")
 	}
-	client.Write([]byte("hello"))
+	client.Write([]byte("a"))
 	buf := make([]byte, 64)
-	n, err := q.Read(buf)
-	if err != nil || string(buf[:n]) != "hello" {
+	if n, err := q.Read(buf); err != nil || string(buf[:n]) != "a" {
 		t.Fatalf("read %q, %v", buf[:n], err)
 	}
+	return server, client, q
+}
+
+func TestQuietReaderRaisesLowatBetweenReads(t *testing.T) {
+	server, _, _ := primedQuietReader(t)
 	if got := rcvLowat(t, server); got < 1<<20 {
 		t.Fatalf("SO_RCVLOWAT after a read = %d, want it raised", got)
 	}
@@ -71,13 +78,8 @@ func TestQuietReaderRaisesLowatBetweenReads(t *testing.T) {
 // A read that finds nothing queued must end with the next byte, not when
 // the raised low-water mark is reached.
 func TestQuietReaderWaitsForOneByte(t *testing.T) {
-	server, client := tcpPair(t)
-	q := newQuietReader(server)
+	server, client, q := primedQuietReader(t)
 	buf := make([]byte, 64)
-	client.Write([]byte("a"))
-	if _, err := q.Read(buf); err != nil {
-		t.Fatal(err)
-	}
 	server.SetReadDeadline(time.Now().Add(5 * time.Second))
 	go func() {
 		time.Sleep(50 * time.Millisecond)
@@ -93,11 +95,8 @@ func TestQuietReaderWaitsForOneByte(t *testing.T) {
 }
 
 func TestQuietReaderDeadlineAndEOF(t *testing.T) {
-	server, client := tcpPair(t)
-	q := newQuietReader(server)
+	server, client, q := primedQuietReader(t)
 	buf := make([]byte, 64)
-	client.Write([]byte("a"))
-	q.Read(buf)
 	server.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, err := q.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read with nothing sent until the deadline: %v, want a deadline error", err)
@@ -114,11 +113,8 @@ func TestQuietReaderDeadlineAndEOF(t *testing.T) {
 }
 
 func TestQuietReaderUnblocksOnClose(t *testing.T) {
-	server, client := tcpPair(t)
-	q := newQuietReader(server)
+	server, _, q := primedQuietReader(t)
 	buf := make([]byte, 64)
-	client.Write([]byte("a"))
-	q.Read(buf)
 	done := make(chan error, 1)
 	go func() {
 		_, err := q.Read(buf)
