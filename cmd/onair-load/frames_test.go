@@ -19,7 +19,7 @@ var testSPS = []byte{0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xa0, 0x2f, 0xf9,
 func testInit(t *testing.T) []byte {
 	t.Helper()
 	it := fmp4.Init{Tracks: []*fmp4.InitTrack{
-		{ID: 1, TimeScale: 48000, Codec: &codecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 48000, ChannelCount: 2}}},
+		{ID: 1, TimeScale: 48000, Codec: &codecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 48000, ChannelConfig: 2}}},
 		{ID: 2, TimeScale: 90000, Codec: &codecs.H264{SPS: testSPS, PPS: []byte{0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0}}},
 	}}
 	var b seekablebuffer.Buffer
