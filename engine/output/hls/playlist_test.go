@@ -3,6 +3,7 @@ package hls
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -119,6 +120,50 @@ func TestPlaylistsHaveContentLength(t *testing.T) {
 		}
 		if name == mediaName && len(body) <= 2048 {
 			t.Errorf("the media playlist is %d bytes: the test does not cover a playlist beyond net/http's buffer", len(body))
+		}
+	}
+}
+
+// blockingWriter is a response writer whose Write waits until released, as
+// a client that does not read.
+type blockingWriter struct {
+	h       http.Header
+	writing chan struct{}
+	release chan struct{}
+}
+
+func (w *blockingWriter) Header() http.Header { return w.h }
+func (w *blockingWriter) WriteHeader(int)     {}
+func (w *blockingWriter) Write(b []byte) (int, error) {
+	close(w.writing)
+	<-w.release
+	return len(b), nil
+}
+
+// Writing a playlist to a client that does not read never holds the
+// muxer's lock: the stream goes on being muxed.
+func TestPlaylistWriteDoesNotHoldTheLock(t *testing.T) {
+	tr, units := clipUnits(t)
+	m := testMuxer(t, tr, t.TempDir())
+	for _, u := range units {
+		m.writeUnit(u)
+	}
+	for _, name := range []string{multivariantName, mediaName, m.initURI()} {
+		w := &blockingWriter{h: http.Header{}, writing: make(chan struct{}), release: make(chan struct{})}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			m.handle(w, httptest.NewRequest("GET", "/"+name, nil))
+		}()
+		<-w.writing
+		free := m.mu.TryLock()
+		if free {
+			m.mu.Unlock()
+		}
+		close(w.release)
+		<-done
+		if !free {
+			t.Errorf("%s: the muxer's lock is held while the answer is written", name)
 		}
 	}
 }

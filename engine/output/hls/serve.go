@@ -85,15 +85,18 @@ func (m *fmp4Muxer) maxBlock() time.Duration {
 	return 3*time.Duration(m.targetDuration())*time.Second + 2*time.Second
 }
 
-// answerPlaylist waits (lock held) until ready, then writes what build
-// makes.
+// answerPlaylist waits (lock held) until ready and makes the playlist
+// with build, then calls release and writes the answer: a slow client never
+// holds the muxer's lock. Playlists are not changed once made.
 func (m *fmp4Muxer) answerPlaylist(ctx context.Context, w http.ResponseWriter, ready func() bool,
-	build func() ([]byte, error), writeErr func(error)) {
+	build func() ([]byte, error), release func(), writeErr func(error)) {
 	if err := m.wait(ctx, ready); err != nil {
+		release()
 		writeErr(err)
 		return
 	}
 	b, err := build()
+	release()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -110,6 +113,10 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m.mu.Lock()
 	locked := true
+	release := func() {
+		m.mu.Unlock()
+		locked = false
+	}
 	defer func() {
 		if locked {
 			m.mu.Unlock()
@@ -126,7 +133,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case name == multivariantName:
-		m.answerPlaylist(ctx, w, func() bool { return len(m.segments) > 0 }, m.multivariantLocked, writeErr)
+		m.answerPlaylist(ctx, w, func() bool { return len(m.segments) > 0 }, m.multivariantLocked, release, writeErr)
 
 	case name == mediaName:
 		q := r.URL.Query()
@@ -158,12 +165,14 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
 			defer cancel()
 		}
-		m.answerPlaylist(ctx, w, ready, m.mediaPlaylistLocked, writeErr)
+		m.answerPlaylist(ctx, w, ready, m.mediaPlaylistLocked, release, writeErr)
 
 	case name == m.initURI():
 		h.Set("Content-Type", "video/mp4")
 		h.Set("Cache-Control", "max-age=30")
-		w.Write(m.init)
+		init := m.init
+		release()
+		w.Write(init)
 
 	case strings.HasPrefix(name, m.prefix+"_seg"):
 		nums, ok := fileNumbers(name, m.prefix+"_seg")
@@ -181,8 +190,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "max-age=30")
 		if s.path != "" {
 			p := s.path
-			m.mu.Unlock()
-			locked = false
+			release()
 			f, err := os.Open(p)
 			if err != nil {
 				http.NotFound(w, r)
@@ -196,8 +204,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 		for _, p := range s.parts {
 			bufs = append(bufs, p.data)
 		}
-		m.mu.Unlock()
-		locked = false
+		release()
 		h.Set("Content-Length", strconv.FormatInt(s.size, 10))
 		for _, b := range bufs {
 			w.Write(b)
@@ -231,8 +238,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		p := s.parts[idx]
 		data, pathName, off, size := p.data, s.path, p.offset, p.size
-		m.mu.Unlock()
-		locked = false
+		release()
 		var body io.Reader
 		if data != nil {
 			body = bytes.NewReader(data)
