@@ -58,8 +58,13 @@ type Service struct {
 	streams map[string]*entry
 	byKey   map[string]string
 	subs    map[*subscriber]struct{}
-	wg      sync.WaitGroup
-	done    chan struct{}
+	// live maps stream ids to their sessions for HLS requests. It has its
+	// own lock because mu is held while a change is stored (an fsync):
+	// viewers never wait on the disk.
+	liveMu sync.RWMutex
+	live   map[string]*session
+	wg     sync.WaitGroup
+	done   chan struct{}
 }
 
 type entry struct {
@@ -123,12 +128,9 @@ func (s *Service) Close() {
 
 // ServeHLS serves the HLS files of stream id: 404 while it has no session.
 func (s *Service) ServeHLS(w http.ResponseWriter, r *http.Request, id string) {
-	s.mu.Lock()
-	var sess *session
-	if e, ok := s.streams[id]; ok {
-		sess = e.sess
-	}
-	s.mu.Unlock()
+	s.liveMu.RLock()
+	sess := s.live[id]
+	s.liveMu.RUnlock()
 	if sess == nil {
 		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
 		return

@@ -201,3 +201,63 @@ func TestRefusalEvents(t *testing.T) {
 		t.Fatalf("reconnect refused: %v", err)
 	}
 }
+
+// stallingRepo stores through a real store, but PutStream waits while
+// stall is open: a slow disk.
+type stallingRepo struct {
+	*store.Store
+	stall, stalled chan struct{} // stalled is closed when a write waits
+}
+
+func (r *stallingRepo) PutStream(ls livestream.LiveStream) error {
+	if r.stall != nil {
+		close(r.stalled)
+		<-r.stall
+	}
+	return r.Store.PutStream(ls)
+}
+
+// Viewers' HLS requests do not wait while a change is being stored.
+func TestHLSRequestsDoNotWaitOnTheStore(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "onair.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	repo := &stallingRepo{Store: st}
+	eng := &engine.Service{Repo: repo, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Logger: quiet()}
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ls := create(t, eng, 60)
+	if _, err := eng.Activate(ls.ID); err != nil {
+		t.Fatal(err)
+	}
+	repo.stall, repo.stalled = make(chan struct{}), make(chan struct{})
+	renamed := make(chan error, 1)
+	go func() {
+		name := "renamed"
+		_, err := eng.Update(ls.ID, livestream.UpdateParams{Name: &name})
+		renamed <- err
+	}()
+	<-repo.stalled // the update is storing, holding the engine's lock
+	served := make(chan int, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		eng.ServeHLS(rec, httptest.NewRequest("GET", "/hls/"+ls.ID+"/index.m3u8", nil), ls.ID)
+		served <- rec.Code
+	}()
+	select {
+	case code := <-served:
+		if code != http.StatusNotFound { // active, but no publisher yet: no media
+			t.Errorf("HLS answer %d, want 404 (no media yet)", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("an HLS request waited for a change being stored")
+	}
+	close(repo.stall)
+	if err := <-renamed; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -73,6 +73,7 @@ func (s *Service) startSessionLocked(e *entry) {
 	}
 	sess.hls.Start(sess.hub)
 	e.sess = sess
+	s.setLive(e.cfg.ID, sess)
 	s.armMaxRuntimeLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventStreamActive, StreamID: e.cfg.ID, Status: string(livestream.StatusActive)})
 	s.Logger.Info("live stream active", "live_stream", e.cfg.ID, "name", e.cfg.Name)
@@ -128,6 +129,7 @@ func (s *Service) endSession(sess *session, reason string) {
 func (s *Service) detachLocked(e *entry, reason string) *session {
 	sess := e.sess
 	e.sess = nil
+	s.setLive(e.cfg.ID, nil)
 	if sess.idleTimer != nil {
 		sess.idleTimer.Stop()
 	}
@@ -259,4 +261,18 @@ func (p *publisher) Close() {
 	sess.idleTimer = time.AfterFunc(wait, func() {
 		s.endSession(sess, "encoder did not come back within the idle timeout")
 	})
+}
+
+// setLive makes sess the session HLS requests for id reach (nil: none).
+func (s *Service) setLive(id string, sess *session) {
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	if sess == nil {
+		delete(s.live, id)
+		return
+	}
+	if s.live == nil {
+		s.live = make(map[string]*session)
+	}
+	s.live[id] = sess
 }
