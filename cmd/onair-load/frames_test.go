@@ -16,7 +16,7 @@ import (
 // testSPS is a 640x360 H.264 High profile SPS.
 var testSPS = []byte{0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x3c, 0x0f, 0x16, 0x2d, 0x96}
 
-func testInit(t *testing.T) []byte {
+func testInit(t testing.TB) []byte {
 	t.Helper()
 	it := fmp4.Init{Tracks: []*fmp4.InitTrack{
 		{ID: 1, TimeScale: 48000, Codec: &codecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 48000, ChannelConfig: 2}}},
@@ -31,7 +31,7 @@ func testInit(t *testing.T) []byte {
 
 // testPart is a part whose video track starts at base and has samples of
 // the given durations (90 kHz), with an audio track alongside.
-func testPart(t *testing.T, seq uint32, base uint64, durs ...uint32) []byte {
+func testPart(t testing.TB, seq uint32, base uint64, durs ...uint32) []byte {
 	t.Helper()
 	v := &fmp4.PartTrack{ID: 2, BaseTime: base}
 	for _, d := range durs {
@@ -116,4 +116,21 @@ func TestClipLoopsWithoutHole(t *testing.T) {
 	if gap := clipLen - lastVideo; gap < frame*3/4 || gap > frame*5/4 {
 		t.Fatalf("loop gap after the last video frame %v, one frame is %v (fps %.2f)", gap, frame, fps)
 	}
+}
+
+// A part from the server is parsed without panicking, whatever it holds.
+func FuzzFrameCounter(f *testing.F) {
+	f.Add(testPart(f, 1, 0, 3000, 3000))
+	f.Add([]byte("not a part"))
+	init := testInit(f)
+	f.Fuzz(func(t *testing.T, part []byte) {
+		var frames, dropped atomic.Int64
+		fc, err := newFrameCounter(init, 30, &frames, &dropped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fc.add(part, true) != nil && (frames.Load() != 0 || dropped.Load() != 0) {
+			t.Fatal("a refused part was counted")
+		}
+	})
 }

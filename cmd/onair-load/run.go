@@ -287,7 +287,7 @@ func newestURI(pl []byte, parts bool) (string, bool) {
 	if parts {
 		if i := bytes.LastIndex(pl, []byte("#EXT-X-PART:")); i >= 0 {
 			line := pl[i:]
-			if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			if j := bytes.IndexAny(line, "\r\n"); j >= 0 {
 				line = line[:j]
 			}
 			if _, after, ok := bytes.Cut(line, []byte(`URI="`)); ok {
@@ -299,14 +299,9 @@ func newestURI(pl []byte, parts bool) (string, bool) {
 		}
 	}
 	// The newest segment: the last line that is not a tag.
-	for rest := bytes.TrimRight(pl, "\n"); len(rest) > 0; {
-		line := rest
-		if i := bytes.LastIndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[i+1:], rest[:i]
-		} else {
-			rest = nil
-		}
-		if len(line) > 0 && line[0] != '#' {
+	lines := bytes.FieldsFunc(pl, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i := len(lines) - 1; i >= 0; i-- {
+		if line := bytes.TrimSpace(lines[i]); len(line) > 0 && line[0] != '#' {
 			return string(line), true
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
@@ -45,4 +46,28 @@ func TestNewestURI(t *testing.T) {
 			t.Errorf("newestURI(%q) = %q", bad, got)
 		}
 	}
+}
+
+// newestURI reads what a server sends: any input gives an answer or a
+// refusal, never a panic, and an answer is one clean token.
+func FuzzNewestURI(f *testing.F) {
+	f.Add([]byte(llPlaylist), true)
+	f.Add([]byte(llPlaylist), false)
+	f.Add([]byte("#EXTM3U\n#EXT-X-PART:URI=\"\n"), true)
+	f.Fuzz(func(t *testing.T, pl []byte, parts bool) {
+		uri, ok := newestURI(pl, parts)
+		if !ok {
+			return
+		}
+		if uri == "" || strings.ContainsAny(uri, "\r\n") {
+			t.Fatalf("newestURI gave %q", uri)
+		}
+		if parts && strings.Contains(string(pl), "#EXT-X-PART:") {
+			if strings.Contains(uri, `"`) {
+				t.Fatalf("a part URI with a quote: %q", uri)
+			}
+		} else if uri[0] == '#' {
+			t.Fatalf("a tag taken for a segment URI: %q", uri)
+		}
+	})
 }
