@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	flvtag "github.com/yutopp/go-flv/tag"
@@ -45,6 +46,19 @@ type connHandler struct {
 	scratch   bytes.Buffer
 	badUnits  int
 	lastWarn  time.Time
+
+	publishTimer *time.Timer
+	published    atomic.Bool
+}
+
+// publishTimeout closes a connection that did not publish in time: a
+// handshake sent byte by byte, or a client that connects and waits.
+func (h *connHandler) publishTimeout() {
+	if h.published.Load() {
+		return
+	}
+	h.server.refusedSlow(h.remote)
+	h.nc.Close()
 }
 
 func (h *connHandler) OnConnect(_ uint32, cmd *rtmpmsg.NetConnectionConnect) error {
@@ -76,6 +90,8 @@ func (h *connHandler) OnPublish(_ *rtmp.StreamContext, _ uint32, cmd *rtmpmsg.Ne
 		h.log.Warn("publisher refused", "reason", err)
 		return fmt.Errorf("refusing publisher: %w", err)
 	}
+	h.published.Store(true)
+	h.publishTimer.Stop()
 	h.key = key
 	h.target = t
 	h.log.Info("publisher connected")
@@ -203,6 +219,7 @@ func (h *connHandler) ready() bool {
 }
 
 func (h *connHandler) OnClose() {
+	h.publishTimer.Stop()
 	if h.target != nil {
 		h.flush()
 		h.target.Close()

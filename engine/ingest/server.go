@@ -15,6 +15,7 @@ import (
 	rtmp "github.com/yutopp/go-rtmp"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/netlimit"
 )
 
 // AppName is the RTMP application encoders publish to: rtmp://HOST:PORT/live.
@@ -60,6 +61,17 @@ type Server struct {
 	// 20 ms costs a third more CPU, 100 ms saves nothing more); a
 	// negative value turns batching off.
 	ReadBatch time.Duration
+	// PublishTimeout closes a connection that has not started publishing
+	// this long after it was accepted (handshake, connect and publish
+	// included). It defaults to 10 s.
+	PublishTimeout time.Duration
+	// MaxConns caps the RTMP connections open at once. It defaults to 512;
+	// a negative value means no limit.
+	MaxConns int
+	// MaxConnsPerHost caps the connections open at once from one IP
+	// address. It defaults to 128 (one encoder machine may publish many
+	// streams); a negative value means no limit.
+	MaxConnsPerHost int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -74,11 +86,15 @@ type Server struct {
 	// private
 	//
 	ln    net.Listener
+	limit *netlimit.Limiter
 	srv   *rtmp.Server
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	done  chan struct{}
+	// connections closed for not publishing in time, since the last log line
+	slow     int
+	slowLast time.Time
 }
 
 // Start listens and serves in the background.
@@ -92,6 +108,15 @@ func (s *Server) Start() error {
 	if s.ReadBatch == 0 {
 		s.ReadBatch = 50 * time.Millisecond
 	}
+	if s.PublishTimeout == 0 {
+		s.PublishTimeout = 10 * time.Second
+	}
+	s.limit = &netlimit.Limiter{
+		Max:        limitOrDefault(s.MaxConns, 512),
+		MaxPerHost: limitOrDefault(s.MaxConnsPerHost, 128),
+		Name:       "RTMP",
+		Logger:     s.Logger,
+	}
 	ln := s.Listener
 	if ln == nil {
 		var err error
@@ -100,6 +125,7 @@ func (s *Server) Start() error {
 		}
 	}
 	s.ln = ln
+	ln = s.limit.Listen(ln)
 	s.conns = map[net.Conn]struct{}{}
 	s.done = make(chan struct{})
 	s.srv = rtmp.NewServer(&rtmp.ServerConfig{OnConnect: s.onConnect})
@@ -108,6 +134,18 @@ func (s *Server) Start() error {
 		_ = s.srv.Serve(ln)
 	}()
 	return nil
+}
+
+// limitOrDefault maps the parameter convention (0 default, negative none)
+// to the limiter's (0 none).
+func limitOrDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Addr returns the address the server listens on.
@@ -148,6 +186,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		remote: nc.RemoteAddr().String(),
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
+	h.publishTimer = time.AfterFunc(s.PublishTimeout, h.publishTimeout)
 	ic := &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush, sleep: time.Sleep}
 	if s.ReadBatch > 0 {
 		ic.quiet = newQuietReader(nc)
@@ -162,10 +201,24 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 	}
 }
 
+// refusedSlow logs, at most once per 10 s and with a count, connections
+// closed because they did not publish within PublishTimeout.
+func (s *Server) refusedSlow(remote string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slow++
+	if now := time.Now(); now.Sub(s.slowLast) >= 10*time.Second {
+		s.Logger.Warn("RTMP connection closed: no publish within the time limit",
+			"remote", remote, "limit", s.PublishTimeout, "closed_since_last_report", s.slow)
+		s.slowLast, s.slow = now, 0
+	}
+}
+
 func (s *Server) forget(nc net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, nc)
 	s.mu.Unlock()
+	s.limit.Release(nc)
 	s.wg.Done()
 }
 
