@@ -34,6 +34,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith lets a test change the API server's parameters (set wraps
+// the engine or shortens time limits) before it serves.
+func newFixtureWith(t *testing.T, set func(*api.Server)) *fixture {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "onair.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +52,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	a := &api.Server{Engine: eng, Credentials: func() (string, string) { return key, secret },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if set != nil {
+		set(a)
+	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		srv.Close()
@@ -138,6 +148,17 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"huge idle timeout", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"idle_timeout_sec":99999999999999999999}`, false, 400, "idle_timeout_sec"},
 		{"fractional idle timeout", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"idle_timeout_sec":1.5}`, false, 400, "idle_timeout_sec"},
 		{"idle timeout as string", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"idle_timeout_sec":"10"}`, false, 400, "idle_timeout_sec"},
+		{"key in upper case", "POST", "/live_streams", js, `{"INPUT":{"TYPE":"rtmp"},"NAME":"case"}`, false, 400, `INPUT: unknown field; keys are case-sensitive, did you mean "input"`},
+		{"key in another case", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"Input":{"type":"rtmp"}}`, false, 400, "Input: unknown field"},
+		{"nested key in another case", "POST", "/live_streams", js, `{"input":{"Type":"rtmp"}}`, false, 400, "input.Type: unknown field"},
+		{"key given twice", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"name":"a","name":"b"}`, false, 400, "name: given twice"},
+		{"raw invalid UTF-8 in name", "POST", "/live_streams", js, "{\"input\":{\"type\":\"rtmp\"},\"name\":\"a\xffb\"}", false, 400, "name: must be valid UTF-8"},
+		{"unpaired surrogate in name", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"name":"a\ud800b"}`, false, 400, "name: must be valid UTF-8"},
+		{"C1 control in name", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"name":"a\u0085b"}`, false, 400, "name: must not contain control characters"},
+		{"CSI control in name", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"name":"a\u009b31m"}`, false, 400, "name: must not contain control characters"},
+		{"fraction says whole number", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"idle_timeout_sec":1.5}`, false, 400, "idle_timeout_sec: must be a whole number, got the number 1.5"},
+		{"1.0 is not a whole number", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"idle_timeout_sec":1.0}`, false, 400, "must be a whole number"},
+		{"C1 control in output name", "PATCH", "/live_streams/" + id + "/outputs/" + sim.ID, js, `{"name":"x\u0085"}`, false, 400, "control characters"},
 		{"max runtime too small", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"max_runtime_sec":59}`, false, 400, "max_runtime_sec"},
 		{"max runtime too large", "POST", "/live_streams", js, `{"input":{"type":"rtmp"},"max_runtime_sec":43201}`, false, 400, "max_runtime_sec"},
 		{"body over the limit", "POST", "/live_streams", js, big, false, 413, "larger than"},

@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -104,14 +103,8 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 			return false
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", s.MaxBodyBytes))
-			return false
-		}
-		s.fail(w, r, http.StatusBadRequest, "reading body: "+err.Error())
+	body, ok := s.readBody(w, r)
+	if !ok {
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -122,51 +115,37 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		s.fail(w, r, http.StatusBadRequest, describeJSONError(err))
-		return false
-	}
-	if dec.More() {
-		s.fail(w, r, http.StatusBadRequest, "body: extra data after the JSON object")
+	if err := decodeStrict(body, v); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return false
 	}
 	return true
 }
 
-func describeJSONError(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("body is not valid JSON at byte %d: %v", se.Offset, err)
-	case errors.As(err, &te):
-		if te.Field == "" {
-			return "body must be a JSON object, got " + te.Value
+// readBody reads the request body within MaxBodyBytes and the body's time
+// limit, answering the client itself on failure. A body announced larger
+// than the limit is refused before anything is read, so a client that
+// sent "Expect: 100-continue" gets 413 instead of "100 Continue".
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > s.MaxBodyBytes {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", s.MaxBodyBytes))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", s.MaxBodyBytes))
+		case isTimeout(err):
+			w.Header().Set("Connection", "close")
+			s.fail(w, r, http.StatusRequestTimeout, errBodyTimeout.Error()+fmt.Sprintf(" (limit %v)", s.BodyTimeout))
+		default:
+			s.fail(w, r, http.StatusBadRequest, "reading body: "+err.Error())
 		}
-		return fmt.Sprintf("%s: must be %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "body is not valid JSON: it ends too early"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return f + ": unknown field"
+		return nil, false
 	}
-	return "body: " + err.Error()
-}
-
-func jsonKind(k string) string {
-	switch {
-	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "float"), strings.HasPrefix(k, "uint"):
-		return "a number"
-	case k == "string":
-		return "a string"
-	case k == "struct", k == "map":
-		return "an object"
-	case k == "bool":
-		return "true or false"
-	}
-	return k
+	return body, true
 }
 
 func quote(s string) string { return strconv.Quote(s) }

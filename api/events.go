@@ -25,6 +25,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	// open must see the events of what it did.
 	ch := s.Engine.Subscribe(r.Context())
 	rc := http.NewResponseController(w)
+	// The stream has no end: no read deadline (net/http would end the
+	// request when it passes), and a write deadline renewed per write.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Now().Add(s.EventWriteTimeout))
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -52,5 +56,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		_ = rc.SetWriteDeadline(time.Now().Add(s.EventWriteTimeout))
 	}
 }

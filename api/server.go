@@ -5,11 +5,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -53,8 +56,28 @@ type Server struct {
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
 	MaxBodyBytes int64
+	// AllowedHosts are names, besides loopback names and IP addresses, that
+	// API requests may carry in their Host header (see allowedHost).
+	AllowedHosts []string
+	// BodyTimeout bounds reading an API request's body. It defaults to
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// ResponseTimeout bounds writing an API answer. It defaults to
+	// DefaultResponseTimeout.
+	ResponseTimeout time.Duration
+	// HLSTimeout bounds one HLS request, waiting included. It defaults to
+	// DefaultHLSTimeout.
+	HLSTimeout time.Duration
+	// EventWriteTimeout bounds writing one event to an SSE subscriber. It
+	// defaults to DefaultEventWriteTimeout.
+	EventWriteTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	//
+	// private
+	//
+	crossOrigin *http.CrossOriginProtection
 }
 
 // Handler returns the HTTP handler of every route.
@@ -68,6 +91,11 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	s.BodyTimeout = cmp.Or(s.BodyTimeout, DefaultBodyTimeout)
+	s.ResponseTimeout = cmp.Or(s.ResponseTimeout, DefaultResponseTimeout)
+	s.HLSTimeout = cmp.Or(s.HLSTimeout, DefaultHLSTimeout)
+	s.EventWriteTimeout = cmp.Or(s.EventWriteTimeout, DefaultEventWriteTimeout)
+	s.crossOrigin = http.NewCrossOriginProtection()
 	mux := http.NewServeMux()
 	base := "/v2/video/{cloud}"
 	s.route(mux, base+"/live_streams", true, methods{"GET": s.listStreams, "POST": s.createStream})
@@ -93,19 +121,27 @@ type methods map[string]http.HandlerFunc
 // the envelope. With auth, the caller must present the API credentials and,
 // under /v2/video, the right cloud name.
 func (s *Server) route(mux *http.ServeMux, pattern string, auth bool, m methods) {
-	allow := make([]string, 0, len(m))
+	allow := make([]string, 0, len(m)+1)
 	for k := range m {
 		allow = append(allow, k)
 	}
+	if _, ok := m["GET"]; ok {
+		allow = append(allow, "HEAD")
+	}
+	slices.Sort(allow)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if auth && !s.authorized(w, r) {
+		if auth && (!s.guard(w, r) || !s.authorized(w, r)) {
 			return
 		}
 		if c := r.PathValue("cloud"); c != "" && c != s.CloudName {
 			s.fail(w, r, http.StatusNotFound, "unknown cloud name "+quote(c)+"; this studio's is "+quote(s.CloudName))
 			return
 		}
-		h, ok := m[r.Method]
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet // net/http sends the headers only
+		}
+		h, ok := m[method]
 		if !ok {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or "))
@@ -147,5 +183,8 @@ func (s *Server) hls(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown live stream", http.StatusNotFound)
 		return
 	}
+	// A viewer that stops reading is dropped when this runs out; the
+	// request's context then ends any wait.
+	setDeadlines(w, s.HLSTimeout, s.HLSTimeout)
 	s.Engine.ServeHLS(w, r, id)
 }

@@ -186,7 +186,7 @@ func (s *Server) idle(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, f func(string) (livestream.StreamState, error), what string) {
 	id, ok := s.idParam(w, r, "id", "live stream")
-	if !ok {
+	if !ok || !s.noBody(w, r) {
 		return
 	}
 	st, err := f(id)
@@ -202,6 +202,9 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, f func(string
 }
 
 func (s *Server) resetKey(w http.ResponseWriter, r *http.Request) {
+	if !s.noBody(w, r) {
+		return
+	}
 	s.streamCall(w, r, s.Engine.ResetStreamKey)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -108,7 +109,9 @@ func validateName(field, name string) error {
 		return invalid(field, "must be at most %d characters, got %d", MaxNameLength, n)
 	}
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
+		// C0, DEL and C1 (U+0080–U+009F: NEL, CSI, ...), and the line and
+		// paragraph separators, which break logs and terminals.
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return invalid(field, "must not contain control characters")
 		}
 	}
