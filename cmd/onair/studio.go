@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/netlimit"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
@@ -25,24 +27,42 @@ type config struct {
 	DataDir  string
 	HTTPAddr string
 	RTMPAddr string
+
+	// Limits; zero means the package's default. Tests shorten them.
+	BodyTimeout     time.Duration
+	HLSTimeout      time.Duration
+	PublishTimeout  time.Duration
+	MaxHTTPConns    int
+	MaxHTTPPerHost  int
+	MaxRTMPConns    int
+	MaxRTMPPerHost  int
+	ResponseTimeout time.Duration
 }
+
+// HTTP connection caps: one address (a remote client, or every local
+// player and script on loopback) may hold this many connections open.
+const (
+	defaultMaxHTTPConns   = 4096
+	defaultMaxHTTPPerHost = 1024
+)
 
 // studio is the running engine with its servers, shared by the window and
 // the headless mode.
 type studio struct {
-	cfg     config
-	log     *slog.Logger
-	store   *store.Store
-	engine  *engine.Service
-	ingest  *ingest.Server
-	http    *http.Server
-	httpLn  net.Listener
-	cancel  context.CancelFunc
-	apiKey  string
-	secret  string
-	cloud   string
-	httpURL string
-	rtmpURL string
+	cfg       config
+	log       *slog.Logger
+	store     *store.Store
+	engine    *engine.Service
+	ingest    *ingest.Server
+	http      *http.Server
+	httpLn    net.Listener
+	httpLimit *netlimit.Limiter
+	cancel    context.CancelFunc
+	apiKey    string
+	secret    string
+	cloud     string
+	httpURL   string
+	rtmpURL   string
 }
 
 // Setting names in the store.
@@ -51,6 +71,9 @@ const (
 	settingAPISecret  = "api_secret"
 	settingCloudName  = "cloud_name"
 	settingHLSVariant = "hls_variant"
+	// settingAllowedHosts: comma-separated host names, besides loopback
+	// names and IP addresses, by which the API may be reached.
+	settingAllowedHosts = "allowed_hosts"
 )
 
 // openStore opens the store in the data folder.
@@ -96,11 +119,31 @@ func setting(st *store.Store, key, def string) (string, error) {
 	return v, nil
 }
 
+// allowedHosts are the names the API answers to besides loopback names and
+// IP addresses: the listen address's host when it is a name, and the
+// allowed_hosts setting.
+func allowedHosts(st *store.Store, listenAddr string) ([]string, error) {
+	var hosts []string
+	if h, _, err := net.SplitHostPort(listenAddr); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, h)
+	}
+	v, err := setting(st, settingAllowedHosts, "")
+	if err != nil {
+		return nil, err
+	}
+	for h := range strings.SplitSeq(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts, nil
+}
+
 // listen opens addr, naming the flag when the port is taken.
 func listen(addr, flag string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if isAddrInUse(err) {
 			return nil, fmt.Errorf("port of %s is already taken by another program: choose another with %s ADDR (%w)", addr, flag, err)
 		}
 		return nil, fmt.Errorf("listening on %s (%s): %w", addr, flag, err)
@@ -177,32 +220,56 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		return nil, err
 	}
 	s.ingest = &ingest.Server{
-		Listener:   rtmpLn,
-		Authorizer: s.engine,
-		Logger:     log.With("component", "rtmp"),
-		OnRefused:  s.engine.PublisherRefused,
+		Listener:        rtmpLn,
+		Authorizer:      s.engine,
+		PublishTimeout:  cfg.PublishTimeout,
+		MaxConns:        cfg.MaxRTMPConns,
+		MaxConnsPerHost: cfg.MaxRTMPPerHost,
+		Logger:          log.With("component", "rtmp"),
+		OnRefused:       s.engine.PublisherRefused,
 	}
 	if err = s.ingest.Start(); err != nil {
 		rtmpLn.Close()
 		return nil, err
 	}
 
+	hosts, err := allowedHosts(s.store, cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
 	a := &api.Server{
-		Engine:      s.engine,
-		Credentials: func() (string, string) { return s.apiKey, s.secret },
-		CloudName:   s.cloud,
-		Logger:      log.With("component", "api"),
+		Engine:          s.engine,
+		Credentials:     func() (string, string) { return s.apiKey, s.secret },
+		CloudName:       s.cloud,
+		AllowedHosts:    hosts,
+		BodyTimeout:     cfg.BodyTimeout,
+		ResponseTimeout: cfg.ResponseTimeout,
+		HLSTimeout:      cfg.HLSTimeout,
+		Logger:          log.With("component", "api"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.httpLimit = &netlimit.Limiter{
+		Max:        cmp.Or(cfg.MaxHTTPConns, defaultMaxHTTPConns),
+		MaxPerHost: cmp.Or(cfg.MaxHTTPPerHost, defaultMaxHTTPPerHost),
+		Name:       "HTTP",
+		Logger:     log.With("component", "http"),
+	}
 	s.http = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				s.httpLimit.Release(c)
+			}
+		},
+		ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
+	limited := s.httpLimit.Listen(s.httpLn)
 	go func() {
-		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", "error", err)
 		}
 	}()
