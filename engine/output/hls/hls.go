@@ -4,6 +4,7 @@
 package hls
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,12 @@ type Output struct {
 	SegmentMinDuration time.Duration
 	// PartMinDuration defaults to 200 ms.
 	PartMinDuration time.Duration
+	// MaxSegmentDuration ends a segment that has had no key frame for this
+	// long; video then waits for the next key frame. It defaults to 30 s
+	// (OBS's automatic key frame interval is about 8 s).
+	MaxSegmentDuration time.Duration
+	// MaxSegmentSize does the same by size. It defaults to 50 MiB.
+	MaxSegmentSize int64
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -85,6 +92,7 @@ type Output struct {
 	reader   *hub.Reader
 	sessions int
 
+	awaitingKey    bool // video is dropped until the next key frame
 	encodeErrors   int
 	lastEncodeWarn time.Time
 }
@@ -105,6 +113,12 @@ func (o *Output) Start(s *hub.Stream) {
 	}
 	if o.PartMinDuration == 0 {
 		o.PartMinDuration = 200 * time.Millisecond
+	}
+	if o.MaxSegmentDuration == 0 {
+		o.MaxSegmentDuration = 30 * time.Second
+	}
+	if o.MaxSegmentSize == 0 {
+		o.MaxSegmentSize = 50 << 20
 	}
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
 	s.AddReader(o.reader)
@@ -150,8 +164,18 @@ func (o *Output) write(u *media.Unit) {
 		return
 	}
 	if err := m.writeUnit(u); err != nil {
+		if errors.Is(err, errNoKeyFrame) {
+			o.awaitingKey = true
+		}
 		o.fail(fmt.Errorf("writing HLS: %w", err))
 		return
+	}
+	if o.awaitingKey {
+		if u.Kind != media.KindVideo || !u.Key {
+			return // still dropped until a key frame
+		}
+		o.awaitingKey = false
+		o.Logger.Info("HLS resumed at a key frame")
 	}
 	if !o.live {
 		o.live = true
@@ -188,7 +212,7 @@ func (o *Output) restart(t media.Tracks) error {
 			dir = filepath.Join(dir, fmt.Sprint(o.sessions))
 		}
 		m, err = newFMP4Muxer(t, o.Variant == gohlslib.MuxerVariantLowLatency, o.SegmentCount,
-			o.SegmentMinDuration, o.PartMinDuration, dir, o.Logger)
+			o.SegmentMinDuration, o.PartMinDuration, muxerLimits{o.MaxSegmentDuration, o.MaxSegmentSize}, dir, o.Logger)
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package hls
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -29,6 +30,8 @@ type fmp4Muxer struct {
 	segmentCount int
 	segmentMin   time.Duration
 	partMin      time.Duration
+	segMax       time.Duration // a segment without a key frame is ended here
+	segMaxBytes  int64
 	dir          string
 	log          *slog.Logger
 
@@ -50,6 +53,9 @@ type fmp4Muxer struct {
 	discPending  bool
 	partSeq      uint32
 	partStart    time.Duration
+	runBytes     int64         // in the samples not yet in a part
+	waitSince    time.Duration // media time since when a key frame is awaited; -1: none
+	waitTold     bool          // the wait was reported
 	maxSegDur    time.Duration
 	bandwidth    int
 	avgBandwidth int
@@ -107,11 +113,22 @@ type part struct {
 	line        []byte // EXT-X-PART line (low latency)
 }
 
-func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin, partMin time.Duration, dir string, log *slog.Logger) (*fmp4Muxer, error) {
+// errNoKeyFrame: the encoder sent no key frame for longer than a segment
+// may last, or than the muxer waits for its first one.
+var errNoKeyFrame = errors.New("the encoder sends no key frames")
+
+// muxerLimits bound one segment.
+type muxerLimits struct {
+	maxDuration time.Duration
+	maxBytes    int64
+}
+
+func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin, partMin time.Duration, lim muxerLimits, dir string, log *slog.Logger) (*fmp4Muxer, error) {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	m := &fmp4Muxer{
 		lowLatency: lowLatency, segmentCount: segmentCount, segmentMin: segmentMin, partMin: partMin,
+		segMax: lim.maxDuration, segMaxBytes: lim.maxBytes, waitSince: -1,
 		dir: dir, log: log, changed: make(chan struct{}), prefix: hex.EncodeToString(rnd[:]),
 	}
 	var it fmp4.Init
@@ -242,8 +259,9 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 		at := fromTicks(dts, t.timescale)
 		if m.cur == nil {
 			if !s.key {
-				return nil // wait for the first key frame
+				return m.awaitKey(at) // wait for a key frame
 			}
+			m.waitSince, m.waitTold = -1, false
 			if err := m.startSegment(at); err != nil {
 				return err
 			}
@@ -251,6 +269,17 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 		if t.held {
 			m.appendSample(t, &t.pending, dts-t.pending.dts)
 			frame := fromTicks(int64(t.lastDur), t.timescale)
+			if !s.key && (at-m.cur.start >= m.segMax || m.cur.size+m.runBytes >= m.segMaxBytes) {
+				// Too long without a key frame: end the segment here, so
+				// memory stays bounded, and drop video until the next key
+				// frame (a segment must start with one).
+				m.flushPart(at)
+				m.closeSegment(at)
+				t.held = false
+				m.waitSince, m.waitTold = at, true
+				return fmt.Errorf("%w: a segment reached the limit of %v or %.3g MB and was ended; HLS resumes at the next key frame (set the encoder's key frame interval to 2 s)",
+					errNoKeyFrame, m.segMax, float64(m.segMaxBytes)/(1<<20))
+			}
 			switch {
 			case s.key && (at-m.cur.start >= m.segmentMin || m.discPending):
 				m.flushPart(at)
@@ -276,6 +305,20 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 	return nil
 }
 
+// awaitKey drops a leading-track sample while no segment is open, and
+// reports once when the wait for a key frame has lasted longer than a
+// segment may.
+func (m *fmp4Muxer) awaitKey(at time.Duration) error {
+	if m.waitSince < 0 {
+		m.waitSince = at
+	}
+	if m.waitTold || at-m.waitSince < m.segMax {
+		return nil
+	}
+	m.waitTold = true
+	return fmt.Errorf("%w: none in the first %v; HLS starts at the first key frame (set the encoder's key frame interval to 2 s)", errNoKeyFrame, m.segMax)
+}
+
 func abs64(v int64) int64 {
 	if v < 0 {
 		return -v
@@ -296,6 +339,7 @@ func (m *fmp4Muxer) appendSample(t *trackState, p *pendingSample, dur int64) {
 	}
 	t.lastDur = uint32(dur)
 	p.s.duration = uint32(dur)
+	m.runBytes += int64(p.s.size())
 	if len(t.run) == 0 {
 		t.runBase = p.dts
 	}
@@ -329,6 +373,7 @@ func (m *fmp4Muxer) flushPart(end time.Duration) {
 	}
 	m.partSeq++
 	data := marshalPart(m.partSeq, tracks)
+	m.runBytes = 0
 	for _, t := range []*trackState{m.video, m.audio} {
 		if t != nil {
 			clear(t.run) // drop references to the units

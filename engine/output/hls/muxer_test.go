@@ -2,6 +2,7 @@ package hls
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -59,7 +60,7 @@ func clipUnits(t testing.TB) (media.Tracks, []*media.Unit) {
 // segments in memory. It is closed when the test ends.
 func testMuxer(tb testing.TB, tr media.Tracks, dir string) *fmp4Muxer {
 	tb.Helper()
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, dir, quiet())
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dir, quiet())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func mediaPlaylistOf(t *testing.T, m *fmp4Muxer) *playlist.Media {
 func TestSegmentsAndParts(t *testing.T) {
 	tr, units := clipUnits(t)
 	dir := t.TempDir()
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, dir, quiet())
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dir, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +199,12 @@ func TestBlockingRequests(t *testing.T) {
 	}
 	if code, _ := get(srv.URL+"/stream.m3u8?_HLS_msn=999&_HLS_part=0", time.Second); code != 400 {
 		t.Fatalf("far-ahead msn: %d", code)
+	}
+	// Negative or unpaired directives are refused like a negative msn.
+	for _, q := range []string{"_HLS_msn=-1", "_HLS_msn=1&_HLS_part=-5", "_HLS_msn=1&_HLS_part=-1", "_HLS_part=0", "_HLS_msn=1&_HLS_part=x"} {
+		if code, _ := get(srv.URL+"/stream.m3u8?"+q, time.Second); code != 400 {
+			t.Errorf("%s: %d, want 400", q, code)
+		}
 	}
 	// The next part and a playlist that must contain it block until it exists.
 	type answer struct {
@@ -350,5 +357,107 @@ func TestFileNumbers(t *testing.T) {
 		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
 			t.Errorf("fileNumbers(%q) = %v, %v; want %v", c.name, got, ok, c.want)
 		}
+	}
+}
+
+var defaultLimits = muxerLimits{maxDuration: 30 * time.Second, maxBytes: 50 << 20}
+
+// withoutKeys returns copies of units in which video key frames after the
+// first one (from index from) are marked as ordinary frames: an encoder
+// that stops sending key frames.
+func withoutKeys(units []*media.Unit, from int) []*media.Unit {
+	out := make([]*media.Unit, len(units))
+	for i, u := range units {
+		c := *u
+		if i >= from && c.Kind == media.KindVideo {
+			c.Key = false
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+// A publisher without key frames cannot grow a segment without bound: it is
+// ended at the cap (duration or size) with errNoKeyFrame, video waits for
+// the next key frame, and the playlist resumes there.
+func TestSegmentCapWithoutKeyFrames(t *testing.T) {
+	tr, units := clipUnits(t)
+	for _, tc := range []struct {
+		name string
+		lim  muxerLimits
+	}{
+		{"duration", muxerLimits{maxDuration: 3 * time.Second, maxBytes: 50 << 20}},
+		{"size", muxerLimits{maxDuration: time.Hour, maxBytes: 400 << 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, tc.lim, "", quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.close()
+			var capped int
+			for _, u := range withoutKeys(units, 1) {
+				err := m.writeUnit(u)
+				if errors.Is(err, errNoKeyFrame) {
+					capped++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if m.cur != nil && (m.cur.dur > tc.lim.maxDuration || m.cur.size > tc.lim.maxBytes+64<<10) {
+					t.Fatalf("segment grew to %v, %d bytes", m.cur.dur, m.cur.size)
+				}
+			}
+			if capped != 1 || len(m.segments) != 1 || m.cur != nil {
+				t.Fatalf("capped %d times, %d segments, current %v; want one capped segment and a wait", capped, len(m.segments), m.cur)
+			}
+			s := m.segments[0]
+			if s.size > tc.lim.maxBytes+64<<10 || (tc.name == "duration" && (s.dur < 3*time.Second || s.dur > 3100*time.Millisecond)) {
+				t.Fatalf("capped segment: %v, %d bytes", s.dur, s.size)
+			}
+			// Key frames again: a new segment starts at the first one.
+			last := units[len(units)-1].DTS
+			for _, u := range units {
+				c := *u
+				c.DTS += last + 40*time.Millisecond
+				c.PTS += last + 40*time.Millisecond
+				if err := m.writeUnit(&c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(m.segments) < 4 || !m.segments[1].parts[0].independent {
+				t.Fatalf("after key frames came back: %d segments", len(m.segments))
+			}
+		})
+	}
+}
+
+// The output reports the missing key frames as an error with advice and
+// goes back to broadcasting when they return.
+func TestOutputReportsMissingKeyFrames(t *testing.T) {
+	_, units := clipUnits(t)
+	type status struct {
+		ok  bool
+		err error
+	}
+	var got []status
+	o := &Output{Variant: gohlslib.MuxerVariantLowLatency, SegmentCount: 7, SegmentMinDuration: time.Second,
+		PartMinDuration: 200 * time.Millisecond, MaxSegmentDuration: 3 * time.Second, MaxSegmentSize: 50 << 20,
+		Logger: quiet(), OnStatus: func(ok bool, err error) { got = append(got, status{ok, err}) }}
+	defer o.Close()
+	for _, u := range withoutKeys(units, 1) {
+		o.write(u)
+	}
+	last := units[len(units)-1].DTS
+	for _, u := range units {
+		c := *u
+		c.DTS += last + 40*time.Millisecond
+		c.PTS += last + 40*time.Millisecond
+		o.write(&c)
+	}
+	if len(got) != 3 || !got[0].ok || got[1].ok || !got[2].ok {
+		t.Fatalf("statuses %+v, want broadcasting, errored, broadcasting", got)
+	}
+	if msg := got[1].err.Error(); !strings.Contains(msg, "no key frames") || !strings.Contains(msg, "key frame interval") {
+		t.Fatalf("error %q gives no advice", msg)
 	}
 }

@@ -62,7 +62,7 @@ func TestMediaPlaylistMatchesGohlslib(t *testing.T) {
 	tr, units := clipUnits(t)
 	clipLen := units[len(units)-1].DTS + 40*time.Millisecond
 	for _, lowLatency := range []bool{true, false} {
-		m, err := newFMP4Muxer(tr, lowLatency, 7, time.Second, 200*time.Millisecond, t.TempDir(), quiet())
+		m, err := newFMP4Muxer(tr, lowLatency, 7, time.Second, 200*time.Millisecond, defaultLimits, t.TempDir(), quiet())
 		if err != nil {
 			t.Fatal(err)
 		}

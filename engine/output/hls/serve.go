@@ -138,11 +138,18 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	case name == mediaName:
 		q := r.URL.Query()
 		ready := func() bool { return len(m.segments) > 0 }
+		if q.Has("_HLS_part") && !q.Has("_HLS_msn") && m.lowLatency {
+			http.Error(w, "_HLS_part needs _HLS_msn", http.StatusBadRequest)
+			return
+		}
 		if msnS := q.Get("_HLS_msn"); msnS != "" && m.lowLatency {
 			msn, err1 := strconv.Atoi(msnS)
 			partIdx, err2 := -1, error(nil)
 			if ps := q.Get("_HLS_part"); ps != "" {
 				partIdx, err2 = strconv.Atoi(ps)
+				if err2 == nil && partIdx < 0 {
+					err2 = strconv.ErrRange
+				}
 			}
 			if err1 != nil || err2 != nil || msn < 0 {
 				http.Error(w, "bad _HLS_msn or _HLS_part", http.StatusBadRequest)
