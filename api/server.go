@@ -26,7 +26,10 @@ var OpenAPI []byte
 type Engine interface {
 	Create(livestream.CreateParams) (livestream.StreamState, error)
 	Get(id string) (livestream.StreamState, error)
-	List() ([]livestream.StreamState, error)
+	// ListPage returns at most limit streams after the position (nil: from
+	// the first) in list order, how many there are in all, and whether more
+	// follow.
+	ListPage(after *livestream.ListPosition, limit int) (items []livestream.StreamState, total int, more bool, err error)
 	Update(id string, p livestream.UpdateParams) (livestream.StreamState, error)
 	Delete(id string) error
 	Activate(id string) (livestream.StreamState, error)
@@ -78,6 +81,7 @@ type Server struct {
 	// private
 	//
 	crossOrigin *http.CrossOriginProtection
+	views       viewCache
 }
 
 // Handler returns the HTTP handler of every route.

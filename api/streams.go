@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -15,12 +17,6 @@ const (
 	defaultMaxResults = 10
 	maxMaxResults     = 500
 )
-
-type page struct {
-	Items      any    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-	Total      int    `json:"total_count"`
-}
 
 // idParam returns the path id, answering 404 itself when it cannot be one.
 func (s *Server) idParam(w http.ResponseWriter, r *http.Request, name, what string) (string, bool) {
@@ -51,89 +47,83 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	all, err := s.Engine.List()
+	got, total, more, err := s.Engine.ListPage(after, limit)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	start := 0
-	if after != "" {
-		start = len(all)
-		for i, st := range all {
-			if cursorOf(st) == after {
-				start = i + 1
-				break
-			}
-			// The cursor's stream may have been deleted: continue after
-			// where it would stand (newest first, then id).
-			if cursorAfter(after, st) {
-				start = i
-				break
-			}
+	// The page is written around the cached views of its streams; it has
+	// the shape of page.
+	b := append(make([]byte, 0, 1200*len(got)+100), `{"items":[`...)
+	for i, st := range got {
+		v, err := s.views.encoded(st)
+		if err != nil {
+			s.failErr(w, r, err)
+			return
 		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
 	}
-	end := min(start+limit, len(all))
-	items := make([]streamView, 0, end-start)
-	for _, st := range all[start:end] {
-		items = append(items, viewStream(st))
+	b = append(b, ']')
+	if more && len(got) > 0 {
+		last := got[len(got)-1]
+		b = append(b, `,"next_cursor":"`...) // base64url: needs no escaping
+		b = append(b, encodeCursor(livestream.ListPosition{CreatedAt: last.CreatedAt, ID: last.ID})...)
+		b = append(b, '"')
 	}
-	pg := page{Items: items, Total: len(all)}
-	if end < len(all) {
-		pg.NextCursor = encodeCursor(cursorOf(all[end-1]))
-	}
-	s.reply(w, http.StatusOK, pg)
+	b = append(b, `,"total_count":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, '}')
+	s.replyRaw(w, http.StatusOK, b)
 }
 
 // paging reads max_results and next_cursor.
-func (s *Server) paging(w http.ResponseWriter, r *http.Request) (limit int, after string, ok bool) {
+func (s *Server) paging(w http.ResponseWriter, r *http.Request) (limit int, after *livestream.ListPosition, ok bool) {
 	q := r.URL.Query()
 	limit = defaultMaxResults
 	if v := q.Get("max_results"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxMaxResults {
 			s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("max_results: must be a whole number from 1 to %d, got %s", maxMaxResults, quote(v)))
-			return 0, "", false
+			return 0, nil, false
 		}
 		limit = n
 	}
 	if v := q.Get("next_cursor"); v != "" {
-		c, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || !validCursor(string(c)) {
+		p, err := decodeCursor(v)
+		if err != nil {
 			s.fail(w, r, http.StatusBadRequest, "next_cursor: not a cursor this API returned")
-			return 0, "", false
+			return 0, nil, false
 		}
-		after = string(c)
+		after = &p
 	}
 	return limit, after, true
 }
 
-// A cursor is "<created_at millis, 15 digits>:<id>": it sorts like the list.
-func cursorOf(st livestream.StreamState) string {
-	return fmt.Sprintf("%015d:%s", st.CreatedAt.UnixMilli(), st.ID)
+// A cursor is base64url of "<created_at millis, 15 digits>:<id>", the last
+// stream of the page.
+func encodeCursor(p livestream.ListPosition) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%015d:%s", p.CreatedAt.UnixMilli(), p.ID))
 }
 
-func validCursor(c string) bool {
-	ms, id, ok := strings.Cut(c, ":")
+func decodeCursor(v string) (livestream.ListPosition, error) {
+	errBad := errors.New("not a cursor")
+	c, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return livestream.ListPosition{}, errBad
+	}
+	ms, id, ok := strings.Cut(string(c), ":")
 	if !ok || len(ms) != 15 || !livestream.IsID(id) {
-		return false
+		return livestream.ListPosition{}, errBad
 	}
-	_, err := strconv.ParseUint(ms, 10, 64)
-	return err == nil
-}
-
-// cursorAfter reports whether st comes after the cursor in list order
-// (newest first, then by id).
-func cursorAfter(cursor string, st livestream.StreamState) bool {
-	c := cursorOf(st)
-	cms, cid, _ := strings.Cut(cursor, ":")
-	sms, sid, _ := strings.Cut(c, ":")
-	if sms != cms {
-		return sms < cms
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil || n < 0 {
+		return livestream.ListPosition{}, errBad
 	}
-	return sid > cid
+	return livestream.ListPosition{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
 }
-
-func encodeCursor(c string) string { return base64.RawURLEncoding.EncodeToString([]byte(c)) }
 
 // streamCall answers with the live stream f returns for the path's id.
 func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id string) (livestream.StreamState, error)) {
@@ -146,7 +136,12 @@ func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id st
 		s.failErr(w, r, err)
 		return
 	}
-	s.reply(w, http.StatusOK, viewStream(st))
+	b, err := s.views.encoded(st)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	s.replyRaw(w, http.StatusOK, b)
 }
 
 func (s *Server) getStream(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -64,4 +67,38 @@ func viewStream(st livestream.StreamState) streamView {
 		v.Outputs = append(v.Outputs, viewOutput(o))
 	}
 	return v
+}
+
+// viewCache keeps the encoded view of each stream's latest state, keyed by
+// id and checked by the state's Version: a list page or a GET of an
+// unchanged stream is not encoded again (encoding was the largest cost of
+// API reads).
+type viewCache struct {
+	m      sync.Map // id → *cachedView
+	stored atomic.Int64
+}
+
+type cachedView struct {
+	version uint64
+	b       json.RawMessage
+}
+
+// maxCachedViews bounds the cache; it is emptied when full (views of
+// deleted streams are not removed one by one).
+const maxCachedViews = 20000
+
+func (c *viewCache) encoded(st livestream.StreamState) (json.RawMessage, error) {
+	if v, ok := c.m.Load(st.ID); ok && st.Version != 0 && v.(*cachedView).version == st.Version {
+		return v.(*cachedView).b, nil
+	}
+	b, err := json.Marshal(viewStream(st))
+	if err != nil || st.Version == 0 {
+		return b, err
+	}
+	if c.stored.Add(1) > maxCachedViews {
+		c.m.Clear()
+		c.stored.Store(0)
+	}
+	c.m.Store(st.ID, &cachedView{version: st.Version, b: b})
+	return b, nil
 }

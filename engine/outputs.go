@@ -62,6 +62,7 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 	if e.sess != nil {
 		e.sess.outputs[o.ID] = &outputRuntime{status: livestream.OutputIdle}
 	}
+	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputCreated, StreamID: id, OutputID: o.ID})
 	return s.outputStateLocked(e, o.ID), nil
 }
@@ -100,6 +101,7 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 		return livestream.OutputState{}, fmt.Errorf("storing output %s of %s: %w", outputID, id, err)
 	}
 	e.cfg = next
+	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputUpdated, StreamID: id, OutputID: outputID})
 	return s.outputStateLocked(e, outputID), nil
 }
@@ -130,6 +132,7 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 	if e.sess != nil {
 		delete(e.sess.outputs, outputID)
 	}
+	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputDeleted, StreamID: id, OutputID: outputID})
 	return nil
 }

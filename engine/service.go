@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
@@ -53,11 +54,16 @@ type Service struct {
 	//
 	// private
 	//
-	mu      sync.Mutex
-	closed  bool
-	streams map[string]*entry
-	byKey   map[string]string
-	subs    map[*subscriber]struct{}
+	mu     sync.Mutex
+	closed bool
+	// table and each entry's state are what reads see (view.go); they are
+	// published under mu and read without it.
+	table      atomic.Pointer[table]
+	readClosed atomic.Bool
+	version    uint64 // of the last published state; under mu
+	streams    map[string]*entry
+	byKey      map[string]string
+	subs       map[*subscriber]struct{}
 	// live maps stream ids to their sessions for HLS requests. It has its
 	// own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.
@@ -68,8 +74,18 @@ type Service struct {
 }
 
 type entry struct {
-	cfg  livestream.LiveStream
-	sess *session
+	// id and created never change: readers sort by them without the lock.
+	id      string
+	created time.Time
+	// state is the published view of cfg and sess.
+	state atomic.Pointer[livestream.StreamState]
+
+	cfg  livestream.LiveStream // under mu
+	sess *session              // under mu
+}
+
+func newEntry(ls livestream.LiveStream) *entry {
+	return &entry{id: ls.ID, created: ls.CreatedAt, cfg: ls}
 }
 
 // Start loads the stored streams. Every stream starts idle.
@@ -92,9 +108,12 @@ func (s *Service) Start() error {
 	s.subs = map[*subscriber]struct{}{}
 	s.done = make(chan struct{})
 	for _, ls := range list {
-		s.streams[ls.ID] = &entry{cfg: ls}
+		e := newEntry(ls)
+		s.streams[ls.ID] = e
 		s.byKey[ls.Input.StreamKey] = ls.ID
+		s.publishLocked(e)
 	}
+	s.table.Store(newTable(s.streams))
 	s.Logger.Info("engine started", "live_streams", len(list))
 	return nil
 }
@@ -108,6 +127,7 @@ func (s *Service) Close() {
 		return
 	}
 	s.closed = true
+	s.readClosed.Store(true)
 	var ending []*session
 	for _, e := range s.streams {
 		if e.sess != nil {

@@ -73,6 +73,7 @@ func (s *Service) startSessionLocked(e *entry) {
 	}
 	sess.hls.Start(sess.hub)
 	e.sess = sess
+	s.publishLocked(e)
 	s.setLive(e.cfg.ID, sess)
 	s.armMaxRuntimeLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventStreamActive, StreamID: e.cfg.ID, Status: string(livestream.StatusActive)})
@@ -90,6 +91,9 @@ func (s *Service) setOutputStatus(sess *session, outputID string, ok bool, err e
 		rs.status, rs.lastError = livestream.OutputBroadcasting, ""
 	} else {
 		rs.status, rs.lastError = livestream.OutputErrored, err.Error()
+	}
+	if e := s.streams[sess.id]; e != nil && e.sess == sess {
+		s.publishLocked(e)
 	}
 	ev := livestream.Event{Type: livestream.EventOutputStatus, StreamID: sess.id, OutputID: outputID, Status: string(rs.status)}
 	if err != nil {
@@ -129,6 +133,7 @@ func (s *Service) endSession(sess *session, reason string) {
 func (s *Service) detachLocked(e *entry, reason string) *session {
 	sess := e.sess
 	e.sess = nil
+	s.publishLocked(e)
 	s.setLive(e.cfg.ID, nil)
 	if sess.idleTimer != nil {
 		sess.idleTimer.Stop()
@@ -215,6 +220,7 @@ func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, err
 	}
 	p := &publisher{svc: s, sess: sess, remote: remote, kickFn: kick}
 	sess.pub = p
+	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventPublisherConnected, StreamID: id, Message: "encoder connected from " + remote})
 	return p, nil
 }
@@ -256,6 +262,7 @@ func (p *publisher) Close() {
 	if e == nil || e.sess != p.sess {
 		return
 	}
+	s.publishLocked(e)
 	sess := p.sess
 	wait := time.Duration(e.cfg.IdleTimeoutSec) * s.Second
 	sess.idleTimer = time.AfterFunc(wait, func() {

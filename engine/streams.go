@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -48,42 +46,12 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 	if err := s.Repo.PutStream(ls); err != nil {
 		return livestream.StreamState{}, fmt.Errorf("storing new live stream: %w", err)
 	}
-	e := &entry{cfg: ls}
+	e := newEntry(ls)
 	s.streams[id] = e
 	s.byKey[ls.Input.StreamKey] = id
+	s.addLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)})
 	return s.stateLocked(e), nil
-}
-
-// Get returns one live stream.
-func (s *Service) Get(id string) (livestream.StreamState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return livestream.StreamState{}, err
-	}
-	return s.stateLocked(e), nil
-}
-
-// List returns every live stream, newest first (ties by id).
-func (s *Service) List() ([]livestream.StreamState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
-	}
-	out := make([]livestream.StreamState, 0, len(s.streams))
-	for _, e := range s.streams {
-		out = append(out, s.stateLocked(e))
-	}
-	slices.SortFunc(out, func(a, b livestream.StreamState) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return out, nil
 }
 
 // Update changes a stream's name and limits. New limits apply from the
@@ -113,6 +81,7 @@ func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.Strea
 		return livestream.StreamState{}, fmt.Errorf("storing live stream %s: %w", id, err)
 	}
 	e.cfg = next
+	s.publishLocked(e)
 	if e.sess != nil && p.MaxRuntimeSec != nil {
 		s.armMaxRuntimeLocked(e)
 	}
@@ -139,6 +108,7 @@ func (s *Service) Delete(id string) error {
 	}
 	delete(s.streams, id)
 	delete(s.byKey, e.cfg.Input.StreamKey)
+	s.removeLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id})
 	s.mu.Unlock()
 	if ending != nil {
@@ -166,6 +136,7 @@ func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
 	delete(s.byKey, e.cfg.Input.StreamKey)
 	s.byKey[next.Input.StreamKey] = id
 	e.cfg = next
+	s.publishLocked(e)
 	if e.sess != nil && e.sess.pub != nil {
 		e.sess.pub.kick()
 	}

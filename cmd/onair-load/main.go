@@ -59,6 +59,14 @@ func main() {
 	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
 	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
+	var ao apiOptions
+	apiMode := flag.Bool("api", false, "measure the control API instead of media: readers and writers over -api-streams, then lists out of -api-list streams")
+	flag.IntVar(&ao.Streams, "api-streams", 500, "API scenario: streams the readers and writers use")
+	flag.IntVar(&ao.Readers, "api-readers", 150, "API scenario: concurrent readers (GET one stream or a page of 10)")
+	flag.IntVar(&ao.Writers, "api-writers", 20, "API scenario: concurrent writers (PATCH a stream's name)")
+	flag.DurationVar(&ao.Duration, "api-duration", 10*time.Second, "API scenario: time readers and writers run")
+	flag.IntVar(&ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
+	flag.IntVar(&ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
 	flag.Parse()
 	// go-rtmp's client logs every chunk size change through logrus's
 	// global logger: one line per publisher.
@@ -82,6 +90,26 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *apiMode {
+		log.Info("API run", "streams", ao.Streams, "readers", ao.Readers, "writers", ao.Writers, "duration", ao.Duration)
+		r, err := runAPI(ctx, o, ao)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			os.Exit(1)
+		}
+		printAPI(os.Stdout, r)
+		if o.JSON != "" {
+			b, _ := json.MarshalIndent(r, "", "  ")
+			if err := os.WriteFile(o.JSON, b, 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "onair-load:", err)
+				os.Exit(1)
+			}
+		}
+		if r.Errors > 0 {
+			os.Exit(1)
+		}
+		return
+	}
 
 	if o.Clip == "" {
 		dir, _ := os.UserCacheDir()

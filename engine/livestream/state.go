@@ -22,6 +22,17 @@ type StreamState struct {
 	ActiveSince time.Time
 	// Publishing tells whether an encoder is connected now.
 	Publishing bool
+	// Version grows with every change the engine makes to any stream: two
+	// states of one stream with the same non-zero Version are the same, so
+	// a view made of one can be kept until the Version changes.
+	Version uint64
+}
+
+// ListPosition is a place in the list of live streams, which is ordered
+// newest first, then by id: a page starts after it.
+type ListPosition struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // Event types.
