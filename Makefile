@@ -36,6 +36,7 @@ lint:
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet $(HEADLESS)
 	GOOS=darwin $(GO) vet $(HEADLESS)
+	GOOS=windows $(GO) vet ./cmd/onair/addrinuse_windows.go
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
@@ -44,16 +45,19 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzRequest -fuzztime $(FUZZTIME) ./engine/output/hls/
 	$(GO) test -run XXX -fuzz FuzzCreateBody -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run XXX -fuzz FuzzStrictJSON -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzNewestURI -fuzztime $(FUZZTIME) ./cmd/onair-load/
 	$(GO) test -run XXX -fuzz FuzzFrameCounter -fuzztime $(FUZZTIME) ./cmd/onair-load/
 
 ## bench: Go benchmarks of the hot paths, then the standard load scenario
-## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers).
-## Results: bin/bench-go.txt and bin/bench-load.json; see docs/PERFORMANCE.md.
+## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the
+## API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000).
+## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-api.json; see docs/PERFORMANCE.md.
 bench: build
 	$(GO) build -o bin/onair-load ./cmd/onair-load
 	$(GO) test -run XXX -bench . -benchmem -count 3 ./engine/... | tee bin/bench-go.txt
 	./bin/onair-load -n 1,16,64 -readers 200 -duration 20s -warmup 8s -reader-time 10s -json bin/bench-load.json
+	./bin/onair-load -api -json bin/bench-api.json
 
 clean:
 	rm -rf bin

@@ -25,7 +25,7 @@ const (
 )
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *httptest.Server
 	eng  *engine.Service
 	st   *store.Store
@@ -39,7 +39,7 @@ func newFixture(t *testing.T) *fixture {
 
 // newFixtureWith lets a test change the API server's parameters (set wraps
 // the engine or shortens time limits) before it serves.
-func newFixtureWith(t *testing.T, set func(*api.Server)) *fixture {
+func newFixtureWith(t testing.TB, set func(*api.Server)) *fixture {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "onair.db"))
 	if err != nil {
@@ -469,12 +469,22 @@ func FuzzCreateBody(f *testing.F) {
 		`{"input":`, `[]`, `{"name":1}`, `{"input":{"type":"rtmp"},"max_runtime_sec":1e400}`, "\x00", `{"input":{"type":"rtmp"}}{}`} {
 		f.Add(seed)
 	}
+	// One studio for every input (a fresh store per input would cost more
+	// than the request); a created stream is deleted again.
+	fx := newFixtureWith(f, nil)
 	f.Fuzz(func(t *testing.T, body string) {
-		fx := newFixture(t)
+		fx.t = t
 		before := fx.snapshot()
 		a := fx.do("POST", "/live_streams", "application/json", body, true)
 		switch {
 		case a.code == 201:
+			var st struct{ ID string }
+			if err := json.Unmarshal(a.Data, &st); err != nil || st.ID == "" {
+				t.Fatalf("%q: 201 without a stream: %s", body, a.Data)
+			}
+			if err := fx.eng.Delete(st.ID); err != nil {
+				t.Fatal(err)
+			}
 		case a.code >= 400 && a.code < 500:
 			if a.Error == nil || a.Error.Message == "" {
 				t.Fatalf("%q: %d without a message", body, a.code)

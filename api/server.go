@@ -26,6 +26,8 @@ var OpenAPI []byte
 type Engine interface {
 	Create(livestream.CreateParams) (livestream.StreamState, error)
 	Get(id string) (livestream.StreamState, error)
+	// Stats is what comes into an active stream; ok is false when idle.
+	Stats(id string) (stats livestream.Stats, ok bool, err error)
 	// ListPage returns at most limit streams after the position (nil: from
 	// the first) in list order, how many there are in all, and whether more
 	// follow.

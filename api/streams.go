@@ -56,7 +56,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request) {
 	// the shape of page.
 	b := append(make([]byte, 0, 1200*len(got)+100), `{"items":[`...)
 	for i, st := range got {
-		v, err := s.views.encoded(st)
+		v, err := s.encodeStream(st)
 		if err != nil {
 			s.failErr(w, r, err)
 			return
@@ -125,6 +125,20 @@ func decodeCursor(v string) (livestream.ListPosition, error) {
 	return livestream.ListPosition{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
 }
 
+// encodeStream is a stream's JSON view: the cached one, with the stats
+// object while the stream is active.
+func (s *Server) encodeStream(st livestream.StreamState) ([]byte, error) {
+	b, err := s.views.encoded(st)
+	if err != nil || st.Status != livestream.StatusActive {
+		return b, err
+	}
+	stats, ok, err := s.Engine.Stats(st.ID)
+	if err != nil || !ok {
+		return b, nil // it went idle meanwhile
+	}
+	return withStats(b, stats)
+}
+
 // streamCall answers with the live stream f returns for the path's id.
 func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id string) (livestream.StreamState, error)) {
 	id, ok := s.idParam(w, r, "id", "live stream")
@@ -136,7 +150,7 @@ func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id st
 		s.failErr(w, r, err)
 		return
 	}
-	b, err := s.views.encoded(st)
+	b, err := s.encodeStream(st)
 	if err != nil {
 		s.failErr(w, r, err)
 		return

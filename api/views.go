@@ -41,6 +41,36 @@ type streamView struct {
 	UpdatedAt      int64        `json:"updated_at"`
 }
 
+// statsView is the stats object of an active stream.
+type statsView struct {
+	UptimeSec      int64   `json:"uptime_sec"`
+	Publishing     bool    `json:"publishing"`
+	VideoCodec     string  `json:"video_codec,omitempty"`
+	Width          int     `json:"width,omitempty"`
+	Height         int     `json:"height,omitempty"`
+	FrameRate      float64 `json:"frame_rate,omitempty"`
+	AudioCodec     string  `json:"audio_codec,omitempty"`
+	SampleRate     int     `json:"sample_rate,omitempty"`
+	Channels       int     `json:"channels,omitempty"`
+	BitrateKbps    float64 `json:"bitrate_kbps"`
+	BytesReceived  uint64  `json:"bytes_received"`
+	FramesReceived uint64  `json:"frames_received"`
+	Dropped        uint64  `json:"dropped_units"`
+	Readers        int     `json:"readers"`
+}
+
+func viewStats(st livestream.Stats) statsView {
+	return statsView{
+		UptimeSec: int64(st.Uptime / time.Second), Publishing: st.Publishing,
+		VideoCodec: st.VideoCodec, Width: st.Width, Height: st.Height, FrameRate: round2(st.FrameRate),
+		AudioCodec: st.AudioCodec, SampleRate: st.SampleRate, Channels: st.Channels,
+		BitrateKbps: round2(st.BitrateKbps), BytesReceived: st.BytesReceived, FramesReceived: st.FramesReceived,
+		Dropped: st.Dropped, Readers: st.Readers,
+	}
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func viewOutput(o livestream.OutputState) outputView {
@@ -86,6 +116,20 @@ type cachedView struct {
 // maxCachedViews bounds the cache; it is emptied when full (views of
 // deleted streams are not removed one by one).
 const maxCachedViews = 20000
+
+// withStats returns the view b of an active stream with its stats object
+// added (stats change every second, so they are not part of the cache).
+func withStats(b []byte, stats livestream.Stats) ([]byte, error) {
+	sb, err := json.Marshal(viewStats(stats))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+len(sb)+10)
+	out = append(out, b[:len(b)-1]...) // without the closing brace
+	out = append(out, `,"stats":`...)
+	out = append(out, sb...)
+	return append(out, '}'), nil
+}
 
 func (c *viewCache) encoded(st livestream.StreamState) (json.RawMessage, error) {
 	if v, ok := c.m.Load(st.ID); ok && st.Version != 0 && v.(*cachedView).version == st.Version {

@@ -114,7 +114,7 @@ func (a *apiConn) try(method, path, body string) (int, error) {
 		return 0, fmt.Errorf("bad status line %q", line)
 	}
 	length := -1
-	closeAfter := false
+	closeAfter, chunked := false, false
 	for {
 		h, err := a.rd.ReadSlice('\n')
 		if err != nil {
@@ -132,21 +132,48 @@ func (a *apiConn) try(method, path, body string) (int, error) {
 				return 0, fmt.Errorf("bad Content-Length %q", v)
 			}
 		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
-			return 0, fmt.Errorf("chunked answer to %s %s: the API sends lengths", method, path)
+			chunked = bytes.EqualFold(v, []byte("chunked"))
 		case bytes.EqualFold(k, []byte("Connection")) && bytes.EqualFold(v, []byte("close")):
 			closeAfter = true
 		}
 	}
-	if length < 0 {
-		return 0, fmt.Errorf("answer to %s %s without Content-Length", method, path)
-	}
-	if _, err := a.rd.Discard(length); err != nil {
-		return 0, err
+	switch {
+	case chunked:
+		if err := a.discardChunks(); err != nil {
+			return 0, err
+		}
+	case length < 0:
+		return 0, fmt.Errorf("answer to %s %s without a length", method, path)
+	default:
+		if _, err := a.rd.Discard(length); err != nil {
+			return 0, err
+		}
 	}
 	if closeAfter {
 		a.close()
 	}
 	return code, nil
+}
+
+// discardChunks reads a chunked body (older studio versions sent lists so).
+func (a *apiConn) discardChunks() error {
+	for {
+		line, err := a.rd.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		size, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.SplitN(line, []byte(";"), 2)[0])), 16, 64)
+		if err != nil {
+			return fmt.Errorf("bad chunk size %q", line)
+		}
+		if size == 0 {
+			_, err := a.rd.ReadSlice('\n') // the final CRLF (no trailers)
+			return err
+		}
+		if _, err := a.rd.Discard(int(size) + 2); err != nil {
+			return err
+		}
+	}
 }
 
 func (a *apiConn) close() {

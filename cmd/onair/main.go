@@ -51,6 +51,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "http":
+			cfg.HTTPSet = true
+		case "rtmp":
+			cfg.RTMPSet = true
+		}
+	})
 	if *showVersion {
 		fmt.Fprintln(stdout, "onair", version)
 		return 0

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onair-studio/onair/api"
@@ -27,6 +28,10 @@ type config struct {
 	DataDir  string
 	HTTPAddr string
 	RTMPAddr string
+	// HTTPSet and RTMPSet tell that the address was given on the command
+	// line; otherwise the saved setting, if any, is used.
+	HTTPSet bool
+	RTMPSet bool
 
 	// Limits; zero means the package's default. Tests shorten them.
 	BodyTimeout     time.Duration
@@ -58,8 +63,10 @@ type studio struct {
 	httpLn    net.Listener
 	httpLimit *netlimit.Limiter
 	cancel    context.CancelFunc
+	credMu    sync.RWMutex
 	apiKey    string
 	secret    string
+	envCred   bool // the credentials come from the environment
 	cloud     string
 	httpURL   string
 	rtmpURL   string
@@ -71,6 +78,8 @@ const (
 	settingAPISecret  = "api_secret"
 	settingCloudName  = "cloud_name"
 	settingHLSVariant = "hls_variant"
+	settingHTTPAddr   = "http_addr"
+	settingRTMPAddr   = "rtmp_addr"
 	// settingAllowedHosts: comma-separated host names, besides loopback
 	// names and IP addresses, by which the API may be reached.
 	settingAllowedHosts = "allowed_hosts"
@@ -144,11 +153,57 @@ func listen(addr, flag string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if isAddrInUse(err) {
-			return nil, fmt.Errorf("port of %s is already taken by another program: choose another with %s ADDR (%w)", addr, flag, err)
+			what := map[string]string{"--http": "HTTP (API, HLS and pages)", "--rtmp": "RTMP (encoders)"}[flag]
+			return nil, &portTakenError{addr: addr, flag: flag, what: what, err: err}
 		}
 		return nil, fmt.Errorf("listening on %s (%s): %w", addr, flag, err)
 	}
 	return ln, nil
+}
+
+// portTakenError: another program listens on the port.
+type portTakenError struct {
+	addr, flag, what string
+	err              error
+}
+
+func (e *portTakenError) Error() string {
+	return fmt.Sprintf("port of %s is already taken by another program: choose another with %s ADDR (%v)", e.addr, e.flag, e.err)
+}
+
+func (e *portTakenError) Unwrap() error { return e.err }
+
+func asPortTaken(err error, target **portTakenError) bool { return errors.As(err, target) }
+
+// freeLoopbackPort returns a free port on the host of addr.
+func freeLoopbackPort(addr string) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// saveAddr stores the listen address of flag in the store of dataDir.
+func saveAddr(dataDir, flag, addr string) error {
+	st, err := openStore(dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key := settingHTTPAddr
+	if flag == "--rtmp" {
+		key = settingRTMPAddr
+	}
+	if err := st.SetSettings(map[string]string{key: addr}); err != nil {
+		return fmt.Errorf("saving the new port: %w", err)
+	}
+	return nil
 }
 
 // urlHost is the host:port clients should use for a listen address.
@@ -178,6 +233,18 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if s.apiKey, s.secret, err = credentials(s.store); err != nil {
 		return nil, err
 	}
+	s.envCred = os.Getenv("ONAIR_API_KEY") != "" && os.Getenv("ONAIR_API_SECRET") != ""
+	if !cfg.HTTPSet {
+		if cfg.HTTPAddr, err = setting(s.store, settingHTTPAddr, cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.RTMPSet {
+		if cfg.RTMPAddr, err = setting(s.store, settingRTMPAddr, cfg.RTMPAddr); err != nil {
+			return nil, err
+		}
+	}
+	s.cfg = cfg
 	if s.cloud, err = setting(s.store, settingCloudName, "local"); err != nil {
 		return nil, err
 	}
@@ -239,7 +306,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	}
 	a := &api.Server{
 		Engine:          s.engine,
-		Credentials:     func() (string, string) { return s.apiKey, s.secret },
+		Credentials:     s.Credentials,
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,
@@ -278,6 +345,51 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		"api", s.httpURL+"/v2/video/"+s.cloud+"/live_streams",
 		"data", cfg.DataDir)
 	return s, nil
+}
+
+// Credentials returns the API key and secret in use.
+func (s *studio) Credentials() (key, secret string) {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.apiKey, s.secret
+}
+
+// RotateSecret stores a new API secret and uses it at once.
+func (s *studio) RotateSecret() (string, error) {
+	if s.envCred {
+		return "", errors.New("the API credentials come from ONAIR_API_KEY and ONAIR_API_SECRET; change them there")
+	}
+	secret := livestream.NewSecret(24)
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if err := s.store.SetSettings(map[string]string{settingAPISecret: secret}); err != nil {
+		return "", fmt.Errorf("storing the new API secret: %w", err)
+	}
+	s.secret = secret
+	s.log.Info("API secret rotated")
+	return secret, nil
+}
+
+// savedSettings are the addresses and cloud name the next start uses.
+type savedSettings struct {
+	HTTPAddr, RTMPAddr, CloudName string
+}
+
+// saved reads the settings the next start uses.
+func (s *studio) saved() savedSettings {
+	httpAddr, _ := setting(s.store, settingHTTPAddr, s.cfg.HTTPAddr)
+	rtmpAddr, _ := setting(s.store, settingRTMPAddr, s.cfg.RTMPAddr)
+	cloud, _ := setting(s.store, settingCloudName, s.cloud)
+	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud}
+}
+
+// save stores the settings for the next start, in one transaction.
+func (s *studio) save(set savedSettings) error {
+	if err := s.store.SetSettings(map[string]string{settingHTTPAddr: set.HTTPAddr, settingRTMPAddr: set.RTMPAddr,
+		settingCloudName: set.CloudName}); err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	return nil
 }
 
 // Close stops everything in order: no new requests or publishers, sessions

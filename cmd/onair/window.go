@@ -1,27 +1,64 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/onair-studio/onair/ui"
 )
 
-// runWindow runs the studio with its window; closing the window stops it.
+// runWindow runs the studio with its window; quitting (from the window's
+// menu or the tray) stops it. A port already taken is asked about in the
+// window rather than printed.
 func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
-	s, err := startStudio(cfg, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "onair:", err)
-		return 1
-	}
-	defer s.Close()
-	ui.Run(ui.Info{
-		RTMPURL:   s.rtmpURL,
-		APIURL:    s.httpURL + "/v2/video/" + s.cloud + "/live_streams",
-		APIKey:    s.apiKey,
-		APISecret: s.secret,
-		Version:   version,
-	}, s.engine)
+	var s *studio
+	defer func() {
+		if s != nil {
+			s.Close()
+		}
+	}()
+	ui.Run(version, func() (ui.Engine, ui.Studio, *ui.PortTaken, error) {
+		var err error
+		s, err = startStudio(cfg, log)
+		if err != nil {
+			var pt *portTakenError
+			if !asPortTaken(err, &pt) {
+				log.Error("the studio could not start", "error", err)
+				return nil, nil, nil, err
+			}
+			return nil, nil, &ui.PortTaken{What: pt.what, Addr: pt.addr, UseFree: func() error {
+				next, err := freeLoopbackPort(pt.addr)
+				if err != nil {
+					return err
+				}
+				if err := saveAddr(cfg.DataDir, pt.flag, next); err != nil {
+					return err
+				}
+				if pt.flag == "--http" {
+					cfg.HTTPAddr, cfg.HTTPSet = next, true
+				} else {
+					cfg.RTMPAddr, cfg.RTMPSet = next, true
+				}
+				return nil
+			}}, nil
+		}
+		return s.engine, windowStudio{s}, nil, nil
+	})
 	return 0
+}
+
+// windowStudio shows the studio to the window.
+type windowStudio struct{ s *studio }
+
+func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
+func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
+
+func (w windowStudio) Settings() ui.Settings {
+	set := w.s.saved()
+	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
+		DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL}
+}
+
+func (w windowStudio) SaveSettings(set ui.Settings) error {
+	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName})
 }

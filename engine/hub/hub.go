@@ -31,16 +31,21 @@ type Stream struct {
 	lastDTS   time.Duration
 	published bool
 
-	units uint64
-	bytes uint64
+	units  uint64
+	bytes  uint64
+	frames uint64 // video units
 }
 
 // Stats are a stream's counters.
 type Stats struct {
-	Units   uint64
-	Bytes   uint64
-	Readers int
-	Dropped uint64
+	Units uint64
+	Bytes uint64
+	// VideoFrames counts video access units.
+	VideoFrames uint64
+	Readers     int
+	Dropped     uint64
+	// Tracks are the current publisher's, nil before the first.
+	Tracks *media.Tracks
 }
 
 // StartPublisher announces a new publisher and its tracks. Its units are
@@ -94,6 +99,9 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 		u.Tracks = s.tracks
 		s.units++
 		s.bytes += uint64(u.Size())
+		if u.Kind == media.KindVideo {
+			s.frames++
+		}
 	}
 	if len(s.readers) == 0 {
 		return
@@ -108,7 +116,7 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 func (s *Stream) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Units: s.units, Bytes: s.bytes, Readers: len(s.readers)}
+	st := Stats{Units: s.units, Bytes: s.bytes, VideoFrames: s.frames, Readers: len(s.readers), Tracks: s.tracks}
 	for _, r := range s.readers {
 		st.Dropped += r.Dropped()
 	}

@@ -28,6 +28,32 @@ type StreamState struct {
 	Version uint64
 }
 
+// Stats is what comes into an active live stream, as the window and the
+// API's stats object show it. Codec fields are empty while the encoder has
+// not sent them.
+type Stats struct {
+	// Uptime is how long the session has been active.
+	Uptime time.Duration
+	// Publishing tells whether an encoder is connected now.
+	Publishing bool
+	VideoCodec string // "h264"
+	Width      int
+	Height     int
+	FrameRate  float64
+	AudioCodec string // "aac"
+	SampleRate int
+	Channels   int
+	// BitrateKbps is the input bitrate over the last few seconds.
+	BitrateKbps float64
+	// BytesReceived and FramesReceived (video) count the whole session.
+	BytesReceived  uint64
+	FramesReceived uint64
+	// Dropped counts media units outputs dropped for being too slow.
+	Dropped uint64
+	// Readers is how many outputs and viewers read the stream.
+	Readers int
+}
+
 // ListPosition is a place in the list of live streams, which is ordered
 // newest first, then by id: a page starts after it.
 type ListPosition struct {

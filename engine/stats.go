@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// bitrateWindow is the shortest span the input bitrate is measured over.
+const bitrateWindow = 2 * time.Second
+
+// rateSample is one reading of a session's byte counter.
+type rateSample struct {
+	at    time.Time
+	bytes uint64
+}
+
+// Stats returns what comes into an active stream; ok is false when it is
+// idle. It reads the hub's counters (which the hub keeps anyway) and never
+// takes the engine's lock: the window asks every second.
+func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
+	if s.readClosed.Load() {
+		return st, false, ErrClosed
+	}
+	s.liveMu.RLock()
+	sess := s.live[id]
+	s.liveMu.RUnlock()
+	if sess == nil {
+		if s.table.Load().byID[id] == nil {
+			return st, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
+		}
+		return st, false, nil
+	}
+	hs := sess.hub.Stats()
+	now := time.Now()
+	st = livestream.Stats{
+		Uptime:         now.Sub(sess.started).Truncate(time.Second),
+		Publishing:     sess.publishing.Load(),
+		BytesReceived:  hs.Bytes,
+		FramesReceived: hs.VideoFrames,
+		Dropped:        hs.Dropped,
+		Readers:        hs.Readers,
+	}
+	if t := hs.Tracks; t != nil {
+		if v := t.Video; v != nil {
+			st.VideoCodec = "h264"
+			var sps h264.SPS
+			if sps.Unmarshal(v.SPS) == nil {
+				st.Width, st.Height, st.FrameRate = sps.Width(), sps.Height(), sps.FPS()
+			}
+		}
+		if a := t.Audio; a != nil {
+			st.AudioCodec = "aac"
+			st.SampleRate = a.Config.SampleRate
+			st.Channels = channels(a.Config.ChannelConfig)
+		}
+	}
+	st.BitrateKbps = sess.bitrate(now, hs.Bytes)
+	return st, true, nil
+}
+
+// bitrate returns the input bitrate in kbit/s between the oldest kept
+// sample at least bitrateWindow old and now, keeping a few samples.
+func (sess *session) bitrate(now time.Time, bytes uint64) float64 {
+	sess.rateMu.Lock()
+	defer sess.rateMu.Unlock()
+	cur := rateSample{at: now, bytes: bytes}
+	if len(sess.rates) == 0 {
+		sess.rates = append(sess.rates, rateSample{at: sess.started})
+	}
+	// The newest sample at least a window old is the base.
+	base := sess.rates[0]
+	for _, r := range sess.rates {
+		if now.Sub(r.at) >= bitrateWindow {
+			base = r
+		}
+	}
+	if last := sess.rates[len(sess.rates)-1]; now.Sub(last.at) >= time.Second/2 {
+		sess.rates = append(sess.rates, cur)
+	}
+	for len(sess.rates) > 2 && now.Sub(sess.rates[1].at) >= bitrateWindow {
+		sess.rates = sess.rates[1:]
+	}
+	dt := now.Sub(base.at).Seconds()
+	if dt <= 0 || bytes < base.bytes {
+		return 0
+	}
+	return float64(bytes-base.bytes) * 8 / 1000 / dt
+}
+
+// channels maps an AAC channel configuration to a channel count.
+func channels(cfg uint8) int {
+	switch {
+	case cfg >= 1 && cfg <= 6:
+		return int(cfg)
+	case cfg == 7:
+		return 8
+	}
+	return 0
+}

@@ -1,0 +1,306 @@
+// Package ui is the studio's Fyne window: the streams, each stream's
+// page (encoder settings, status, what comes in, outputs) and the
+// settings. It talks to the engine only through the interfaces in
+// engine.go, calls it off the UI thread (actions.go), follows its events
+// with one goroutine (state.go) and touches widgets only on the UI thread,
+// through fyne.Do.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/assets"
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// AppID is the application's id (preferences, notifications).
+const AppID = "studio.onair.app"
+
+// View is the window's content over an Engine and a Studio. It works the
+// same on the desktop and on a test app.
+type View struct {
+	eng    Engine
+	studio Studio
+	app    fyne.App
+	win    fyne.Window
+	act    *actions
+	follow *follower
+	// Version is shown in the title and settings.
+	version string
+	// do runs a function on the UI thread. It is fyne.Do; tests, whose
+	// driver has no UI thread, serialise with a lock instead.
+	do func(func())
+
+	streams    []livestream.StreamState // UI thread only
+	selected   string                   // the stream shown, "" none
+	onSettings bool
+
+	list     *streamList
+	page     *streamPage
+	settings *settingsPage
+	detail   *fyne.Container
+	root     fyne.CanvasObject
+
+	// createDlg is the open create dialog, if any.
+	createDlg *createDialog
+	destDlg   *destinationDialog
+	// quit stops the studio; set by Run.
+	quit func()
+	// trayTold: the "still running" notification was shown.
+	trayTold bool
+}
+
+// NewView builds the window's content in win. Call Start to follow the
+// engine.
+func NewView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version string) *View {
+	return newView(a, win, eng, studio, version, fyne.Do)
+}
+
+func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version string, do func(func())) *View {
+	v := &View{eng: eng, studio: studio, app: a, win: win, version: version, do: do}
+	v.act = &actions{window: func() fyne.Window { return v.win }, do: do}
+	v.follow = &follower{eng: eng, apply: v.apply, notify: v.notifyEvent, do: do}
+	v.list = newStreamList(v)
+	v.detail = container.NewStack()
+	split := container.NewHSplit(v.list.root, v.detail)
+	split.Offset = 0.32
+	v.root = split
+	v.showEmpty()
+	win.SetContent(v.root)
+	win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { v.showCreate() })
+	win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { v.showSettings() })
+	return v
+}
+
+// Start follows the engine's events until ctx ends, and polls the shown
+// stream's statistics every second.
+func (v *View) Start(ctx context.Context) {
+	go v.follow.run(ctx)
+	go v.pollStats(ctx)
+}
+
+// Content is the window's root object.
+func (v *View) Content() fyne.CanvasObject { return v.root }
+
+// apply takes a reloaded list (UI thread).
+func (v *View) apply(list []livestream.StreamState) {
+	v.streams = list
+	v.list.refresh()
+	if v.selected != "" {
+		st, ok := v.find(v.selected)
+		if !ok {
+			v.selected = ""
+			v.showEmpty()
+		} else if v.page != nil {
+			v.page.update(st)
+		}
+	} else if !v.onSettings {
+		v.showEmpty()
+	}
+	v.updateTray()
+}
+
+func (v *View) find(id string) (livestream.StreamState, bool) {
+	for _, st := range v.streams {
+		if st.ID == id {
+			return st, true
+		}
+	}
+	return livestream.StreamState{}, false
+}
+
+// open shows a stream's page (UI thread).
+func (v *View) open(id string) {
+	st, ok := v.find(id)
+	if !ok {
+		return
+	}
+	v.onSettings = false
+	if v.page == nil || v.selected != id {
+		v.page = newStreamPage(v, st)
+	}
+	v.selected = id
+	v.page.update(st)
+	v.detail.Objects = []fyne.CanvasObject{v.page.root}
+	v.detail.Refresh()
+	v.list.selectID(id)
+}
+
+// showEmpty shows what to do when no stream is shown.
+func (v *View) showEmpty() {
+	text := "Select a stream on the left."
+	if len(v.streams) == 0 {
+		text = "No streams yet.\n\nCreate a stream, then paste its server and key into OBS\n(Settings → Stream → Service: Custom)."
+	}
+	msg := widget.NewLabel(text)
+	msg.Alignment = fyne.TextAlignCenter
+	create := widget.NewButtonWithIcon("Create a stream", theme.ContentAddIcon(), v.showCreate)
+	create.Importance = widget.HighImportance
+	v.detail.Objects = []fyne.CanvasObject{container.NewCenter(container.NewVBox(msg, container.NewCenter(create)))}
+	v.detail.Refresh()
+}
+
+// showSettings shows the settings screen.
+func (v *View) showSettings() {
+	v.onSettings = true
+	v.selected = ""
+	v.page = nil
+	v.list.unselect()
+	if v.settings == nil {
+		v.settings = newSettingsPage(v)
+	}
+	v.settings.load()
+	v.detail.Objects = []fyne.CanvasObject{v.settings.root}
+	v.detail.Refresh()
+}
+
+// pollStats refreshes the shown live stream's statistics every second.
+func (v *View) pollStats(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var id string
+		done := make(chan struct{})
+		v.do(func() {
+			if v.page != nil && v.page.active {
+				id = v.selected
+			}
+			close(done)
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+		if id == "" {
+			continue
+		}
+		st, ok, err := v.eng.Stats(id)
+		if err != nil {
+			continue
+		}
+		v.do(func() {
+			if v.page != nil && v.selected == id {
+				v.page.showStats(st, ok)
+			}
+		})
+	}
+}
+
+// notifyEvent sends desktop notifications for a stream going live or idle
+// (follower goroutine).
+func (v *View) notifyEvent(ev livestream.Event) {
+	var title string
+	switch ev.Type {
+	case livestream.EventPublisherConnected:
+		title = "is live"
+	case livestream.EventStreamIdle:
+		title = "is idle"
+	default:
+		return
+	}
+	st, err := v.eng.Get(ev.StreamID)
+	name := "A stream"
+	if err == nil {
+		name = st.Name
+	}
+	v.do(func() { v.app.SendNotification(fyne.NewNotification(name+" "+title, ev.Message)) })
+}
+
+// updateTray lists the streams in the tray menu (UI thread).
+func (v *View) updateTray() {
+	d, ok := v.app.(desktop.App)
+	if !ok || v.quit == nil {
+		return
+	}
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Open OnAir Studio", func() { v.win.Show(); v.win.RequestFocus() })}
+	if len(v.streams) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+	}
+	for _, st := range v.streams {
+		id := st.ID
+		items = append(items, fyne.NewMenuItem(fmt.Sprintf("%s — %s", st.Name, statusText(st, time.Now())), func() {
+			v.win.Show()
+			v.open(id)
+		}))
+	}
+	items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Quit", v.quit))
+	m := fyne.NewMenu("OnAir Studio", items...)
+	d.SetSystemTrayMenu(m)
+}
+
+// Run opens the studio's window, starting the studio with start, and
+// blocks until the user quits (from the window's menu or the tray).
+// Closing the window keeps the studio serving in the tray where there is
+// one. A taken port is asked about in the window.
+func Run(version string, start Starter) {
+	a := app.NewWithID(AppID)
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	a.SetIcon(icon)
+	w := a.NewWindow("OnAir Studio")
+	prefs := a.Preferences()
+	w.Resize(fyne.NewSize(float32(prefs.FloatWithFallback("window.width", 980)), float32(prefs.FloatWithFallback("window.height", 680))))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var launch func()
+	launch = func() {
+		eng, studio, pt, err := start()
+		switch {
+		case err != nil:
+			w.SetContent(container.NewCenter(widget.NewLabel("OnAir Studio could not start:\n" + err.Error())))
+			return
+		case pt != nil:
+			w.SetContent(portScreen(w, pt, launch, a.Quit))
+			return
+		}
+		v := NewView(a, w, eng, studio, version)
+		v.quit = func() {
+			v.saveSize()
+			a.Quit()
+		}
+		if d, ok := a.(desktop.App); ok {
+			d.SetSystemTrayIcon(icon)
+			v.updateTray()
+			w.SetCloseIntercept(func() {
+				v.saveSize()
+				w.Hide()
+				if !v.trayTold {
+					v.trayTold = true
+					a.SendNotification(fyne.NewNotification("OnAir Studio is still running",
+						"Your streams stay on air. Open the studio or quit it from its icon in the tray."))
+				}
+			})
+		}
+		w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Studio",
+			fyne.NewMenuItem("New stream…", v.showCreate),
+			fyne.NewMenuItem("Settings", v.showSettings),
+		)))
+		v.Start(ctx)
+	}
+	launch()
+	w.ShowAndRun()
+}
+
+func (v *View) saveSize() {
+	s := v.win.Canvas().Size()
+	if s.Width > 100 && s.Height > 100 {
+		v.app.Preferences().SetFloat("window.width", float64(s.Width))
+		v.app.Preferences().SetFloat("window.height", float64(s.Height))
+	}
+}

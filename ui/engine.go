@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Engine is what the window needs from the studio's engine: the same calls
+// the REST API makes. It grows here, and only here, as the window does.
+// Every call may wait on the disk: the window makes them off the UI thread
+// (actions.go).
+type Engine interface {
+	List() ([]livestream.StreamState, error)
+	Get(id string) (livestream.StreamState, error)
+	Stats(id string) (stats livestream.Stats, ok bool, err error)
+	Create(livestream.CreateParams) (livestream.StreamState, error)
+	Update(id string, p livestream.UpdateParams) (livestream.StreamState, error)
+	Delete(id string) error
+	Activate(id string) (livestream.StreamState, error)
+	Idle(id string) (livestream.StreamState, error)
+	ResetStreamKey(id string) (livestream.StreamState, error)
+	CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error)
+	UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error)
+	DeleteOutput(id, outputID string) error
+	Subscribe(ctx context.Context) <-chan livestream.Event
+}
+
+// Studio is the rest of what the window shows and changes: the API
+// credentials and the settings that apply at the next start.
+type Studio interface {
+	// Credentials returns the API key and secret in use.
+	Credentials() (key, secret string)
+	// RotateSecret makes a new API secret, in effect at once.
+	RotateSecret() (string, error)
+	// Settings returns the saved settings and the addresses in use.
+	Settings() Settings
+	// SaveSettings stores settings that apply at the next start.
+	SaveSettings(Settings) error
+}
+
+// Settings are the studio's listen addresses, cloud name and data folder.
+type Settings struct {
+	HTTPAddr  string
+	RTMPAddr  string
+	CloudName string
+	// Read only:
+	DataDir string
+	RTMPURL string // the server URL encoders use now
+	HTTPURL string // the base URL of the API and HLS now
+}

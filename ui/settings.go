@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// settingsPage shows the API credentials (reveal, copy, rotate), the
+// listen addresses and cloud name (saved for the next start) and the data
+// folder.
+type settingsPage struct {
+	v       *View
+	key     *copyRow
+	secret  *secretField
+	rotate  *widget.Button
+	apiURL  *copyRow
+	http    *field
+	rtmp    *field
+	cloud   *field
+	save    *widget.Button
+	saved   *widget.Label
+	data    *widget.Label
+	openDir *widget.Button
+	root    fyne.CanvasObject
+	cur     Settings
+}
+
+func newSettingsPage(v *View) *settingsPage {
+	s := &settingsPage{v: v}
+	clip := func() fyne.Clipboard { return v.app.Clipboard() }
+	s.key = newCopyRow(clip, func() string { k, _ := v.studio.Credentials(); return k })
+	s.secret = newSecretField(clip, func() string { _, sec := v.studio.Credentials(); return sec })
+	s.rotate = widget.NewButtonWithIcon("Rotate secret", theme.ViewRefreshIcon(), s.confirmRotate)
+	s.apiURL = newCopyRow(clip, func() string { return s.cur.HTTPURL + "/v2/video/" + s.cur.CloudName + "/live_streams" })
+	api := widget.NewCard("REST API", "HTTP Basic: the key is the user name, the secret the password",
+		widget.NewForm(
+			widget.NewFormItem("Live streams", s.apiURL.root),
+			widget.NewFormItem("API key", s.key.root),
+			widget.NewFormItem("API secret", container.NewBorder(nil, nil, nil, s.rotate, s.secret.root)),
+		))
+
+	s.http = newField("API, HLS and pages", "127.0.0.1:8935")
+	s.rtmp = newField("RTMP for encoders", "127.0.0.1:1935")
+	s.cloud = newField("Cloud name", "local")
+	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
+	s.saved = widget.NewLabel("")
+	s.saved.Wrapping = fyne.TextWrapWord
+	s.saved.Hide()
+	network := widget.NewCard("Network", "Addresses to listen on; 127.0.0.1 keeps the studio to this computer",
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item()), container.NewHBox(s.save), s.saved))
+
+	s.data = widget.NewLabel("")
+	s.data.Wrapping = fyne.TextWrapBreak
+	s.openDir = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
+		v.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir})
+	})
+	data := widget.NewCard("Data folder", "The store, the recordings library and the logs",
+		container.NewBorder(nil, nil, nil, s.openDir, s.data))
+	about := widget.NewLabel("OnAir Studio " + v.version)
+	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
+		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		api, network, data, about)))
+	return s
+}
+
+// load shows the current settings (UI thread; the values are in memory).
+func (s *settingsPage) load() {
+	s.cur = s.v.studio.Settings()
+	s.key.refresh()
+	s.secret.refresh()
+	s.apiURL.refresh()
+	s.http.entry.SetText(s.cur.HTTPAddr)
+	s.rtmp.entry.SetText(s.cur.RTMPAddr)
+	s.cloud.entry.SetText(s.cur.CloudName)
+	s.data.SetText(s.cur.DataDir)
+}
+
+func (s *settingsPage) confirmRotate() {
+	dialog.ShowConfirm("Rotate the API secret?",
+		"A new secret is made and works at once; scripts using the old one get 401 until they are updated.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			s.v.act.run("Rotating the API secret", func() error {
+				_, err := s.v.studio.RotateSecret()
+				return err
+			}, func(err error) {
+				if err != nil {
+					s.v.act.showError("Rotating the API secret", err)
+					return
+				}
+				s.secret.refresh()
+			})
+		}, s.v.win)
+}
+
+var cloudName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// checkAddr says what is wrong with a listen address, or "".
+func checkAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "Write it as HOST:PORT, e.g. 127.0.0.1:8935."
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "The port is a number from 1 to 65535."
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		return "The host is an IP address of this computer, e.g. 127.0.0.1 or 0.0.0.0."
+	}
+	return ""
+}
+
+func (s *settingsPage) submit() {
+	next := s.cur
+	next.HTTPAddr, next.RTMPAddr, next.CloudName = s.http.entry.Text, s.rtmp.entry.Text, s.cloud.entry.Text
+	s.http.err.set(checkAddr(next.HTTPAddr))
+	s.rtmp.err.set(checkAddr(next.RTMPAddr))
+	if s.http.err.Text == "" && s.rtmp.err.Text == "" && next.HTTPAddr == next.RTMPAddr {
+		s.rtmp.err.set("RTMP needs a port of its own.")
+	}
+	if !cloudName.MatchString(next.CloudName) {
+		s.cloud.err.set("Lower-case letters, digits, '-' and '_', up to 64.")
+	} else {
+		s.cloud.err.set("")
+	}
+	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" {
+		return
+	}
+	s.save.Disable()
+	s.v.act.run("Saving the settings", func() error { return s.v.studio.SaveSettings(next) }, func(err error) {
+		s.save.Enable()
+		if err != nil {
+			s.v.act.showError("Saving the settings", err)
+			return
+		}
+		s.cur = next
+		s.saved.SetText("Saved. They apply when the studio starts again: quit it from the tray or the Studio menu and open it.")
+		s.saved.Show()
+	})
+}

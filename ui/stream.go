@@ -1,0 +1,218 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// streamPage is one stream's screen: its name, status and switch, the
+// encoder settings, what comes in while live, playback and outputs.
+type streamPage struct {
+	v  *View
+	id string
+	st livestream.StreamState
+	// active mirrors st for the stats poller (UI thread).
+	active bool
+
+	name      *widget.Entry
+	shownName string
+	nameErr   *fieldError
+	rename    *widget.Button
+	badge     *badge
+	toggle    *widget.Button
+	remove    *widget.Button
+	server    *copyRow
+	key       *secretField
+	resetKey  *widget.Button
+	hls       *copyRow
+	openHLS   *widget.Button
+	stats     *widget.Label
+	statsBox  *widget.Card
+	outputs   *outputsSection
+	root      fyne.CanvasObject
+}
+
+func newStreamPage(v *View, st livestream.StreamState) *streamPage {
+	p := &streamPage{v: v, id: st.ID, st: st}
+	clip := func() fyne.Clipboard { return v.app.Clipboard() }
+
+	p.name = widget.NewEntry()
+	p.name.SetText(st.Name)
+	p.shownName = st.Name
+	p.name.OnSubmitted = func(string) { p.saveName() }
+	p.nameErr = newFieldError()
+	p.rename = widget.NewButtonWithIcon("Rename", theme.DocumentSaveIcon(), p.saveName)
+	p.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), p.confirmDelete)
+	p.remove.Importance = widget.DangerImportance
+	p.badge = newBadge()
+	p.toggle = widget.NewButton("Activate", p.flip)
+
+	p.server = newCopyRow(clip, func() string { return p.st.InputURI })
+	p.key = newSecretField(clip, func() string { return p.st.Input.StreamKey })
+	p.resetKey = widget.NewButtonWithIcon("Reset key", theme.ViewRefreshIcon(), p.confirmResetKey)
+	encoder := widget.NewCard("Encoder settings", "In OBS: Settings → Stream → Service: Custom",
+		widget.NewForm(
+			widget.NewFormItem("Server", p.server.root),
+			widget.NewFormItem("Stream key", container.NewBorder(nil, nil, nil, p.resetKey, p.key.root)),
+		))
+
+	p.stats = widget.NewLabel("")
+	p.stats.Wrapping = fyne.TextWrapWord
+	p.statsBox = widget.NewCard("Coming in", "", p.stats)
+
+	p.hls = newCopyRow(clip, func() string { return p.st.HLSURI })
+	p.openHLS = widget.NewButtonWithIcon("Open in browser", theme.MediaPlayIcon(), func() {
+		if u, err := url.Parse(p.st.HLSURI); err == nil {
+			v.app.OpenURL(u)
+		}
+	})
+	playback := widget.NewCard("Playback", "Low-latency HLS for viewers: Safari, hls.js, VLC",
+		widget.NewForm(widget.NewFormItem("HLS playlist", container.NewBorder(nil, nil, nil, p.openHLS, p.hls.root))))
+
+	p.outputs = newOutputsSection(p)
+
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.rename, p.remove), p.name)
+	status := container.NewHBox(p.badge.root, p.toggle)
+	body := container.NewVBox(
+		header, p.nameErr, status,
+		encoder, p.statsBox, playback, p.outputs.card,
+	)
+	p.root = container.NewVScroll(container.NewPadded(body))
+	return p
+}
+
+// update shows a newer state of the stream (UI thread).
+func (p *streamPage) update(st livestream.StreamState) {
+	keyChanged := st.Input.StreamKey != p.st.Input.StreamKey
+	p.st = st
+	p.active = st.Status == livestream.StatusActive
+	// The name field changes only when the name did, so that a rename
+	// being typed is not overwritten by an unrelated change.
+	if st.Name != p.shownName {
+		p.shownName = st.Name
+		p.name.SetText(st.Name)
+	}
+	p.badge.set(statusText(st, time.Now()), statusColour(st))
+	if p.active {
+		p.toggle.SetText("Go idle")
+		p.toggle.SetIcon(theme.MediaStopIcon())
+		p.toggle.Importance = widget.WarningImportance
+		p.statsBox.Show()
+		if !st.Publishing {
+			p.stats.SetText("Waiting for the encoder: start streaming in OBS with the server and key above.")
+		}
+	} else {
+		p.toggle.SetText("Activate")
+		p.toggle.SetIcon(theme.MediaPlayIcon())
+		p.toggle.Importance = widget.HighImportance
+		p.statsBox.Hide()
+	}
+	p.toggle.Refresh()
+	p.server.refresh()
+	if keyChanged {
+		p.key.hide()
+	}
+	p.key.refresh()
+	p.hls.refresh()
+	p.outputs.update(st)
+}
+
+// showStats shows what comes in (UI thread).
+func (p *streamPage) showStats(s livestream.Stats, ok bool) {
+	if !ok || !s.Publishing {
+		return
+	}
+	var b strings.Builder
+	if s.VideoCodec != "" {
+		fmt.Fprintf(&b, "Video: %s %d×%d, %.4g fps\n", strings.ToUpper(s.VideoCodec), s.Width, s.Height, s.FrameRate)
+	} else {
+		b.WriteString("Video: none\n")
+	}
+	if s.AudioCodec != "" {
+		fmt.Fprintf(&b, "Audio: %s %d Hz, %d channels\n", strings.ToUpper(s.AudioCodec), s.SampleRate, s.Channels)
+	} else {
+		b.WriteString("Audio: none\n")
+	}
+	fmt.Fprintf(&b, "Bitrate: %.0f kbit/s · Up for %s · %d frames received\n", s.BitrateKbps, uptime(s.Uptime), s.FramesReceived)
+	if s.Dropped > 0 {
+		fmt.Fprintf(&b, "Dropped for slow outputs: %d media units", s.Dropped)
+	} else {
+		b.WriteString("Nothing dropped")
+	}
+	p.stats.SetText(b.String())
+	p.badge.set(statusText(p.st, time.Now()), statusColour(p.st))
+}
+
+func (p *streamPage) saveName() {
+	name := p.name.Text
+	if msg := checkName(name); msg != "" {
+		p.nameErr.set(msg)
+		return
+	}
+	p.nameErr.set("")
+	id := p.id
+	p.v.act.run("Renaming", func() error {
+		_, err := p.v.eng.Update(id, livestream.UpdateParams{Name: &name})
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.nameErr.set(plain(err))
+		}
+	})
+}
+
+func (p *streamPage) flip() {
+	id, active := p.id, p.active
+	p.toggle.Disable()
+	p.v.act.run("Switching the stream", func() error {
+		var err error
+		if active {
+			_, err = p.v.eng.Idle(id)
+		} else {
+			_, err = p.v.eng.Activate(id)
+		}
+		return err
+	}, func(err error) {
+		p.toggle.Enable()
+		if err != nil {
+			p.v.act.showError("Switching the stream", err)
+		}
+	})
+}
+
+func (p *streamPage) confirmResetKey() {
+	id := p.id
+	dialog.ShowConfirm("Reset the stream key?",
+		"The current key stops working at once: an encoder using it is disconnected,\nand you must paste the new key into OBS.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			p.v.act.run("Resetting the key", func() error {
+				_, err := p.v.eng.ResetStreamKey(id)
+				return err
+			}, nil)
+		}, p.v.win)
+}
+
+func (p *streamPage) confirmDelete() {
+	id, name := p.id, p.st.Name
+	dialog.ShowConfirm("Delete "+name+"?",
+		"The stream, its key and its outputs are removed; a session on air ends.\nRecordings already made are kept in the library.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			p.v.act.run("Deleting the stream", func() error { return p.v.eng.Delete(id) }, nil)
+		}, p.v.win)
+}

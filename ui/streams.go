@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// statusText says where a stream is: idle, waiting for the encoder, or
+// live with its uptime.
+func statusText(st livestream.StreamState, now time.Time) string {
+	switch {
+	case st.Status != livestream.StatusActive:
+		return "idle"
+	case !st.Publishing:
+		return "waiting for the encoder"
+	}
+	return "live · " + uptime(now.Sub(st.ActiveSince))
+}
+
+func statusColour(st livestream.StreamState) color.Color {
+	switch {
+	case st.Status != livestream.StatusActive:
+		return colourIdle
+	case !st.Publishing:
+		return colourWaiting
+	}
+	return colourLive
+}
+
+// uptime writes a duration as H:MM:SS or M:SS.
+func uptime(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// streamList is the left column: the streams, newest first, with their
+// status, and the buttons to create one and to open the settings.
+type streamList struct {
+	v        *View
+	list     *widget.List
+	empty    *widget.Label
+	create   *widget.Button
+	settings *widget.Button
+	root     fyne.CanvasObject
+	// shown is the order of the rows (ids), for selection.
+	shown []string
+}
+
+func newStreamList(v *View) *streamList {
+	l := &streamList{v: v}
+	l.list = widget.NewList(
+		func() int { return len(v.streams) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabel("stream name")
+			name.Truncation = fyne.TextTruncateEllipsis
+			name.TextStyle.Bold = true
+			b := newBadge()
+			return container.NewBorder(nil, nil, nil, b.root, name)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i >= len(v.streams) {
+				return
+			}
+			st := v.streams[i]
+			c := o.(*fyne.Container)
+			c.Objects[0].(*widget.Label).SetText(st.Name)
+			stack := c.Objects[1].(*fyne.Container)
+			bg := stack.Objects[0]
+			txt := stack.Objects[1].(*fyne.Container).Objects[0]
+			b := &badge{bg: asRect(bg), text: asText(txt)}
+			b.set(statusText(st, time.Now()), statusColour(st))
+		},
+	)
+	l.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(v.streams) && v.streams[i].ID != v.selected {
+			v.open(v.streams[i].ID)
+		}
+	}
+	l.create = widget.NewButtonWithIcon("New stream", theme.ContentAddIcon(), v.showCreate)
+	l.create.Importance = widget.HighImportance
+	l.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), v.showSettings)
+	l.empty = widget.NewLabel("No streams yet")
+	l.empty.Alignment = fyne.TextAlignCenter
+	title := widget.NewLabelWithStyle("Streams", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	top := container.NewBorder(nil, nil, title, l.create)
+	l.root = container.NewBorder(top, l.settings, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
+	return l
+}
+
+func (l *streamList) refresh() {
+	if len(l.v.streams) == 0 {
+		l.empty.Show()
+	} else {
+		l.empty.Hide()
+	}
+	l.list.Refresh()
+	if l.v.selected != "" {
+		l.selectID(l.v.selected)
+	}
+}
+
+// selectID marks the row of id without reopening it.
+func (l *streamList) selectID(id string) {
+	for i, st := range l.v.streams {
+		if st.ID == id {
+			l.list.Select(i)
+			return
+		}
+	}
+}
+
+func (l *streamList) unselect() { l.list.UnselectAll() }
