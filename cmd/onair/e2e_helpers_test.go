@@ -219,6 +219,17 @@ type streamJSON struct {
 	Outputs        []outputJSON `json:"outputs"`
 	IdleTimeoutSec int          `json:"idle_timeout_sec"`
 	MaxRuntimeSec  int          `json:"max_runtime_sec"`
+	Stats          *struct {
+		Publishing     bool    `json:"publishing"`
+		VideoCodec     string  `json:"video_codec"`
+		Width          int     `json:"width"`
+		Height         int     `json:"height"`
+		FrameRate      float64 `json:"frame_rate"`
+		AudioCodec     string  `json:"audio_codec"`
+		SampleRate     int     `json:"sample_rate"`
+		BitrateKbps    float64 `json:"bitrate_kbps"`
+		FramesReceived int     `json:"frames_received"`
+	} `json:"stats"`
 }
 
 func (s streamJSON) hlsURI() string {

@@ -68,6 +68,13 @@ func TestPublishToHLSEndToEnd(t *testing.T) {
 		t.Fatalf("decoding HLS: err=%v output:\n%s", err, dec)
 	}
 
+	// The stream's stats say what comes in.
+	got := p.get(st.ID)
+	if s := got.Stats; s == nil || !s.Publishing || s.VideoCodec != "h264" || s.Width != 640 || s.Height != 360 ||
+		s.FrameRate != 30 || s.AudioCodec != "aac" || s.SampleRate != 48000 || s.BitrateKbps < 300 || s.FramesReceived < 60 {
+		t.Errorf("stats of the live stream: %+v", s)
+	}
+
 	// The HLS output reports broadcasting.
 	if o := p.get(st.ID).Outputs; o[0].Type != "hls" || o[0].Status != "broadcasting" {
 		t.Errorf("hls output status: %+v", o)
@@ -78,8 +85,8 @@ func TestPublishToHLSEndToEnd(t *testing.T) {
 	if code, e := p.call("POST", "/live_streams/"+st.ID+"/idle", nil, &msg); code != 200 {
 		t.Fatalf("idle: %d %s", code, e)
 	}
-	if got := p.get(st.ID).Status; got != "idle" {
-		t.Fatalf("after idle the stream is %s", got)
+	if got := p.get(st.ID); got.Status != "idle" || got.Stats != nil {
+		t.Fatalf("after idle the stream is %s with stats %+v", got.Status, got.Stats)
 	}
 	if _, exited := pub.Wait(10 * time.Second); !exited {
 		t.Fatal("the encoder was not disconnected by idle")
