@@ -72,7 +72,7 @@ func (s *testStudio) SaveSettings(set Settings) error {
 // REST API, on a test app. The test driver has no UI thread: everything
 // that touches widgets, from the test or the view's goroutines, holds mu.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	mu     sync.Mutex
 	app    fyne.App
 	win    fyne.Window
@@ -82,11 +82,12 @@ type harness struct {
 	studio *testStudio
 	rtmp   *ingest.Server
 	api    *httptest.Server
+	busy   time.Duration // on the UI thread, under mu
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	dir := t.TempDir()
@@ -134,15 +135,21 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// do is the view's UI thread.
+// do is the view's UI thread; it adds up the time spent on it.
 func (h *harness) do(f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	start := time.Now()
+	f()
+	h.busy += time.Since(start)
+}
+
+// ui runs f as the UI thread, for the test (not counted as busy).
+func (h *harness) ui(f func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	f()
 }
-
-// ui runs f as the UI thread.
-func (h *harness) ui(f func()) { h.do(f) }
 
 // eventually waits up to 10 s for ok, checked as the UI thread.
 func (h *harness) eventually(what string, ok func() bool) {
