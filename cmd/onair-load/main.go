@@ -67,6 +67,9 @@ func main() {
 	flag.DurationVar(&ao.Duration, "api-duration", 10*time.Second, "API scenario: time readers and writers run")
 	flag.IntVar(&ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
 	flag.IntVar(&ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
+	windowMode := flag.Bool("window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
+	windowRuns := flag.Int("window-runs", 5, "window scenario: starts measured")
+	windowStreams := flag.Int("window-streams", 20, "window scenario: streams created before RSS is read")
 	flag.Parse()
 	// go-rtmp's client logs every chunk size change through logrus's
 	// global logger: one line per publisher.
@@ -90,6 +93,20 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *windowMode {
+		r, err := runWindowScenario(ctx, o, *windowRuns, *windowStreams)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
+			r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+		if o.JSON != "" {
+			b, _ := json.MarshalIndent(r, "", "  ")
+			os.WriteFile(o.JSON, b, 0o644)
+		}
+		return
+	}
 	if *apiMode {
 		log.Info("API run", "streams", ao.Streams, "readers", ao.Readers, "writers", ao.Writers, "duration", ao.Duration)
 		r, err := runAPI(ctx, o, ao)
