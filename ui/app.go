@@ -141,7 +141,7 @@ func (v *View) open(id string) {
 func (v *View) showEmpty() {
 	text := "Select a stream on the left."
 	if len(v.streams) == 0 {
-		text = "No streams yet.\n\nCreate a stream, then paste its server and key into OBS\n(Settings → Stream → Service: Custom)."
+		text = "No streams yet.\n\nCreate a stream, then paste its server and key into OBS\n(Settings > Stream > Service: Custom)."
 	}
 	msg := widget.NewLabel(text)
 	msg.Alignment = fyne.TextAlignCenter
@@ -180,6 +180,13 @@ func (v *View) pollStats(ctx context.Context) {
 		v.do(func() {
 			if v.page != nil && v.page.active {
 				id = v.selected
+			}
+			// Uptimes in the list move on.
+			for _, st := range v.streams {
+				if st.Publishing {
+					v.list.list.Refresh()
+					break
+				}
 			}
 			close(done)
 		})

@@ -93,12 +93,9 @@ func (v *View) showCreate() {
 	d.name.entry.SetText(fmt.Sprintf("Stream %d", len(v.streams)+1))
 	d.idle.entry.SetText(trimFloat(float64(livestream.DefaultIdleTimeoutSec) / 60))
 	d.maxRun.entry.SetText(trimFloat(float64(livestream.DefaultMaxRuntimeSec) / 3600))
-	form := widget.NewForm(d.name.item(),
-		widget.NewFormItem("", widget.NewLabel("")), // spacing
-		d.idle.item(), d.maxRun.item())
-	form.Items[1].Widget.Hide()
-	form.Items[2].HintText = "minutes, 0 to 30: a reconnect within this time continues the same session"
-	form.Items[3].HintText = "hours, 1 minute to 12 hours: the session ends by itself then"
+	form := widget.NewForm(d.name.item(), d.idle.item(), d.maxRun.item())
+	form.Items[1].HintText = "minutes, 0 to 30: a reconnect within this time continues the same session"
+	form.Items[2].HintText = "hours, 1 minute to 12 hours: the session ends by itself then"
 	d.create = widget.NewButton("Create", d.submit)
 	d.create.Importance = widget.HighImportance
 	d.cancel = widget.NewButton("Cancel", func() { d.dlg.Hide() })

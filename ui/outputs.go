@@ -125,14 +125,14 @@ func (o *outputsSection) row(out livestream.OutputState) fyne.CanvasObject {
 		lines = append(lines, e)
 	}
 	var buttons []fyne.CanvasObject
-	buttons = append(buttons, b.root)
+	buttons = append(buttons, container.NewCenter(b.root))
 	if out.Type == livestream.OutputSimulcast {
 		out := out
 		edit := widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() { o.p.v.showDestination(o.p.id, &out) })
 		rm := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { o.confirmRemove(out) })
 		buttons = append(buttons, edit, rm)
 	}
-	return container.NewBorder(nil, widget.NewSeparator(), nil, container.NewHBox(buttons...), container.NewVBox(lines...))
+	return container.NewBorder(nil, widget.NewSeparator(), nil, container.NewCenter(container.NewHBox(buttons...)), container.NewVBox(lines...))
 }
 
 func (o *outputsSection) confirmRemove(out livestream.OutputState) {
@@ -188,10 +188,12 @@ func (v *View) showDestination(streamID string, edit *livestream.OutputState) {
 		d.preset.SetSelected(presets[0].label)
 	}
 	form := widget.NewForm(widget.NewFormItem("Platform", d.preset), d.name.item(), d.uri.item(), d.key.item())
+	note := widget.NewLabel("The destination is saved with the stream. This version of the studio stores destinations;\nsending the stream to them is not switched on yet.")
+	note.Importance = widget.LowImportance
 	d.save = widget.NewButton("Save", d.submit)
 	d.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { d.dlg.Hide() })
-	content := container.NewBorder(nil, container.NewHBox(layoutSpacer(), cancel, d.save), nil, nil, form)
+	content := container.NewBorder(nil, container.NewVBox(note, container.NewHBox(layoutSpacer(), cancel, d.save)), nil, nil, form)
 	d.dlg = dialog.NewCustomWithoutButtons(title, content, v.win)
 	d.dlg.Resize(fyne.NewSize(560, 400))
 	v.destDlg = d

@@ -60,7 +60,7 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	p.server = newCopyRow(clip, func() string { return p.st.InputURI })
 	p.key = newSecretField(clip, func() string { return p.st.Input.StreamKey })
 	p.resetKey = widget.NewButtonWithIcon("Reset key", theme.ViewRefreshIcon(), p.confirmResetKey)
-	encoder := widget.NewCard("Encoder settings", "In OBS: Settings → Stream → Service: Custom",
+	encoder := widget.NewCard("Encoder settings", "In OBS: Settings > Stream > Service: Custom",
 		widget.NewForm(
 			widget.NewFormItem("Server", p.server.root),
 			widget.NewFormItem("Stream key", container.NewBorder(nil, nil, nil, p.resetKey, p.key.root)),

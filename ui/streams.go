@@ -67,7 +67,7 @@ func newStreamList(v *View) *streamList {
 			name.Truncation = fyne.TextTruncateEllipsis
 			name.TextStyle.Bold = true
 			b := newBadge()
-			return container.NewBorder(nil, nil, nil, b.root, name)
+			return container.NewBorder(nil, nil, nil, container.NewCenter(b.root), name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i >= len(v.streams) {
@@ -76,7 +76,7 @@ func newStreamList(v *View) *streamList {
 			st := v.streams[i]
 			c := o.(*fyne.Container)
 			c.Objects[0].(*widget.Label).SetText(st.Name)
-			stack := c.Objects[1].(*fyne.Container)
+			stack := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
 			bg := stack.Objects[0]
 			txt := stack.Objects[1].(*fyne.Container).Objects[0]
 			b := &badge{bg: asRect(bg), text: asText(txt)}
@@ -91,7 +91,7 @@ func newStreamList(v *View) *streamList {
 	l.create = widget.NewButtonWithIcon("New stream", theme.ContentAddIcon(), v.showCreate)
 	l.create.Importance = widget.HighImportance
 	l.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), v.showSettings)
-	l.empty = widget.NewLabel("No streams yet")
+	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	title := widget.NewLabelWithStyle("Streams", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewBorder(nil, nil, title, l.create)
