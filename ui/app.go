@@ -53,6 +53,9 @@ type View struct {
 	// createDlg is the open create dialog, if any.
 	createDlg *createDialog
 	destDlg   *destinationDialog
+	// restart stops the studio and starts it again with the saved
+	// settings; set by Run (nil: not offered).
+	restart func()
 	// quit stops the studio; set by Run.
 	quit func()
 	// trayTold: the "still running" notification was shown.
@@ -263,10 +266,12 @@ func Run(version string, start Starter) {
 	w := a.NewWindow("OnAir Studio")
 	prefs := a.Preferences()
 	w.Resize(fyne.NewSize(float32(prefs.FloatWithFallback("window.width", 980)), float32(prefs.FloatWithFallback("window.height", 680))))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	var cancel context.CancelFunc = func() {}
+	defer func() { cancel() }()
 	var launch func()
 	launch = func() {
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(context.Background())
 		eng, studio, pt, err := start()
 		switch {
 		case err != nil:
@@ -280,6 +285,11 @@ func Run(version string, start Starter) {
 		v.quit = func() {
 			v.saveSize()
 			a.Quit()
+		}
+		v.restart = func() {
+			cancel()
+			studio.Close()
+			launch()
 		}
 		if d, ok := a.(desktop.App); ok {
 			d.SetSystemTrayIcon(icon)

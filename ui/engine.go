@@ -37,6 +37,8 @@ type Studio interface {
 	Settings() Settings
 	// SaveSettings stores settings that apply at the next start.
 	SaveSettings(Settings) error
+	// Close stops the studio (for a restart with new settings).
+	Close()
 }
 
 // Settings are the studio's listen addresses, cloud name and data folder.

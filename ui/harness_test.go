@@ -64,6 +64,8 @@ func (s *testStudio) Settings() Settings {
 		CloudName: get("cloud_name", "local"), DataDir: s.dir, RTMPURL: s.rtmp, HTTPURL: s.http}
 }
 
+func (s *testStudio) Close() {}
+
 func (s *testStudio) SaveSettings(set Settings) error {
 	return s.st.SetSettings(map[string]string{"http_addr": set.HTTPAddr, "rtmp_addr": set.RTMPAddr, "cloud_name": set.CloudName})
 }

@@ -27,6 +27,7 @@ type settingsPage struct {
 	cloud   *field
 	save    *widget.Button
 	saved   *widget.Label
+	restart *widget.Button
 	data    *widget.Label
 	openDir *widget.Button
 	root    fyne.CanvasObject
@@ -54,8 +55,17 @@ func newSettingsPage(v *View) *settingsPage {
 	s.saved = widget.NewLabel("")
 	s.saved.Wrapping = fyne.TextWrapWord
 	s.saved.Hide()
+	s.restart = widget.NewButtonWithIcon("Restart now", theme.ViewRefreshIcon(), func() {
+		dialog.ShowConfirm("Restart the studio?", "Streams on air end and encoders are disconnected; they can reconnect once it is back.",
+			func(ok bool) {
+				if ok && v.restart != nil {
+					v.restart()
+				}
+			}, v.win)
+	})
+	s.restart.Hide()
 	network := widget.NewCard("Network", "Addresses to listen on; 127.0.0.1 keeps the studio to this computer",
-		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item()), container.NewHBox(s.save), s.saved))
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item()), container.NewHBox(s.save, s.restart), s.saved))
 
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
@@ -144,7 +154,10 @@ func (s *settingsPage) submit() {
 			return
 		}
 		s.cur = next
-		s.saved.SetText("Saved. They apply when the studio starts again: quit it from the tray or the Studio menu and open it.")
+		s.saved.SetText("Saved. They apply when the studio starts again.")
 		s.saved.Show()
+		if s.v.restart != nil {
+			s.restart.Show()
+		}
 	})
 }

@@ -11,7 +11,7 @@ import (
 // menu or the tray) stops it. A port already taken is asked about in the
 // window rather than printed.
 func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
-	var s *studio
+	var s *studio // the latest: a restart starts another
 	defer func() {
 		if s != nil {
 			s.Close()
@@ -42,6 +42,9 @@ func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
 				return nil
 			}}, nil
 		}
+		// A restart from the window uses what was saved there, over the
+		// command line's addresses.
+		cfg.HTTPSet, cfg.RTMPSet = false, false
 		return s.engine, windowStudio{s}, nil, nil
 	})
 	return 0
@@ -51,6 +54,7 @@ func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
 type windowStudio struct{ s *studio }
 
 func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
+func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
 
 func (w windowStudio) Settings() ui.Settings {
