@@ -27,13 +27,16 @@ test: lint
 test-short:
 	$(GO) test -race -count=1 ./engine/hub/ ./engine/livestream/ ./store/ ./api/
 
-## lint: gofmt, go vet, and the headless packages built for Windows and macOS
+## lint: gofmt, go vet, golangci-lint (pinned in .ci/lint/go.mod, set in
+## .golangci.yml), and the headless packages vetted for Windows and macOS
 ## (the window needs cgo there, so it is built on those systems only)
 HEADLESS = ./engine/... ./api/... ./store/... ./cmd/onair-load
+GOLANGCI = $(GO) tool -modfile=.ci/lint/go.mod golangci-lint
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOLANGCI) run ./...
 	GOOS=windows $(GO) vet $(HEADLESS)
 	GOOS=darwin $(GO) vet $(HEADLESS)
 	GOOS=windows $(GO) vet ./cmd/onair/addrinuse_windows.go

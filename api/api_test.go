@@ -111,13 +111,13 @@ func (f *fixture) snapshot() string {
 
 func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	f := newFixture(t)
-	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: ptr("rtmp")}})
+	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := st.ID
 	hlsID := st.Outputs[0].ID
-	sim, err := f.eng.CreateOutput(id, livestream.OutputParams{Type: ptr("simulcast"), URI: ptr("rtmp://127.0.0.1:1/live"), StreamKey: ptr("k")})
+	sim, err := f.eng.CreateOutput(id, livestream.OutputParams{Type: new("simulcast"), URI: new("rtmp://127.0.0.1:1/live"), StreamKey: new("k")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +234,14 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 
 func TestWrongCredentialsAndHealth(t *testing.T) {
 	f := newFixture(t)
-	req, _ := http.NewRequest("GET", f.base+"/live_streams", nil)
+	req, _ := http.NewRequest(http.MethodGet, f.base+"/live_streams", nil)
 	req.SetBasicAuth(key, "wrong")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("wrong secret: %d %v", resp.StatusCode, resp.Header)
 	}
 	for _, p := range []string{"/healthz", "/openapi.json"} {
@@ -251,7 +251,7 @@ func TestWrongCredentialsAndHealth(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !json.Valid(b) {
+		if resp.StatusCode != http.StatusOK || !json.Valid(b) {
 			t.Fatalf("%s: %d %s", p, resp.StatusCode, b)
 		}
 	}
@@ -341,8 +341,8 @@ func mustOutput(t *testing.T, f *fixture, id string, typ livestream.OutputType) 
 func TestPaging(t *testing.T) {
 	f := newFixture(t)
 	want := map[string]bool{}
-	for i := 0; i < 7; i++ {
-		st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: ptr("rtmp")}})
+	for range 7 {
+		st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,13 +388,11 @@ func TestPaging(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestEventsStream(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", f.base+"/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.base+"/events", nil)
 	req.SetBasicAuth(key, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -404,7 +402,7 @@ func TestEventsStream(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: ptr("rtmp")}})
+	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}

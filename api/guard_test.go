@@ -47,6 +47,7 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no answer to a stalled body: %v", err)
 	}
+	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), "too long") {
 		t.Fatalf("answer %d %s", resp.StatusCode, b)
@@ -80,17 +81,17 @@ func TestExpectContinueTooLarge(t *testing.T) {
 
 func TestHeadOnGetRoutes(t *testing.T) {
 	f := newFixture(t)
-	req, _ := http.NewRequest("HEAD", f.base+"/live_streams", nil)
+	req, _ := http.NewRequest(http.MethodHead, f.base+"/live_streams", nil)
 	req.SetBasicAuth(key, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") == "" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") == "" {
 		t.Fatalf("HEAD answered %d %v", resp.StatusCode, resp.Header)
 	}
-	req, _ = http.NewRequest("PUT", f.base+"/live_streams", nil)
+	req, _ = http.NewRequest(http.MethodPut, f.base+"/live_streams", nil)
 	req.SetBasicAuth(key, secret)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
@@ -166,7 +167,7 @@ func TestCrossSiteAndRebindingRefused(t *testing.T) {
 	}
 	// What the studio's own clients send still works.
 	for _, h := range []string{"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "studio.example:" + port, "STUDIO.example."} {
-		req, _ := http.NewRequest("POST", f.base+"/live_streams/"+id+"/activate", nil)
+		req, _ := http.NewRequest(http.MethodPost, f.base+"/live_streams/"+id+"/activate", nil)
 		req.Host = h
 		req.Header.Set("Origin", "http://"+h)
 		req.SetBasicAuth(key, secret)
@@ -175,11 +176,11 @@ func TestCrossSiteAndRebindingRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("Host %s: %d", h, resp.StatusCode)
 		}
 	}
-	req, _ := http.NewRequest("POST", f.base+"/live_streams/"+id+"/idle", strings.NewReader("{}"))
+	req, _ := http.NewRequest(http.MethodPost, f.base+"/live_streams/"+id+"/idle", strings.NewReader("{}"))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.SetBasicAuth(key, secret)
@@ -188,14 +189,14 @@ func TestCrossSiteAndRebindingRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if st, _ := f.eng.Get(id); resp.StatusCode != 200 || st.Status != livestream.StatusIdle {
+	if st, _ := f.eng.Get(id); resp.StatusCode != http.StatusOK || st.Status != livestream.StatusIdle {
 		t.Fatalf("same-origin idle with {}: %d, %s", resp.StatusCode, st.Status)
 	}
 }
 
 func mustCreate(t *testing.T, f *fixture) livestream.StreamState {
 	t.Helper()
-	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: ptr("rtmp")}})
+	st, err := f.eng.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}

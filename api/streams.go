@@ -132,11 +132,11 @@ func (s *Server) encodeStream(st livestream.StreamState) ([]byte, error) {
 	if err != nil || st.Status != livestream.StatusActive {
 		return b, err
 	}
-	stats, ok, err := s.Engine.Stats(st.ID)
-	if err != nil || !ok {
-		return b, nil // it went idle meanwhile
+	// Without stats (it went idle meanwhile) the view is still right.
+	if stats, ok, serr := s.Engine.Stats(st.ID); serr == nil && ok {
+		return withStats(b, stats)
 	}
-	return withStats(b, stats)
+	return b, nil
 }
 
 // streamCall answers with the live stream f returns for the path's id.

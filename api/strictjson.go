@@ -106,8 +106,8 @@ func caseMatch(v any, p jsontext.Pointer) string {
 		return ""
 	}
 	last := toks[len(toks)-1]
-	for i := range t.NumField() {
-		name := jsonName(t.Field(i))
+	for field := range t.Fields() {
+		name := jsonName(field)
 		if name != "" && strings.EqualFold(name, last) {
 			return name
 		}
@@ -126,8 +126,8 @@ func structOf(t reflect.Type) reflect.Type {
 }
 
 func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		if f := t.Field(i); jsonName(f) == name {
+	for f := range t.Fields() {
+		if jsonName(f) == name {
 			return f, true
 		}
 	}

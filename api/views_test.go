@@ -46,7 +46,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 		}
 	}
 	get := func(path string) json.RawMessage {
-		req, _ := http.NewRequest("GET", srv.URL+"/v2/video/local"+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2/video/local"+path, nil)
 		req.SetBasicAuth("k", "s")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -56,7 +56,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 		var env struct {
 			Data json.RawMessage `json:"data"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != 200 {
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
 		}
 		return env.Data

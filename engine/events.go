@@ -29,9 +29,7 @@ func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
 		return sub.ch
 	}
 	s.subs[sub] = struct{}{}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		select {
 		case <-ctx.Done():
 		case <-s.closedCh():
@@ -43,7 +41,7 @@ func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
 			delete(s.subs, sub)
 			close(sub.ch)
 		}
-	}()
+	})
 	return sub.ch
 }
 

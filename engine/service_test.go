@@ -83,7 +83,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		resp, err := http.Get(r.hls.URL + "/hls/" + st.ID + "/index.m3u8")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == http.StatusOK {
 				break
 			}
 		}
@@ -127,8 +127,8 @@ func TestActivateMaxRuntimeAndIdleTimeout(t *testing.T) {
 	if got.Status != livestream.StatusActive || got.Publishing {
 		t.Fatalf("after activate: %+v", got)
 	}
-	min := livestream.MinMaxRuntimeSec
-	if _, err := r.eng.Update(st.ID, livestream.UpdateParams{MaxRuntimeSec: &min}); err != nil {
+	shortest := livestream.MinMaxRuntimeSec
+	if _, err := r.eng.Update(st.ID, livestream.UpdateParams{MaxRuntimeSec: &shortest}); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, ev, livestream.EventStreamIdle, 5*time.Second)
@@ -217,20 +217,27 @@ func (r *stallingRepo) PutStream(ls livestream.LiveStream) error {
 	return r.Store.PutStream(ls)
 }
 
-// Viewers' HLS requests do not wait while a change is being stored.
-func TestHLSRequestsDoNotWaitOnTheStore(t *testing.T) {
+// stallingEngine is an engine over a stallingRepo on a real store, with one
+// stream; both close when the test ends.
+func stallingEngine(t *testing.T) (*engine.Service, *stallingRepo, livestream.StreamState) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "onair.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	repo := &stallingRepo{Store: st}
 	eng := &engine.Service{Repo: repo, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Logger: quiet()}
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
-	ls := create(t, eng, 60)
+	t.Cleanup(eng.Close)
+	return eng, repo, create(t, eng, 60)
+}
+
+// Viewers' HLS requests do not wait while a change is being stored.
+func TestHLSRequestsDoNotWaitOnTheStore(t *testing.T) {
+	eng, repo, ls := stallingEngine(t)
 	if _, err := eng.Activate(ls.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +252,7 @@ func TestHLSRequestsDoNotWaitOnTheStore(t *testing.T) {
 	served := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
-		eng.ServeHLS(rec, httptest.NewRequest("GET", "/hls/"+ls.ID+"/index.m3u8", nil), ls.ID)
+		eng.ServeHLS(rec, httptest.NewRequest(http.MethodGet, "/hls/"+ls.ID+"/index.m3u8", nil), ls.ID)
 		served <- rec.Code
 	}()
 	select {

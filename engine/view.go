@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -43,9 +44,7 @@ func (s *Service) publishLocked(e *entry) {
 func (s *Service) addLocked(e *entry) {
 	old := s.table.Load()
 	t := &table{byID: make(map[string]*entry, len(old.byID)+1)}
-	for k, v := range old.byID {
-		t.byID[k] = v
-	}
+	maps.Copy(t.byID, old.byID)
 	t.byID[e.id] = e
 	i, _ := slices.BinarySearchFunc(old.order, e, func(x, y *entry) int {
 		if before(x.created, x.id, y.created, y.id) {

@@ -1,31 +1,19 @@
 package engine_test
 
 import (
-	"path/filepath"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/livestream"
-	"github.com/onair-studio/onair/store"
 )
 
 // Reads answer while a change is being stored (the engine's lock is held
 // across the fsync), and show the state before it; once stored, they show
 // the change.
 func TestReadsDoNotWaitOnTheStore(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "onair.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	repo := &stallingRepo{Store: st}
-	eng := &engine.Service{Repo: repo, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Logger: quiet()}
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	ls := create(t, eng, 60)
+	eng, repo, ls := stallingEngine(t)
 	repo.stall, repo.stalled = make(chan struct{}), make(chan struct{})
 	renamed := make(chan error, 1)
 	go func() {
@@ -140,7 +128,7 @@ func TestListPages(t *testing.T) {
 		t.Fatal("deleted stream still readable")
 	}
 	r.eng.Close()
-	if _, err := r.eng.Get(all[0].ID); err != engine.ErrClosed {
+	if _, err := r.eng.Get(all[0].ID); !errors.Is(err, engine.ErrClosed) {
 		t.Fatalf("read after Close: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ var (
 	keySchema      = []byte("schema_version")
 )
 
-// ErrNewerSchema: the file was written by a newer version of the studio.
+// ErrNewerSchema means the file was written by a newer version of the studio.
 var ErrNewerSchema = errors.New("store was written by a newer version of OnAir Studio")
 
 // Store is the bbolt-backed repository.
@@ -61,7 +61,7 @@ func Open(path string) (*Store, error) {
 		return meta.Put(keySchema, []byte(fmt.Sprint(SchemaVersion)))
 	})
 	if err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("preparing store %s: %w", path, err)
 	}
 	return &Store{db: db}, nil

@@ -28,8 +28,7 @@ func BenchmarkFiftyStreamsChange(b *testing.B) {
 	all := func(f func(string) (livestream.StreamState, error), want livestream.Status) {
 		var wg sync.WaitGroup
 		for _, id := range ids {
-			wg.Add(1)
-			go func() { defer wg.Done(); f(id) }()
+			wg.Go(func() { ; f(id) })
 		}
 		wg.Wait()
 		h.eventually("every stream shown "+string(want), func() bool {

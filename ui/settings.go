@@ -70,7 +70,9 @@ func newSettingsPage(v *View) *settingsPage {
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
 	s.openDir = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
-		v.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir})
+		if err := v.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir}); err != nil {
+			v.act.showError("Opening the data folder", err)
+		}
 	})
 	data := widget.NewCard("Data folder", "The store, the recordings library and the logs",
 		container.NewBorder(nil, nil, nil, s.openDir, s.data))

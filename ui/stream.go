@@ -73,7 +73,9 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	p.hls = newCopyRow(clip, func() string { return p.st.HLSURI })
 	p.openHLS = widget.NewButtonWithIcon("Open in browser", theme.MediaPlayIcon(), func() {
 		if u, err := url.Parse(p.st.HLSURI); err == nil {
-			v.app.OpenURL(u)
+			if err := v.app.OpenURL(u); err != nil {
+				v.act.showError("Opening the playlist", err)
+			}
 		}
 	})
 	playback := widget.NewCard("Playback", "Low-latency HLS for viewers: Safari, hls.js, VLC",

@@ -54,8 +54,6 @@ type streamList struct {
 	create   *widget.Button
 	settings *widget.Button
 	root     fyne.CanvasObject
-	// shown is the order of the rows (ids), for selection.
-	shown []string
 }
 
 func newStreamList(v *View) *streamList {

@@ -309,9 +309,7 @@ func createStreams(srv *server, n int) ([]string, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= n {
@@ -324,7 +322,7 @@ func createStreams(srv *server, n int) ([]string, error) {
 				}
 				ids[i] = st.ID
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -42,7 +42,10 @@ type options struct {
 	Follow     bool
 }
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run is the program; its result is the exit code.
+func run() int {
 	var o options
 	var streams string
 	flag.StringVar(&o.Onair, "onair", "bin/onair", "the onair binary to measure")
@@ -74,21 +77,21 @@ func main() {
 	// go-rtmp's client logs every chunk size change through logrus's
 	// global logger: one line per publisher.
 	logrus.SetOutput(io.Discard)
-	for _, s := range strings.Split(streams, ",") {
+	for s := range strings.SplitSeq(streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 256 {
 			fmt.Fprintf(os.Stderr, "onair-load: -n: %q is not a number of streams from 1 to 256\n", s)
-			os.Exit(2)
+			return 2
 		}
 		o.Streams = append(o.Streams, n)
 	}
 	if o.ReaderMode != "part" && o.ReaderMode != "segment" {
 		fmt.Fprintln(os.Stderr, "onair-load: -reader-mode must be part or segment")
-		os.Exit(2)
+		return 2
 	}
 	if o.Publisher != "builtin" && o.Publisher != "ffmpeg" {
 		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin or ffmpeg")
-		os.Exit(2)
+		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -97,35 +100,36 @@ func main() {
 		r, err := runWindowScenario(ctx, o, *windowRuns, *windowStreams)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			os.Exit(1)
+			return 1
 		}
 		fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
 			r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
 		if o.JSON != "" {
-			b, _ := json.MarshalIndent(r, "", "  ")
-			os.WriteFile(o.JSON, b, 0o644)
+			if err := writeJSON(o.JSON, r); err != nil {
+				fmt.Fprintln(os.Stderr, "onair-load:", err)
+				return 1
+			}
 		}
-		return
+		return 0
 	}
 	if *apiMode {
 		log.Info("API run", "streams", ao.Streams, "readers", ao.Readers, "writers", ao.Writers, "duration", ao.Duration)
 		r, err := runAPI(ctx, o, ao)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			os.Exit(1)
+			return 1
 		}
 		printAPI(os.Stdout, r)
 		if o.JSON != "" {
-			b, _ := json.MarshalIndent(r, "", "  ")
-			if err := os.WriteFile(o.JSON, b, 0o644); err != nil {
+			if err := writeJSON(o.JSON, r); err != nil {
 				fmt.Fprintln(os.Stderr, "onair-load:", err)
-				os.Exit(1)
+				return 1
 			}
 		}
 		if r.Errors > 0 {
-			os.Exit(1)
+			return 1
 		}
-		return
+		return 0
 	}
 
 	if o.Clip == "" {
@@ -133,7 +137,7 @@ func main() {
 		p, err := mediatest.Standard.Make(dir + "/onair-test-media")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			os.Exit(1)
+			return 1
 		}
 		o.Clip = p
 	}
@@ -143,16 +147,25 @@ func main() {
 		r, err := runOnce(ctx, log, o, n)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			os.Exit(1)
+			return 1
 		}
 		results = append(results, r)
 	}
 	printTable(os.Stdout, results)
 	if o.JSON != "" {
-		b, _ := json.MarshalIndent(results, "", "  ")
-		if err := os.WriteFile(o.JSON, b, 0o644); err != nil {
+		if err := writeJSON(o.JSON, results); err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			os.Exit(1)
+			return 1
 		}
 	}
+	return 0
+}
+
+// writeJSON writes v, indented, to path.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

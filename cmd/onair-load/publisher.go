@@ -92,8 +92,8 @@ func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, cl
 	if err != nil {
 		return fmt.Errorf("dialing %s: %w", u.Host, err)
 	}
-	defer conn.Close()
-	go func() { <-ctx.Done(); conn.Close() }()
+	defer func() { _ = conn.Close() }()
+	go func() { <-ctx.Done(); _ = conn.Close() }()
 	if err := conn.Connect(&rtmpmsg.NetConnectionConnect{Command: rtmpmsg.NetConnectionConnectCommand{
 		App: app, Type: "nonprivate", FlashVer: "FMLE/3.0", TCURL: "rtmp://" + u.Host + "/" + app}}); err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -140,7 +140,7 @@ func publishFFmpeg(ctx context.Context, url, clip string) error {
 		"-i", clip, "-c", "copy", "-f", "flv", url)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		return nil
+		return nil //nolint:nilerr // stopped at the run's end: ffmpeg's exit is not a failure then
 	}
-	return fmt.Errorf("ffmpeg: %v: %s", err, out)
+	return fmt.Errorf("ffmpeg: %w: %s", err, out)
 }

@@ -226,7 +226,7 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 	var nreq, nb atomic.Int64
 	var nerr atomic.Int32
 	var wg sync.WaitGroup
-	for i := 0; i < k; i++ {
+	for i := range k {
 		mediaURL := mediaURLs[i%len(mediaURLs)]
 		base := mediaURL[:strings.LastIndexByte(mediaURL, '/')+1]
 		// fetch counts one request; ok is false when it failed.
@@ -242,9 +242,7 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 			nb.Add(int64(len(b)))
 			return b, true
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for ctx.Err() == nil {
 				b, ok := fetch(mediaURL)
 				if !ok {
@@ -257,7 +255,7 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 				}
 				fetch(base + uri)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return nreq.Load(), nb.Load(), int(nerr.Load())
@@ -300,8 +298,8 @@ func newestURI(pl []byte, parts bool) (string, bool) {
 	}
 	// The newest segment: the last line that is not a tag.
 	lines := bytes.FieldsFunc(pl, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := len(lines) - 1; i >= 0; i-- {
-		if line := bytes.TrimSpace(lines[i]); len(line) > 0 && line[0] != '#' {
+	for _, line := range slices.Backward(lines) {
+		if line := bytes.TrimSpace(line); len(line) > 0 && line[0] != '#' {
 			return string(line), true
 		}
 	}

@@ -145,7 +145,7 @@ func (s stream) hls() string {
 }
 
 func (s *server) createStream() (stream, error) {
-	req, _ := http.NewRequest("POST", "http://"+s.httpAddr+"/v2/video/local/live_streams",
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.httpAddr+"/v2/video/local/live_streams",
 		strings.NewReader(`{"input":{"type":"rtmp"},"idle_timeout_sec":5}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(apiKey, apiSecret)
@@ -158,7 +158,7 @@ func (s *server) createStream() (stream, error) {
 	var env struct {
 		Data stream `json:"data"`
 	}
-	if resp.StatusCode != 201 || json.Unmarshal(b, &env) != nil {
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &env) != nil {
 		return stream{}, fmt.Errorf("creating a stream: %d %s", resp.StatusCode, b)
 	}
 	return env.Data, nil

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -92,16 +91,7 @@ func startWindow(ctx context.Context, o options) (time.Duration, func(), *server
 		return 0, nil, nil, fmt.Errorf("starting %s: %w", o.Onair, err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
-	stop := func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.done
-		}
-		os.RemoveAll(data)
-	}
+	stop := s.stop
 	pid := fmt.Sprint(s.cmd.Process.Pid)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -41,7 +41,7 @@ func TestDependencyDirection(t *testing.T) {
 	// The domain types and the connection limiter use the standard library only.
 	for _, pkg := range []string{"engine/livestream", "engine/netlimit"} {
 		for _, dep := range deps(t, pkg) {
-			if first := strings.Split(dep, "/")[0]; strings.Contains(first, ".") && dep != mod+pkg {
+			if first, _, _ := strings.Cut(dep, "/"); strings.Contains(first, ".") && dep != mod+pkg {
 				t.Errorf("%s must use the standard library only, uses %s", pkg, dep)
 			}
 		}

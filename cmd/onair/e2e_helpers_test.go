@@ -41,7 +41,7 @@ func binary(t *testing.T) string {
 		binPath = filepath.Join(dir, "onair")
 		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
+			buildErr = fmt.Errorf("go build: %w: %s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -119,7 +119,7 @@ func startServe(t *testing.T, data, httpAddr, rtmpAddr string) *proc {
 		resp, err := http.Get("http://" + httpAddr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == http.StatusOK {
 				return p
 			}
 		}
@@ -280,7 +280,7 @@ func httpGet(t *testing.T, url string, timeout time.Duration) (int, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, []byte(err.Error())
@@ -298,7 +298,7 @@ func mediaPlaylist(t *testing.T, hlsURI string, d time.Duration) (string, string
 	for {
 		code, body := httpGet(t, hlsURI, 5*time.Second)
 		if code == 200 {
-			for _, line := range strings.Split(string(body), "\n") {
+			for line := range strings.SplitSeq(string(body), "\n") {
 				if line != "" && !strings.HasPrefix(line, "#") {
 					u := hlsURI[:strings.LastIndex(hlsURI, "/")+1] + line
 					c2, b2 := httpGet(t, u, 10*time.Second)
@@ -317,7 +317,7 @@ func mediaPlaylist(t *testing.T, hlsURI string, d time.Duration) (string, string
 
 // mediaSequence reads EXT-X-MEDIA-SEQUENCE.
 func mediaSequence(pl string) int {
-	for _, line := range strings.Split(pl, "\n") {
+	for line := range strings.SplitSeq(pl, "\n") {
 		if v, ok := strings.CutPrefix(line, "#EXT-X-MEDIA-SEQUENCE:"); ok {
 			var n int
 			fmt.Sscan(v, &n)

@@ -199,7 +199,7 @@ func TestAudioOnlyAndVideoOnly(t *testing.T) {
 			}
 			// ffprobe lists each stream under its program too: compare the set.
 			got := map[string]bool{}
-			for _, f := range strings.Fields(string(out)) {
+			for f := range strings.FieldsSeq(string(out)) {
 				got[f] = true
 			}
 			if len(got) != 1 || !got[c.want] {

@@ -69,7 +69,7 @@ func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: ptrTo("rtmp")}})
+	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,5 +165,3 @@ func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 		t.Fatalf("the slow bodies created streams: %d, %v", len(list), err)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }

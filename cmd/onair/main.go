@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "onair: while the studio runs, its window shows the API key and secret; or stop it and run this again")
 			return 1
 		}
-		defer st.Close()
+		defer func() { _ = st.Close() }() // read only
 		k, s, err := credentials(st)
 		if err != nil {
 			fmt.Fprintln(stderr, "onair:", err)

@@ -49,17 +49,15 @@ func TestStateSurvivesCleanStopAndKill9(t *testing.T) {
 	var created []string
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		client := &http.Client{Timeout: 5 * time.Second}
-		for i := 0; i < 20000; i++ { // bounded; the kill comes long before the end
+		for range 20000 { // bounded; the kill comes long before the end
 			select {
 			case <-stop:
 				return
 			default:
 			}
-			req, _ := http.NewRequest("POST", p.base()+"/live_streams", bytes.NewReader([]byte(`{"input":{"type":"rtmp"}}`)))
+			req, _ := http.NewRequest(http.MethodPost, p.base()+"/live_streams", bytes.NewReader([]byte(`{"input":{"type":"rtmp"}}`)))
 			req.Header.Set("Content-Type", "application/json")
 			req.SetBasicAuth(testKey, testSecret)
 			resp, err := client.Do(req)
@@ -71,13 +69,13 @@ func TestStateSurvivesCleanStopAndKill9(t *testing.T) {
 			}
 			json.NewDecoder(resp.Body).Decode(&env)
 			resp.Body.Close()
-			if resp.StatusCode == 201 {
+			if resp.StatusCode == http.StatusCreated {
 				mu.Lock()
 				created = append(created, env.Data.ID)
 				mu.Unlock()
 			}
 		}
-	}()
+	})
 	time.Sleep(1500 * time.Millisecond)
 	p.kill9()
 	close(stop)

@@ -195,7 +195,7 @@ func saveAddr(dataDir, flag, addr string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // the write is committed before
 	key := settingHTTPAddr
 	if flag == "--rtmp" {
 		key = settingRTMPAddr
@@ -399,7 +399,9 @@ func (s *studio) Close() {
 		s.cancel() // ends event streams
 	}
 	if s.ingest != nil {
-		s.ingest.Close()
+		if err := s.ingest.Close(); err != nil {
+			s.log.Warn("closing the RTMP server", "error", err)
+		}
 	}
 	if s.engine != nil {
 		s.engine.Close() // releases waiting HLS requests

@@ -30,7 +30,7 @@ func TestSlowReaderDropsWithoutBlocking(t *testing.T) {
 
 	const n = 1000
 	start := time.Now()
-	for i := 0; i < n; i++ {
+	for i := range n {
 		s.Publish(videoUnit(i, i%60 == 0))
 	}
 	if el := time.Since(start); el > 2*time.Second {
@@ -107,14 +107,14 @@ func TestTimelineContinuesAcrossPublishers(t *testing.T) {
 	s.AddReader(r)
 	tr := media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}}
 	s.StartPublisher(tr)
-	for i := 0; i < 10; i++ {
+	for i := range 10 {
 		u := videoUnit(i, i == 0)
 		u.DTS += 5 * time.Second // encoders need not start at zero
 		u.PTS += 5 * time.Second
 		s.Publish(u)
 	}
 	s.StartPublisher(tr)
-	for i := 0; i < 10; i++ {
+	for i := range 10 {
 		s.Publish(videoUnit(i, i == 0))
 	}
 	s.RemoveReader(r)
@@ -131,7 +131,7 @@ func TestTimelineContinuesAcrossPublishers(t *testing.T) {
 func BenchmarkPublishFourReaders(b *testing.B) {
 	s := &Stream{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	s.StartPublisher(media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}})
-	for i := 0; i < 4; i++ {
+	for range 4 {
 		s.AddReader(&Reader{QueueSize: 1024, OnUnit: func(*media.Unit) {}})
 	}
 	nalus := [][]byte{{5}}

@@ -203,7 +203,7 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 	pos := 6
 	readSets := func(count int) ([]byte, error) {
 		var first []byte
-		for i := 0; i < count; i++ {
+		for range count {
 			if len(b)-pos < 2 {
 				return nil, errBadDecoderConfig
 			}
@@ -240,7 +240,7 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 	}
 	var s h264.SPS
 	if err := s.Unmarshal(sps); err != nil {
-		return nil, fmt.Errorf("%w: SPS: %v", errBadDecoderConfig, err)
+		return nil, fmt.Errorf("%w: SPS: %w", errBadDecoderConfig, err)
 	}
 	return &media.H264Params{SPS: sps, PPS: pps}, nil
 }

@@ -50,7 +50,7 @@ func FuzzDepacketizer(f *testing.F) {
 		if _, err := d.Audio(0, seedAACConfig); err != nil {
 			t.Fatalf("seed config: %v", err)
 		}
-		for i := 0; i < 2; i++ { // twice: state left by the first call must hold
+		for range 2 { // twice: state left by the first call must hold
 			var err error
 			if video {
 				u, e := d.Video(40, body)

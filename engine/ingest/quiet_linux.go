@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -60,11 +61,11 @@ func (q *quietReader) Read(p []byte) (int, error) {
 	err := q.raw.Read(func(fd uintptr) bool {
 		for {
 			n, rerr = rawRead(fd, p)
-			if rerr != unix.EINTR {
+			if !errors.Is(rerr, unix.EINTR) {
 				break
 			}
 		}
-		if rerr == unix.EAGAIN {
+		if errors.Is(rerr, unix.EAGAIN) {
 			if q.high {
 				q.setLowat(fd, 1) // wake on the next byte
 			}

@@ -107,7 +107,7 @@ func TestQuietReaderDeadlineAndEOF(t *testing.T) {
 	if n, err := q.Read(buf); err != nil || string(buf[:n]) != "z" {
 		t.Fatalf("read %q, %v", buf[:n], err)
 	}
-	if _, err := q.Read(buf); err != io.EOF {
+	if _, err := q.Read(buf); !errors.Is(err, io.EOF) {
 		t.Fatalf("read after the peer closed: %v, want EOF", err)
 	}
 }

@@ -258,7 +258,7 @@ func (c *ingestConn) Read(p []byte) (int, error) {
 	// Moving the deadline costs a timer update: do it at most once a second.
 	if now.Sub(c.deadline) > time.Second {
 		c.deadline = now
-		if err := c.Conn.SetReadDeadline(now.Add(c.timeout)); err != nil {
+		if err := c.SetReadDeadline(now.Add(c.timeout)); err != nil {
 			return 0, err
 		}
 	}

@@ -217,7 +217,7 @@ func ValidatePublicID(id string) error {
 	if id == "" || len(id) > MaxPublicIDLength {
 		return invalid("public_id", "must be 1 to %d characters", MaxPublicIDLength)
 	}
-	for _, seg := range strings.Split(id, "/") {
+	for seg := range strings.SplitSeq(id, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return invalid("public_id", "must not have empty, '.' or '..' path segments")
 		}

@@ -6,28 +6,26 @@ import (
 	"testing"
 )
 
-func p[T any](v T) *T { return &v }
-
 func TestCreateValidation(t *testing.T) {
-	rtmp := &InputParams{Type: p("rtmp")}
+	rtmp := &InputParams{Type: new("rtmp")}
 	cases := []struct {
 		name  string
 		in    CreateParams
 		field string // "" = valid
 	}{
 		{"minimal", CreateParams{Input: rtmp}, ""},
-		{"full", CreateParams{Input: rtmp, Name: p("Show"), IdleTimeoutSec: p(0), MaxRuntimeSec: p(43200)}, ""},
+		{"full", CreateParams{Input: rtmp, Name: new("Show"), IdleTimeoutSec: new(0), MaxRuntimeSec: new(43200)}, ""},
 		{"no input", CreateParams{}, "input"},
 		{"no input type", CreateParams{Input: &InputParams{}}, "input.type"},
-		{"srt", CreateParams{Input: &InputParams{Type: p("srt")}}, "input.type"},
-		{"idle -1", CreateParams{Input: rtmp, IdleTimeoutSec: p(-1)}, "idle_timeout_sec"},
-		{"idle 1801", CreateParams{Input: rtmp, IdleTimeoutSec: p(1801)}, "idle_timeout_sec"},
-		{"runtime 59", CreateParams{Input: rtmp, MaxRuntimeSec: p(59)}, "max_runtime_sec"},
-		{"runtime 43201", CreateParams{Input: rtmp, MaxRuntimeSec: p(43201)}, "max_runtime_sec"},
-		{"name 255 runes", CreateParams{Input: rtmp, Name: p(strings.Repeat("ü", 255))}, ""},
-		{"name 256 runes", CreateParams{Input: rtmp, Name: p(strings.Repeat("ü", 256))}, "name"},
-		{"name control char", CreateParams{Input: rtmp, Name: p("a\nb")}, "name"},
-		{"name invalid utf8", CreateParams{Input: rtmp, Name: p("\xff")}, "name"},
+		{"srt", CreateParams{Input: &InputParams{Type: new("srt")}}, "input.type"},
+		{"idle -1", CreateParams{Input: rtmp, IdleTimeoutSec: new(-1)}, "idle_timeout_sec"},
+		{"idle 1801", CreateParams{Input: rtmp, IdleTimeoutSec: new(1801)}, "idle_timeout_sec"},
+		{"runtime 59", CreateParams{Input: rtmp, MaxRuntimeSec: new(59)}, "max_runtime_sec"},
+		{"runtime 43201", CreateParams{Input: rtmp, MaxRuntimeSec: new(43201)}, "max_runtime_sec"},
+		{"name 255 runes", CreateParams{Input: rtmp, Name: new(strings.Repeat("ü", 255))}, ""},
+		{"name 256 runes", CreateParams{Input: rtmp, Name: new(strings.Repeat("ü", 256))}, "name"},
+		{"name control char", CreateParams{Input: rtmp, Name: new("a\nb")}, "name"},
+		{"name invalid utf8", CreateParams{Input: rtmp, Name: new("\xff")}, "name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -43,17 +41,17 @@ func TestOutputValidation(t *testing.T) {
 		in    OutputParams
 		field string
 	}{
-		{"simulcast", OutputParams{Type: p("simulcast"), URI: p("rtmps://live.example.com:443/app"), StreamKey: p("abc")}, ""},
-		{"simulcast no uri", OutputParams{Type: p("simulcast")}, "uri"},
-		{"simulcast http", OutputParams{Type: p("simulcast"), URI: p("http://x/y")}, "uri"},
-		{"simulcast no host", OutputParams{Type: p("simulcast"), URI: p("rtmp:///app")}, "uri"},
-		{"key with slash", OutputParams{Type: p("simulcast"), URI: p("rtmp://x/app"), StreamKey: p("a/b")}, "stream_key"},
-		{"hls with uri", OutputParams{Type: p("hls"), URI: p("rtmp://x/app")}, "uri"},
-		{"archive public id", OutputParams{Type: p("archive"), PublicID: p("shows/2026/ep1")}, ""},
-		{"archive dotdot", OutputParams{Type: p("archive"), PublicID: p("../x")}, "public_id"},
-		{"archive bad char", OutputParams{Type: p("archive"), PublicID: p("a b")}, "public_id"},
-		{"public id on simulcast", OutputParams{Type: p("simulcast"), URI: p("rtmp://x/a"), PublicID: p("x")}, "public_id"},
-		{"unknown type", OutputParams{Type: p("dash")}, "type"},
+		{"simulcast", OutputParams{Type: new("simulcast"), URI: new("rtmps://live.example.com:443/app"), StreamKey: new("abc")}, ""},
+		{"simulcast no uri", OutputParams{Type: new("simulcast")}, "uri"},
+		{"simulcast http", OutputParams{Type: new("simulcast"), URI: new("http://x/y")}, "uri"},
+		{"simulcast no host", OutputParams{Type: new("simulcast"), URI: new("rtmp:///app")}, "uri"},
+		{"key with slash", OutputParams{Type: new("simulcast"), URI: new("rtmp://x/app"), StreamKey: new("a/b")}, "stream_key"},
+		{"hls with uri", OutputParams{Type: new("hls"), URI: new("rtmp://x/app")}, "uri"},
+		{"archive public id", OutputParams{Type: new("archive"), PublicID: new("shows/2026/ep1")}, ""},
+		{"archive dotdot", OutputParams{Type: new("archive"), PublicID: new("../x")}, "public_id"},
+		{"archive bad char", OutputParams{Type: new("archive"), PublicID: new("a b")}, "public_id"},
+		{"public id on simulcast", OutputParams{Type: new("simulcast"), URI: new("rtmp://x/a"), PublicID: new("x")}, "public_id"},
+		{"unknown type", OutputParams{Type: new("dash")}, "type"},
 		{"no type", OutputParams{}, "type"},
 	}
 	for _, c := range cases {
@@ -80,7 +78,7 @@ func checkField(t *testing.T, err error, field string) {
 
 func TestIdsAndKeys(t *testing.T) {
 	seen := map[string]bool{}
-	for i := 0; i < 1000; i++ {
+	for range 1000 {
 		id, k := NewID(), NewStreamKey()
 		if !IsID(id) || seen[id] || seen[k] {
 			t.Fatalf("bad or repeated id/key %q %q", id, k)

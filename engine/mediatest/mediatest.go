@@ -116,7 +116,7 @@ func (c Clip) Make(dir string) (string, error) {
 	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("encoding test clip: %v: %s", err, out)
+		return "", fmt.Errorf("encoding test clip: %w: %s", err, out)
 	}
 	return p, os.Rename(tmp, p)
 }
@@ -169,7 +169,7 @@ func (p *Publisher) Running() bool {
 
 // Wait waits up to d for ffmpeg to exit and returns its error; ok is false
 // when it is still running.
-func (p *Publisher) Wait(d time.Duration) (err error, ok bool) {
+func (p *Publisher) Wait(d time.Duration) (err error, ok bool) { //nolint:revive // reads as "error, exited" at the call sites
 	select {
 	case <-p.done:
 		return p.err, true

@@ -1,6 +1,7 @@
 package netlimit
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -30,8 +31,8 @@ func serve(ln net.Listener) <-chan net.Conn {
 func refusedAtOnce(c net.Conn, d time.Duration) bool {
 	c.SetReadDeadline(time.Now().Add(d))
 	_, err := c.Read(make([]byte, 1))
-	ne, ok := err.(net.Error)
-	return !(ok && ne.Timeout())
+	ne, ok := errors.AsType[net.Error](err)
+	return !ok || !ne.Timeout()
 }
 
 func TestCaps(t *testing.T) {

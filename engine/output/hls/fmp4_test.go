@@ -100,11 +100,11 @@ func BenchmarkMarshalPart(b *testing.B) {
 // ~11 KB and 10 AAC frames.
 func benchPart() []*fmp4Track {
 	v := &fmp4Track{id: 1, video: true}
-	for i := 0; i < 6; i++ {
+	for i := range 6 {
 		v.samples = append(v.samples, fmp4Sample{duration: 3000, ctsOff: 3000, key: i == 0, nalus: [][]byte{make([]byte, 11000)}})
 	}
 	a := &fmp4Track{id: 2}
-	for i := 0; i < 10; i++ {
+	for range 10 {
 		a.samples = append(a.samples, fmp4Sample{duration: 1024, frame: make([]byte, 340)})
 	}
 	return []*fmp4Track{v, a}

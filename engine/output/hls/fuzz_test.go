@@ -24,7 +24,7 @@ func FuzzRequest(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, target string) {
-		req, err := http.NewRequest("GET", "http://h"+target, nil)
+		req, err := http.NewRequest(http.MethodGet, "http://h"+target, nil)
 		if err != nil {
 			return
 		}

@@ -188,7 +188,7 @@ func TestBlockingRequests(t *testing.T) {
 	get := func(url string, d time.Duration) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, err.Error()

@@ -112,7 +112,7 @@ func TestPlaylistsHaveContentLength(t *testing.T) {
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
+		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d, %v", name, resp.StatusCode, err)
 		}
 		if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
@@ -153,7 +153,7 @@ func TestPlaylistWriteDoesNotHoldTheLock(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.handle(w, httptest.NewRequest("GET", "/"+name, nil))
+			m.handle(w, httptest.NewRequest(http.MethodGet, "/"+name, nil))
 		}()
 		<-w.writing
 		free := m.mu.TryLock()

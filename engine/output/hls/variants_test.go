@@ -55,14 +55,14 @@ func TestVariants(t *testing.T) {
 				t.Helper()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/"+path, nil)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/"+path, nil)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatalf("GET %s: %v", path, err)
 				}
 				defer resp.Body.Close()
 				b, _ := io.ReadAll(resp.Body)
-				if resp.StatusCode != 200 || len(b) == 0 {
+				if resp.StatusCode != http.StatusOK || len(b) == 0 {
 					t.Fatalf("GET %s: %d %q", path, resp.StatusCode, b)
 				}
 				return b
