@@ -131,3 +131,21 @@ func TestConnectionCapPerHost(t *testing.T) {
 		t.Fatalf("publisher delivered %d of ~100 units beside the refused connections", n)
 	}
 }
+
+// Close right after Start returns, before the serving goroutine has begun:
+// the listener must still be closed and Close must return.
+func TestCloseRightAfterStart(t *testing.T) {
+	for i := range 300 {
+		s := &Server{Address: "127.0.0.1:0", Authorizer: keys{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { s.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Close did not return (round %d): the listener was left accepting", i)
+		}
+	}
+}

@@ -154,6 +154,10 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Close stops listening, disconnects every publisher and waits for them.
 func (s *Server) Close() error {
 	err := s.srv.Close()
+	// go-rtmp closes only a listener its Serve has registered: when Close
+	// comes first, Serve would then accept for ever. Closing it here too
+	// ends Accept either way.
+	_ = s.ln.Close()
 	<-s.done
 	s.mu.Lock()
 	for c := range s.conns {
