@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -58,6 +59,8 @@ type View struct {
 	restart func()
 	// quit stops the studio; set by Run.
 	quit func()
+	// tray: a system tray shows the studio's icon and menu.
+	tray bool
 	// trayTold: the "still running" notification was shown.
 	trayTold bool
 }
@@ -236,7 +239,7 @@ func (v *View) notifyEvent(ev livestream.Event) {
 // updateTray lists the streams in the tray menu (UI thread).
 func (v *View) updateTray() {
 	d, ok := v.app.(desktop.App)
-	if !ok || v.quit == nil {
+	if !ok || v.quit == nil || !v.tray {
 		return
 	}
 	items := []*fyne.MenuItem{fyne.NewMenuItem("Open OnAir Studio", func() { v.win.Show(); v.win.RequestFocus() })}
@@ -291,19 +294,12 @@ func Run(version string, start Starter) {
 			studio.Close()
 			launch()
 		}
-		if d, ok := a.(desktop.App); ok {
+		v.tray = trayAvailable()
+		if d, ok := a.(desktop.App); ok && v.tray {
 			d.SetSystemTrayIcon(icon)
 			v.updateTray()
-			w.SetCloseIntercept(func() {
-				v.saveSize()
-				w.Hide()
-				if !v.trayTold {
-					v.trayTold = true
-					a.SendNotification(fyne.NewNotification("OnAir Studio is still running",
-						"Your streams stay on air. Open the studio or quit it from its icon in the tray."))
-				}
-			})
 		}
+		w.SetCloseIntercept(v.onClose)
 		w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Studio",
 			fyne.NewMenuItem("New stream…", v.showCreate),
 			fyne.NewMenuItem("Settings", v.showSettings),
@@ -312,6 +308,39 @@ func Run(version string, start Starter) {
 	}
 	launch()
 	w.ShowAndRun()
+}
+
+// onClose keeps the studio serving in the tray when there is one (and says
+// so once); without a tray, closing the window quits, after asking when
+// streams are on air.
+func (v *View) onClose() {
+	v.saveSize()
+	if v.tray {
+		v.win.Hide()
+		if !v.trayTold {
+			v.trayTold = true
+			v.app.SendNotification(fyne.NewNotification("OnAir Studio is still running",
+				"Your streams stay on air. Open the studio or quit it from its icon in the tray."))
+		}
+		return
+	}
+	active := 0
+	for _, st := range v.streams {
+		if st.Status == livestream.StatusActive {
+			active++
+		}
+	}
+	if active == 0 {
+		v.quit()
+		return
+	}
+	dialog.ShowConfirm("Quit OnAir Studio?",
+		fmt.Sprintf("%d stream(s) are active; quitting ends them and disconnects their encoders.", active),
+		func(ok bool) {
+			if ok {
+				v.quit()
+			}
+		}, v.win)
 }
 
 func (v *View) saveSize() {

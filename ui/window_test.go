@@ -200,3 +200,36 @@ func TestRotateSecret(t *testing.T) {
 		t.Fatal("the new secret is not stored")
 	}
 }
+
+// Closing the window: with a tray it hides and the studio keeps serving;
+// without one it quits, asking first when a stream is active.
+func TestCloseWindow(t *testing.T) {
+	h := newHarness(t)
+	quits := 0
+	h.ui(func() { h.v.quit = func() { quits++ } })
+
+	h.ui(func() { h.v.tray = true; h.v.onClose() })
+	if quits != 0 {
+		t.Fatal("closing with a tray quit the studio")
+	}
+
+	h.ui(func() { h.v.tray = false; h.v.onClose() })
+	if quits != 1 {
+		t.Fatal("closing without a tray and nothing on air did not quit")
+	}
+
+	st := h.createByTyping("On air")
+	if _, err := h.eng.Activate(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("active", func() bool { return h.shows("waiting for the encoder") })
+	h.ui(func() { h.v.onClose() })
+	h.eventually("the question", func() bool { return h.shows("quitting ends them") })
+	if quits != 1 {
+		t.Fatal("quit before the answer")
+	}
+	h.tap("Yes")
+	if quits != 2 {
+		t.Fatal("Yes did not quit")
+	}
+}
