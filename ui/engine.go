@@ -46,6 +46,9 @@ type Settings struct {
 	HTTPAddr  string
 	RTMPAddr  string
 	CloudName string
+	// AllowedHosts are other names the API answers to (comma-separated),
+	// e.g. the computer's name on the network for remote access.
+	AllowedHosts string
 	// Read only:
 	DataDir string
 	RTMPURL string // the server URL encoders use now

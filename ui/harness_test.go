@@ -61,13 +61,14 @@ func (s *testStudio) Settings() Settings {
 		return def
 	}
 	return Settings{HTTPAddr: get("http_addr", "127.0.0.1:8935"), RTMPAddr: get("rtmp_addr", "127.0.0.1:1935"),
-		CloudName: get("cloud_name", "local"), DataDir: s.dir, RTMPURL: s.rtmp, HTTPURL: s.http}
+		CloudName: get("cloud_name", "local"), AllowedHosts: get("allowed_hosts", ""), DataDir: s.dir, RTMPURL: s.rtmp, HTTPURL: s.http}
 }
 
 func (s *testStudio) Close() {}
 
 func (s *testStudio) SaveSettings(set Settings) error {
-	return s.st.SetSettings(map[string]string{"http_addr": set.HTTPAddr, "rtmp_addr": set.RTMPAddr, "cloud_name": set.CloudName})
+	return s.st.SetSettings(map[string]string{"http_addr": set.HTTPAddr, "rtmp_addr": set.RTMPAddr, "cloud_name": set.CloudName,
+		"allowed_hosts": set.AllowedHosts})
 }
 
 // harness is the window over a real engine, bbolt store, RTMP server and

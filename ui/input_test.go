@@ -91,10 +91,12 @@ func TestBadInputShowsInlineMessages(t *testing.T) {
 	h.typeInto(s.http.entry, "localhost")
 	h.typeInto(s.rtmp.entry, "127.0.0.1:99999")
 	h.typeInto(s.cloud.entry, "Bad Name")
+	h.typeInto(s.hosts.entry, "studio.local, http://x:80")
 	h.tap("Save")
 	h.ui(func() {
-		if !strings.Contains(s.http.err.Text, "HOST:PORT") || !strings.Contains(s.rtmp.err.Text, "1 to 65535") || !strings.Contains(s.cloud.err.Text, "Lower-case") {
-			t.Errorf("settings messages: %q %q %q", s.http.err.Text, s.rtmp.err.Text, s.cloud.err.Text)
+		if !strings.Contains(s.http.err.Text, "HOST:PORT") || !strings.Contains(s.rtmp.err.Text, "1 to 65535") || !strings.Contains(s.cloud.err.Text, "Lower-case") ||
+			!strings.Contains(s.hosts.err.Text, `"http://x:80" is not one`) {
+			t.Errorf("settings messages: %q %q %q %q", s.http.err.Text, s.rtmp.err.Text, s.cloud.err.Text, s.hosts.err.Text)
 		}
 	})
 	if _, ok, _ := h.st.Setting("http_addr"); ok {
@@ -135,4 +137,23 @@ func TestAPIChangesAppearWithinASecond(t *testing.T) {
 	call("PATCH", "/live_streams/"+id, `{"name":"Renamed by a script"}`)
 	h.within(time.Second, "renamed over the API", func() bool { return h.shows("Renamed by a script") })
 	t.Logf("activated and renamed over the API, shown after %v", time.Since(start))
+}
+
+// Good settings are saved for the next start, and the window says so.
+func TestSettingsSaved(t *testing.T) {
+	h := newHarness(t)
+	h.tap("Settings")
+	var s *settingsPage
+	h.ui(func() { s = h.v.settings })
+	h.typeInto(s.http.entry, "0.0.0.0:9935")
+	h.typeInto(s.rtmp.entry, "0.0.0.0:1936")
+	h.typeInto(s.cloud.entry, "studio")
+	h.typeInto(s.hosts.entry, "studio.local, my-pc.lan")
+	h.tap("Save")
+	h.eventually("saved", func() bool { return h.shows("They apply when the studio starts again") })
+	for k, want := range map[string]string{"http_addr": "0.0.0.0:9935", "rtmp_addr": "0.0.0.0:1936", "cloud_name": "studio", "allowed_hosts": "studio.local, my-pc.lan"} {
+		if v, _, _ := h.st.Setting(k); v != want {
+			t.Errorf("%s stored %q, want %q", k, v, want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -25,6 +26,7 @@ type settingsPage struct {
 	http    *field
 	rtmp    *field
 	cloud   *field
+	hosts   *field
 	save    *widget.Button
 	saved   *widget.Label
 	restart *widget.Button
@@ -51,6 +53,7 @@ func newSettingsPage(v *View) *settingsPage {
 	s.http = newField("API, HLS and pages", "127.0.0.1:8935")
 	s.rtmp = newField("RTMP for encoders", "127.0.0.1:1935")
 	s.cloud = newField("Cloud name", "local")
+	s.hosts = newField("Other names of this computer", "e.g. studio.local, my-pc.lan")
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
 	s.saved = widget.NewLabel("")
 	s.saved.Wrapping = fyne.TextWrapWord
@@ -65,7 +68,7 @@ func newSettingsPage(v *View) *settingsPage {
 	})
 	s.restart.Hide()
 	network := widget.NewCard("Network", "Addresses to listen on; 127.0.0.1 keeps the studio to this computer",
-		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item()), container.NewHBox(s.save, s.restart), s.saved))
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item()), container.NewHBox(s.save, s.restart), s.saved))
 
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
@@ -92,6 +95,7 @@ func (s *settingsPage) load() {
 	s.http.entry.SetText(s.cur.HTTPAddr)
 	s.rtmp.entry.SetText(s.cur.RTMPAddr)
 	s.cloud.entry.SetText(s.cur.CloudName)
+	s.hosts.entry.SetText(s.cur.AllowedHosts)
 	s.data.SetText(s.cur.DataDir)
 }
 
@@ -115,7 +119,21 @@ func (s *settingsPage) confirmRotate() {
 		}, s.v.win)
 }
 
-var cloudName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var (
+	cloudName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	hostName  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
+)
+
+// checkHosts says what is wrong with a comma-separated list of host names.
+func checkHosts(list string) string {
+	for h := range strings.SplitSeq(list, ",") {
+		h = strings.TrimSpace(h)
+		if h != "" && !hostName.MatchString(h) {
+			return "Host names only, separated by commas (no ports, no http://): " + strconv.Quote(h) + " is not one."
+		}
+	}
+	return ""
+}
 
 // checkAddr says what is wrong with a listen address, or "".
 func checkAddr(a string) string {
@@ -135,6 +153,8 @@ func checkAddr(a string) string {
 func (s *settingsPage) submit() {
 	next := s.cur
 	next.HTTPAddr, next.RTMPAddr, next.CloudName = s.http.entry.Text, s.rtmp.entry.Text, s.cloud.entry.Text
+	next.AllowedHosts = s.hosts.entry.Text
+	s.hosts.err.set(checkHosts(next.AllowedHosts))
 	s.http.err.set(checkAddr(next.HTTPAddr))
 	s.rtmp.err.set(checkAddr(next.RTMPAddr))
 	if s.http.err.Text == "" && s.rtmp.err.Text == "" && next.HTTPAddr == next.RTMPAddr {
@@ -145,7 +165,7 @@ func (s *settingsPage) submit() {
 	} else {
 		s.cloud.err.set("")
 	}
-	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" {
+	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" {
 		return
 	}
 	s.save.Disable()

@@ -372,7 +372,7 @@ func (s *studio) RotateSecret() (string, error) {
 
 // savedSettings are the addresses and cloud name the next start uses.
 type savedSettings struct {
-	HTTPAddr, RTMPAddr, CloudName string
+	HTTPAddr, RTMPAddr, CloudName, AllowedHosts string
 }
 
 // saved reads the settings the next start uses.
@@ -380,13 +380,14 @@ func (s *studio) saved() savedSettings {
 	httpAddr, _ := setting(s.store, settingHTTPAddr, s.cfg.HTTPAddr)
 	rtmpAddr, _ := setting(s.store, settingRTMPAddr, s.cfg.RTMPAddr)
 	cloud, _ := setting(s.store, settingCloudName, s.cloud)
-	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud}
+	hosts, _ := setting(s.store, settingAllowedHosts, "")
+	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud, AllowedHosts: hosts}
 }
 
 // save stores the settings for the next start, in one transaction.
 func (s *studio) save(set savedSettings) error {
 	if err := s.store.SetSettings(map[string]string{settingHTTPAddr: set.HTTPAddr, settingRTMPAddr: set.RTMPAddr,
-		settingCloudName: set.CloudName}); err != nil {
+		settingCloudName: set.CloudName, settingAllowedHosts: set.AllowedHosts}); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	return nil

@@ -59,10 +59,11 @@ func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret()
 
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()
-	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
+	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName, AllowedHosts: set.AllowedHosts,
 		DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL}
 }
 
 func (w windowStudio) SaveSettings(set ui.Settings) error {
-	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName})
+	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
+		AllowedHosts: set.AllowedHosts})
 }
