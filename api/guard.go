@@ -75,8 +75,8 @@ func (s *Server) allowedHost(hostport string) bool {
 	return false
 }
 
-// guard runs before authentication on every API route: the Host allow-list,
-// refusal of cross-site state changes, and the request's time limits.
+// guard runs before authentication on every API route: the Host allow-list
+// and the refusal of cross-site state changes.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 	if !s.allowedHost(r.Host) {
 		s.fail(w, r, http.StatusForbidden, "host "+quote(r.Host)+" is not one of this studio's names; add it to the allowed hosts to reach the API by that name")
@@ -86,7 +86,6 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 		s.fail(w, r, http.StatusForbidden, "cross-site request refused: the studio's API cannot be driven from another web site's page")
 		return false
 	}
-	setDeadlines(w, s.BodyTimeout, s.ResponseTimeout)
 	return true
 }
 

@@ -118,7 +118,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	// Every request starts with the API's time limits, /healthz,
+	// /openapi.json and unknown routes included; HLS and SSE handlers set
+	// their own. (net/http clears the write deadline after each request.)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setDeadlines(w, s.BodyTimeout, s.ResponseTimeout)
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type methods map[string]http.HandlerFunc
