@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/hub"
@@ -32,10 +31,8 @@ type session struct {
 	idleTimer *time.Timer
 	maxTimer  *time.Timer
 	outputs   map[string]*outputRuntime
-	// publishing mirrors pub != nil for readers without the lock.
-	publishing atomic.Bool
-	rateMu     sync.Mutex // for Stats' bitrate samples
-	rates      []rateSample
+	rateMu    sync.Mutex // for Stats' bitrate samples
+	rates     []rateSample
 }
 
 type outputRuntime struct {
@@ -146,7 +143,6 @@ func (s *Service) detachLocked(e *entry, reason string) *session {
 	if sess.maxTimer != nil {
 		sess.maxTimer.Stop()
 	}
-	sess.publishing.Store(false)
 	if sess.pub != nil {
 		sess.pub.ended = true
 		sess.pub.kick()
@@ -226,7 +222,6 @@ func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, err
 	}
 	p := &publisher{svc: s, sess: sess, remote: remote, kickFn: kick}
 	sess.pub = p
-	sess.publishing.Store(true)
 	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventPublisherConnected, StreamID: id, Message: "encoder connected from " + remote})
 	return p, nil
@@ -264,7 +259,6 @@ func (p *publisher) Close() {
 		return
 	}
 	p.sess.pub = nil
-	p.sess.publishing.Store(false)
 	e := s.streams[p.sess.id]
 	s.emitLocked(livestream.Event{Type: livestream.EventPublisherDisconnected, StreamID: p.sess.id, Message: "encoder disconnected: " + p.remote})
 	if e == nil || e.sess != p.sess {

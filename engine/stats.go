@@ -25,20 +25,21 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 	if s.readClosed.Load() {
 		return st, false, ErrClosed
 	}
+	e := s.table.Load().byID[id]
+	if e == nil {
+		return st, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
+	}
 	s.liveMu.RLock()
 	sess := s.live[id]
 	s.liveMu.RUnlock()
 	if sess == nil {
-		if s.table.Load().byID[id] == nil {
-			return st, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
-		}
 		return st, false, nil
 	}
 	hs := sess.hub.Stats()
 	now := time.Now()
 	st = livestream.Stats{
 		Uptime:         now.Sub(sess.started).Truncate(time.Second),
-		Publishing:     sess.publishing.Load(),
+		Publishing:     e.state.Load().Publishing,
 		BytesReceived:  hs.Bytes,
 		FramesReceived: hs.VideoFrames,
 		Dropped:        hs.Dropped,
