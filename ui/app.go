@@ -45,11 +45,13 @@ type View struct {
 	selected   string                   // the stream shown, "" none
 	onSettings bool
 
-	list     *streamList
-	page     *streamPage
-	settings *settingsPage
-	detail   *fyne.Container
-	root     fyne.CanvasObject
+	list      *streamList
+	page      *streamPage
+	empty     fyne.CanvasObject // the empty state, made once
+	emptyText *widget.Label
+	settings  *settingsPage
+	detail    *fyne.Container
+	root      fyne.CanvasObject
 
 	// createDlg is the open create dialog, if any.
 	createDlg *createDialog
@@ -149,12 +151,18 @@ func (v *View) showEmpty() {
 	if len(v.streams) == 0 {
 		text = "No streams yet.\n\nCreate a stream, then paste its server and key into OBS\n(Settings > Stream > Service: Custom)."
 	}
-	msg := widget.NewLabel(text)
-	msg.Alignment = fyne.TextAlignCenter
-	create := widget.NewButtonWithIcon("Create a stream", theme.ContentAddIcon(), v.showCreate)
-	create.Importance = widget.HighImportance
-	v.detail.Objects = []fyne.CanvasObject{container.NewCenter(container.NewVBox(msg, container.NewCenter(create)))}
-	v.detail.Refresh()
+	if v.empty == nil {
+		v.emptyText = widget.NewLabel("")
+		v.emptyText.Alignment = fyne.TextAlignCenter
+		create := widget.NewButtonWithIcon("Create a stream", theme.ContentAddIcon(), v.showCreate)
+		create.Importance = widget.HighImportance
+		v.empty = container.NewCenter(container.NewVBox(v.emptyText, container.NewCenter(create)))
+	}
+	v.emptyText.SetText(text)
+	if len(v.detail.Objects) != 1 || v.detail.Objects[0] != v.empty {
+		v.detail.Objects = []fyne.CanvasObject{v.empty}
+		v.detail.Refresh()
+	}
 }
 
 // showSettings shows the settings screen.
