@@ -32,6 +32,17 @@ func before(aCreated time.Time, aID string, bCreated time.Time, bID string) bool
 	return aID < bID
 }
 
+// compareEntries orders entries as the list is: newest first, then by id.
+func compareEntries(x, y *entry) int {
+	switch {
+	case x == y:
+		return 0
+	case before(x.created, x.id, y.created, y.id):
+		return -1
+	}
+	return 1
+}
+
 // publishLocked makes e's current state what readers see.
 func (s *Service) publishLocked(e *entry) {
 	st := s.stateLocked(e)
@@ -46,12 +57,7 @@ func (s *Service) addLocked(e *entry) {
 	t := &table{byID: make(map[string]*entry, len(old.byID)+1)}
 	maps.Copy(t.byID, old.byID)
 	t.byID[e.id] = e
-	i, _ := slices.BinarySearchFunc(old.order, e, func(x, y *entry) int {
-		if before(x.created, x.id, y.created, y.id) {
-			return -1
-		}
-		return 1
-	})
+	i, _ := slices.BinarySearchFunc(old.order, e, compareEntries)
 	t.order = slices.Insert(slices.Clone(old.order), i, e)
 	s.publishLocked(e)
 	s.table.Store(t)
@@ -77,15 +83,7 @@ func newTable(entries map[string]*entry) *table {
 		t.byID[id] = e
 		t.order = append(t.order, e)
 	}
-	slices.SortFunc(t.order, func(x, y *entry) int {
-		if before(x.created, x.id, y.created, y.id) {
-			return -1
-		}
-		if x == y {
-			return 0
-		}
-		return 1
-	})
+	slices.SortFunc(t.order, compareEntries)
 	return t
 }
 

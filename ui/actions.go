@@ -17,8 +17,6 @@ type actions struct {
 	window func() fyne.Window
 	// do runs a function on the UI thread: fyne.Do.
 	do func(func())
-	// pending counts calls in flight, for tests.
-	pending chan struct{}
 }
 
 // run calls f in its own goroutine; then, on the UI thread, done (if not
@@ -32,18 +30,8 @@ func (a *actions) run(what string, f func() error, done func(error)) {
 			} else if err != nil {
 				a.showError(what, err)
 			}
-			a.finished()
 		})
 	}()
-}
-
-func (a *actions) finished() {
-	if a.pending != nil {
-		select {
-		case a.pending <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // showError shows err in a dialog (on the UI thread).

@@ -289,7 +289,7 @@ func Run(version string, start Starter) {
 			w.SetContent(container.NewCenter(widget.NewLabel("OnAir Studio could not start:\n" + err.Error())))
 			return
 		case pt != nil:
-			w.SetContent(portScreen(w, pt, launch, a.Quit))
+			w.SetContent(portScreen(pt, launch, a.Quit))
 			return
 		}
 		v := NewView(a, w, eng, studio, version)

@@ -22,8 +22,8 @@ type PortTaken struct {
 // port is taken, so that the window can ask what to do.
 type Starter func() (Engine, Studio, *PortTaken, error)
 
-// portScreen explains a taken port in w and offers a free one or quitting.
-func portScreen(w fyne.Window, pt *PortTaken, retry func(), quit func()) fyne.CanvasObject {
+// portScreen explains a taken port and offers a free one or quitting.
+func portScreen(pt *PortTaken, retry func(), quit func()) fyne.CanvasObject {
 	msg := widget.NewLabel(fmt.Sprintf("Another program already uses %s, the port for %s.\n\n"+
 		"OnAir Studio can use a free port instead and remember it; encoders and scripts then need the new address, "+
 		"which the studio shows. Or quit, and stop the other program first.", pt.Addr, pt.What))
