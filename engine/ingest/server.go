@@ -92,9 +92,7 @@ type Server struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	done  chan struct{}
-	// connections closed for not publishing in time, since the last log line
-	slow     int
-	slowLast time.Time
+	slow  *netlimit.RateLog // connections closed for not publishing in time
 }
 
 // Start listens and serves in the background.
@@ -126,6 +124,7 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	ln = s.limit.Listen(ln)
+	s.slow = &netlimit.RateLog{Logger: s.Logger}
 	s.conns = map[net.Conn]struct{}{}
 	s.done = make(chan struct{})
 	s.srv = rtmp.NewServer(&rtmp.ServerConfig{OnConnect: s.onConnect})
@@ -208,14 +207,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 // refusedSlow logs, at most once per 10 s and with a count, connections
 // closed because they did not publish within PublishTimeout.
 func (s *Server) refusedSlow(remote string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.slow++
-	if now := time.Now(); now.Sub(s.slowLast) >= 10*time.Second {
-		s.Logger.Warn("RTMP connection closed: no publish within the time limit",
-			"remote", remote, "limit", s.PublishTimeout, "closed_since_last_report", s.slow)
-		s.slowLast, s.slow = now, 0
-	}
+	s.slow.Add("RTMP connection closed: no publish within the time limit", "remote", remote, "limit", s.PublishTimeout)
 }
 
 func (s *Server) forget(nc net.Conn) {

@@ -39,9 +39,8 @@ type Limiter struct {
 	mu      sync.Mutex
 	open    map[net.Conn]string
 	perHost map[string]int
-	refused uint64 // since the last log line
-	total   uint64 // ever
-	lastLog time.Time
+	total   uint64 // refused, ever
+	log     *RateLog
 	once    sync.Once
 }
 
@@ -56,6 +55,7 @@ func (l *Limiter) init() {
 		if l.Name == "" {
 			l.Name = "server"
 		}
+		l.log = &RateLog{Every: l.LogEvery, Logger: l.Logger}
 		l.open = map[net.Conn]string{}
 		l.perHost = map[string]int{}
 	})
@@ -116,13 +116,9 @@ func (l *Limiter) admit(c net.Conn) bool {
 		l.perHost[host]++
 		return true
 	}
-	l.refused++
 	l.total++
-	if now := time.Now(); now.Sub(l.lastLog) >= l.LogEvery {
-		l.Logger.Warn(l.Name+" connection refused", "remote", host, "reason", reason,
-			"refused_since_last_report", l.refused, "open", len(l.open), "max", l.Max, "max_per_host", l.MaxPerHost)
-		l.lastLog, l.refused = now, 0
-	}
+	l.log.Add(l.Name+" connection refused", "remote", host, "reason", reason,
+		"open", len(l.open), "max", l.Max, "max_per_host", l.MaxPerHost)
 	return false
 }
 

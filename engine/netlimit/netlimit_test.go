@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,5 +99,20 @@ func TestHostOf(t *testing.T) {
 	}
 	if h := hostOf(&net.UnixAddr{Name: "x"}); h != "x" {
 		t.Fatal(h)
+	}
+}
+
+// A flood of refusals makes one line per interval, with the count.
+func TestRateLog(t *testing.T) {
+	var buf strings.Builder
+	r := &RateLog{Every: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	for range 1000 {
+		r.Add("refused", "remote", "127.0.0.1")
+	}
+	time.Sleep(150 * time.Millisecond)
+	r.Add("refused", "remote", "127.0.0.1")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "since_last_report=1") || !strings.HasSuffix(lines[1], "since_last_report=1000") {
+		t.Fatalf("log:\n%s", buf.String())
 	}
 }
