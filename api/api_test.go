@@ -16,6 +16,8 @@ import (
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -45,7 +47,7 @@ func newFixtureWith(t testing.TB, set func(*api.Server)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &engine.Service{Repo: st, RTMPURL: "rtmp://127.0.0.1:1935/live", HTTPURL: "http://127.0.0.1:8935",
+	eng := &engine.Service{Repo: st, RTMPURL: "rtmp://127.0.0.1:1935/live", HTTPURL: "http://127.0.0.1:8935", Outputs: output.Factories{livestream.OutputHLS: &hls.Factory{BaseURL: "http://127.0.0.1:8935"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)

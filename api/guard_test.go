@@ -207,7 +207,11 @@ func mustCreate(t *testing.T, f *fixture) livestream.StreamState {
 // buffers hold, so a viewer that does not read blocks the write.
 type bigHLS struct{ *engine.Service }
 
-func (bigHLS) ServeHLS(w http.ResponseWriter, r *http.Request, id string) {
+func (bigHLS) OutputHandler(string, livestream.OutputType) http.Handler { return bigHLSHandler{} }
+
+type bigHLSHandler struct{}
+
+func (bigHLSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := make([]byte, 1<<20)
 	for range 64 {
 		if _, err := w.Write(buf); err != nil {

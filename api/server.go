@@ -42,7 +42,9 @@ type Engine interface {
 	UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error)
 	DeleteOutput(id, outputID string) error
 	Subscribe(ctx context.Context) <-chan livestream.Event
-	ServeHLS(w http.ResponseWriter, r *http.Request, id string)
+	// OutputHandler is the HTTP handler of a running output of the stream
+	// (nil when there is none).
+	OutputHandler(id string, t livestream.OutputType) http.Handler
 }
 
 // Credentials returns the current API key and secret.
@@ -198,5 +200,10 @@ func (s *Server) hls(w http.ResponseWriter, r *http.Request) {
 	// A viewer that stops reading is dropped when this runs out; the
 	// request's context then ends any wait.
 	setDeadlines(w, s.HLSTimeout, s.HLSTimeout)
-	s.Engine.ServeHLS(w, r, id)
+	hls := s.Engine.OutputHandler(id, livestream.OutputHLS)
+	if hls == nil {
+		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
+		return
+	}
+	hls.ServeHTTP(w, r)
 }

@@ -23,6 +23,7 @@ type outputView struct {
 	StreamKey string `json:"stream_key"`
 	Vendor    string `json:"vendor"`
 	PublicID  string `json:"public_id"`
+	Enabled   bool   `json:"enabled"`
 	Status    string `json:"status"`
 	LastError string `json:"last_error"`
 	CreatedAt int64  `json:"created_at"`
@@ -76,7 +77,7 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 func viewOutput(o livestream.OutputState) outputView {
 	return outputView{
 		ID: o.ID, Name: o.Name, Type: string(o.Type), URI: o.URI, StreamKey: o.StreamKey,
-		Vendor: o.Vendor, PublicID: o.PublicID, Status: string(o.Status), LastError: o.LastError,
+		Vendor: o.Vendor, PublicID: o.PublicID, Enabled: !o.Disabled, Status: string(o.Status), LastError: o.LastError,
 		CreatedAt: millis(o.CreatedAt), UpdatedAt: millis(o.UpdatedAt),
 	}
 }

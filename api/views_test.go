@@ -12,6 +12,8 @@ import (
 
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -31,7 +33,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 	}
 	defer st.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng := &engine.Service{Repo: st, RTMPURL: "rtmp://127.0.0.1:1935/live", HTTPURL: "http://127.0.0.1:8935", Logger: quiet}
+	eng := &engine.Service{Repo: st, RTMPURL: "rtmp://127.0.0.1:1935/live", HTTPURL: "http://127.0.0.1:8935", Outputs: output.Factories{livestream.OutputHLS: &hls.Factory{BaseURL: "http://127.0.0.1:8935"}}, Logger: quiet}
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}

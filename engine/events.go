@@ -45,6 +45,16 @@ func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
 	return sub.ch
 }
 
+// Emit sends ev to every subscriber, as the engine's own events: for the
+// parts of the studio beside the engine (the asset library).
+func (s *Service) Emit(ev livestream.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.emitLocked(ev)
+	}
+}
+
 // emitLocked sends ev to every subscriber without blocking.
 func (s *Service) emitLocked(ev livestream.Event) {
 	if ev.Time.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
 )
 
 // GetOutput returns one output of a stream.
@@ -21,9 +22,9 @@ func (s *Service) GetOutput(id, outputID string) (livestream.OutputState, error)
 	return livestream.OutputState{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
 }
 
-// CreateOutput adds an output. A stream has exactly one hls and one archive
-// output, so asking for another is a conflict; simulcast outputs may be
-// added while the stream is active.
+// CreateOutput adds an output. A stream has exactly one output of each
+// singleton type, so asking for another is a conflict; other outputs may be
+// added while the stream is active and start at once.
 func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error) {
 	t, err := p.ValidateCreate()
 	if err != nil {
@@ -35,19 +36,11 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 	if err != nil {
 		return livestream.OutputState{}, err
 	}
-	if t != livestream.OutputSimulcast && e.cfg.HasOutputType(t) {
+	if t.Singleton() && e.cfg.HasOutputType(t) {
 		return livestream.OutputState{}, fmt.Errorf("%w: live stream %s already has its %s output", livestream.ErrConflict, id, t)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	o := livestream.Output{ID: livestream.NewID(), Type: t, CreatedAt: now, UpdatedAt: now}
-	switch t {
-	case livestream.OutputHLS:
-		o.Name = "HLS"
-	case livestream.OutputArchive:
-		o.Name, o.PublicID = "Archive", livestream.DefaultArchivePublicID(id)
-	case livestream.OutputSimulcast:
-		o.Name = "Simulcast"
-	}
+	o := livestream.NewOutput(t, id, now)
 	applyOutputParams(&o, p)
 	if err := checkUniqueTarget(e.cfg.Outputs, o); err != nil {
 		return livestream.OutputState{}, err
@@ -60,18 +53,25 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 	}
 	e.cfg = next
 	if e.sess != nil {
-		e.sess.outputs[o.ID] = &outputRuntime{status: livestream.OutputIdle}
+		s.startOutputLocked(e.sess, o, time.Now())
+		s.refreshHandlersLocked(e.sess)
 	}
 	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputCreated, StreamID: id, OutputID: o.ID})
 	return s.outputStateLocked(e, o.ID), nil
 }
 
-// UpdateOutput changes an output. hls and archive outputs cannot change
-// while the stream is active.
+// UpdateOutput changes an output. Outputs of types that are not live
+// editable are only switched on or off while the stream is active. A running output that changes is restarted with its new
+// settings (a recording switched off is finalised; switched on, a new file
+// begins).
 func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var closing []output.Output
+	defer func() {
+		s.mu.Unlock()
+		closeOutputs(closing)
+	}()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return livestream.OutputState{}, err
@@ -84,9 +84,10 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 	if err := p.ValidateUpdate(o.Type); err != nil {
 		return livestream.OutputState{}, err
 	}
-	if o.Type != livestream.OutputSimulcast && e.sess != nil {
-		return livestream.OutputState{}, fmt.Errorf("%w: the %s output cannot change while the live stream is active; idle it first", livestream.ErrConflict, o.Type)
+	if !o.Type.LiveEditable() && !p.OnlySwitch() && e.sess != nil {
+		return livestream.OutputState{}, fmt.Errorf("%w: the %s output cannot change while the live stream is active (only switched on or off with enabled); idle it first", livestream.ErrConflict, o.Type)
 	}
+	before := o
 	applyOutputParams(&o, p)
 	others := append(append([]livestream.Output(nil), e.cfg.Outputs[:i]...), e.cfg.Outputs[i+1:]...)
 	if err := checkUniqueTarget(others, o); err != nil {
@@ -101,16 +102,26 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 		return livestream.OutputState{}, fmt.Errorf("storing output %s of %s: %w", outputID, id, err)
 	}
 	e.cfg = next
+	if sess := e.sess; sess != nil && needsRestart(before, o) {
+		s.stopOutputLocked(sess, outputID)
+		s.startOutputLocked(sess, o, time.Now())
+		s.refreshHandlersLocked(sess)
+		closing = sess.takeEndingLocked()
+	}
 	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputUpdated, StreamID: id, OutputID: outputID})
 	return s.outputStateLocked(e, outputID), nil
 }
 
-// DeleteOutput removes a simulcast output. The hls and archive outputs are
-// part of every stream and cannot be removed.
+// DeleteOutput removes an output that is not a singleton; a running one
+// stops. Singleton outputs are part of every stream and cannot be removed.
 func (s *Service) DeleteOutput(id, outputID string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var closing []output.Output
+	defer func() {
+		s.mu.Unlock()
+		closeOutputs(closing)
+	}()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return err
@@ -119,8 +130,8 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 	if i < 0 {
 		return fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
 	}
-	if t := e.cfg.Outputs[i].Type; t != livestream.OutputSimulcast {
-		return fmt.Errorf("%w: every live stream keeps its %s output; only simulcast outputs can be deleted", livestream.ErrConflict, t)
+	if t := e.cfg.Outputs[i].Type; t.Singleton() {
+		return fmt.Errorf("%w: every live stream keeps its %s output; switch it off with {\"enabled\": false} instead", livestream.ErrConflict, t)
 	}
 	next := e.cfg.Clone()
 	next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
@@ -129,8 +140,10 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 		return fmt.Errorf("deleting output %s of %s: %w", outputID, id, err)
 	}
 	e.cfg = next
-	if e.sess != nil {
-		delete(e.sess.outputs, outputID)
+	if sess := e.sess; sess != nil {
+		s.stopOutputLocked(sess, outputID)
+		s.refreshHandlersLocked(sess)
+		closing = sess.takeEndingLocked()
 	}
 	s.publishLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventOutputDeleted, StreamID: id, OutputID: outputID})
@@ -162,14 +175,27 @@ func applyOutputParams(o *livestream.Output, p livestream.OutputParams) {
 	if p.PublicID != nil {
 		o.PublicID = *p.PublicID
 	}
+	if p.Enabled != nil {
+		o.Disabled = !*p.Enabled
+	}
 }
 
+// needsRestart reports whether a running output must restart to apply a
+// change: anything but its name.
+func needsRestart(before, after livestream.Output) bool {
+	before.Name, after.Name = "", ""
+	before.UpdatedAt, after.UpdatedAt = time.Time{}, time.Time{}
+	return before != after
+}
+
+// checkUniqueTarget refuses a second output of the same type sending to
+// the same uri and stream key.
 func checkUniqueTarget(outputs []livestream.Output, o livestream.Output) error {
-	if o.Type != livestream.OutputSimulcast {
+	if o.URI == "" {
 		return nil
 	}
 	for _, x := range outputs {
-		if x.Type == livestream.OutputSimulcast && x.URI == o.URI && x.StreamKey == o.StreamKey {
+		if x.Type == o.Type && x.URI == o.URI && x.StreamKey == o.StreamKey {
 			return fmt.Errorf("%w: output %s already sends to this uri and stream_key", livestream.ErrConflict, x.ID)
 		}
 	}

@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gohlslib/v2"
-
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
 )
 
 // Repository keeps live streams across restarts. Each call is one
@@ -40,11 +39,9 @@ type Service struct {
 	RTMPURL string
 	// HTTPURL is the base URL of the HTTP server, e.g. http://127.0.0.1:8935. Required.
 	HTTPURL string
-	// HLSVariant defaults to low-latency fMP4.
-	HLSVariant gohlslib.MuxerVariant
-	// HLSDir holds the finished HLS segments of active streams, one folder
-	// per stream. Empty keeps them in memory.
-	HLSDir string
+	// Outputs are the factories of the output types the studio runs, by
+	// type; outputs of other types stay idle.
+	Outputs output.Factories
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Second is the length of the seconds in idle_timeout_sec and
@@ -64,8 +61,8 @@ type Service struct {
 	streams    map[string]*entry
 	byKey      map[string]string
 	subs       map[*subscriber]struct{}
-	// live maps stream ids to their sessions for HLS requests. It has its
-	// own lock because mu is held while a change is stored (an fsync):
+	// live maps stream ids to their sessions for requests to outputs. It
+	// has its own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.
 	liveMu sync.RWMutex
 	live   map[string]*session
@@ -146,16 +143,20 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// ServeHLS serves the HLS files of stream id: 404 while it has no session.
-func (s *Service) ServeHLS(w http.ResponseWriter, r *http.Request, id string) {
+// OutputHandler returns the HTTP handler of the running output of type t
+// of stream id, or nil when the stream is idle, unknown or has no such
+// output answering HTTP. It never takes the service lock.
+func (s *Service) OutputHandler(id string, t livestream.OutputType) http.Handler {
 	s.liveMu.RLock()
 	sess := s.live[id]
 	s.liveMu.RUnlock()
 	if sess == nil {
-		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
-		return
+		return nil
 	}
-	sess.hls.ServeHTTP(w, r)
+	if m := sess.handlers.Load(); m != nil {
+		return (*m)[t]
+	}
+	return nil
 }
 
 func (s *Service) lookupLocked(id string) (*entry, error) {
@@ -175,7 +176,6 @@ func (s *Service) stateLocked(e *entry) livestream.StreamState {
 		LiveStream: e.cfg.Clone(),
 		Status:     livestream.StatusIdle,
 		InputURI:   s.RTMPURL,
-		HLSURI:     s.HLSURL(e.cfg.ID),
 	}
 	if e.sess != nil {
 		st.Status = livestream.StatusActive
@@ -184,8 +184,8 @@ func (s *Service) stateLocked(e *entry) livestream.StreamState {
 	}
 	for _, o := range e.cfg.Outputs {
 		os := livestream.OutputState{Output: o, Status: livestream.OutputIdle}
-		if o.Type == livestream.OutputHLS {
-			os.URI = st.HLSURI
+		if f, ok := s.Outputs[o.Type].(output.URIFactory); ok {
+			os.URI = f.URI(e.cfg.ID, o)
 		}
 		if e.sess != nil {
 			if rs, ok := e.sess.outputs[o.ID]; ok {
@@ -195,11 +195,6 @@ func (s *Service) stateLocked(e *entry) livestream.StreamState {
 		st.Outputs = append(st.Outputs, os)
 	}
 	return st
-}
-
-// HLSURL is the playlist URL of a stream's HLS output.
-func (s *Service) HLSURL(id string) string {
-	return s.HTTPURL + "/hls/" + id + "/index.m3u8"
 }
 
 // closedCh is closed when the service closes; for subscribers' goroutines.

@@ -16,6 +16,8 @@ import (
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/mediatest"
 	"github.com/onair-studio/onair/store"
 )
@@ -36,7 +38,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{st: st}
-	r.eng = &engine.Service{Repo: st, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Logger: quiet()}
+	r.eng = &engine.Service{Repo: st, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Outputs: hlsOnly(), Logger: quiet()}
 	if err := r.eng.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +48,24 @@ func newRig(t *testing.T) *rig {
 	}
 	r.hls = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		parts := strings.Split(req.URL.Path, "/")
-		r.eng.ServeHLS(w, req, parts[2])
+		serveHLS(r.eng, w, req, parts[2])
 	}))
 	return r
+}
+
+// hlsOnly is the factory table of an engine that runs HLS only.
+func hlsOnly() output.Factories {
+	return output.Factories{livestream.OutputHLS: &hls.Factory{BaseURL: "http://x"}}
+}
+
+// serveHLS answers an HLS request through the engine's one lookup.
+func serveHLS(eng *engine.Service, w http.ResponseWriter, r *http.Request, id string) {
+	h := eng.OutputHandler(id, livestream.OutputHLS)
+	if h == nil {
+		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
+		return
+	}
+	h.ServeHTTP(w, r)
 }
 
 func (r *rig) close() {
@@ -227,7 +244,7 @@ func stallingEngine(t *testing.T) (*engine.Service, *stallingRepo, livestream.St
 	}
 	t.Cleanup(func() { st.Close() })
 	repo := &stallingRepo{Store: st}
-	eng := &engine.Service{Repo: repo, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Logger: quiet()}
+	eng := &engine.Service{Repo: repo, RTMPURL: "rtmp://x/live", HTTPURL: "http://x", Outputs: hlsOnly(), Logger: quiet()}
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +269,7 @@ func TestHLSRequestsDoNotWaitOnTheStore(t *testing.T) {
 	served := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
-		eng.ServeHLS(rec, httptest.NewRequest(http.MethodGet, "/hls/"+ls.ID+"/index.m3u8", nil), ls.ID)
+		serveHLS(eng, rec, httptest.NewRequest(http.MethodGet, "/hls/"+ls.ID+"/index.m3u8", nil), ls.ID)
 		served <- rec.Code
 	}()
 	select {

@@ -3,15 +3,16 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
-	"github.com/onair-studio/onair/engine/output/hls"
+	"github.com/onair-studio/onair/engine/output"
 )
 
 // Publish refusals.
@@ -26,16 +27,24 @@ type session struct {
 	id        string
 	started   time.Time
 	hub       *hub.Stream
-	hls       *hls.Output
 	pub       *publisher
 	idleTimer *time.Timer
 	maxTimer  *time.Timer
-	outputs   map[string]*outputRuntime
-	rateMu    sync.Mutex // for Stats' bitrate samples
-	rates     []rateSample
+	// outputs are the running outputs by output id; under the service lock.
+	outputs map[string]*outputRuntime
+	// handlers are the outputs that answer HTTP, by type, for requests that
+	// never take the service lock; replaced whole when outputs change.
+	handlers atomic.Pointer[map[livestream.OutputType]http.Handler]
+	// ending are the outputs to close once the lock is released.
+	ending []output.Output
+	rateMu sync.Mutex // for Stats' bitrate samples
+	rates  []rateSample
 }
 
+// outputRuntime is one output of a session; under the service lock.
 type outputRuntime struct {
+	typ       livestream.OutputType
+	out       output.Output // nil: not running (off, no factory, or it failed to start)
 	status    livestream.OutputStatus
 	lastError string
 }
@@ -49,31 +58,9 @@ func (s *Service) startSessionLocked(e *entry) {
 		outputs: map[string]*outputRuntime{},
 	}
 	for _, o := range e.cfg.Outputs {
-		st := livestream.OutputIdle
-		if o.Type == livestream.OutputHLS {
-			st = livestream.OutputStarting
-		}
-		sess.outputs[o.ID] = &outputRuntime{status: st}
+		s.startOutputLocked(sess, o, sess.started)
 	}
-	hlsID := ""
-	for _, o := range e.cfg.Outputs {
-		if o.Type == livestream.OutputHLS {
-			hlsID = o.ID
-		}
-	}
-	dir := ""
-	if s.HLSDir != "" {
-		dir = filepath.Join(s.HLSDir, e.cfg.ID)
-	}
-	sess.hls = &hls.Output{
-		Variant: s.HLSVariant,
-		Dir:     dir,
-		Logger:  s.Logger.With("live_stream", e.cfg.ID, "output", "hls"),
-		OnStatus: func(ok bool, err error) {
-			s.setOutputStatus(sess, hlsID, ok, err)
-		},
-	}
-	sess.hls.Start(sess.hub)
+	s.refreshHandlersLocked(sess)
 	e.sess = sess
 	s.publishLocked(e)
 	s.setLive(e.cfg.ID, sess)
@@ -82,22 +69,87 @@ func (s *Service) startSessionLocked(e *entry) {
 	s.Logger.Info("live stream active", "live_stream", e.cfg.ID, "name", e.cfg.Name)
 }
 
-func (s *Service) setOutputStatus(sess *session, outputID string, ok bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs := sess.outputs[outputID]
+// startOutputLocked makes and starts output o of sess through the factory
+// of its type. An output that is off, or of a type without a factory,
+// stays idle; one whose factory fails is errored.
+func (s *Service) startOutputLocked(sess *session, o livestream.Output, began time.Time) {
+	rs := &outputRuntime{typ: o.Type, status: livestream.OutputIdle}
+	sess.outputs[o.ID] = rs
+	f := s.Outputs[o.Type]
+	if o.Disabled || f == nil {
+		return
+	}
+	out, err := f.New(output.Params{
+		StreamID:     sess.id,
+		Output:       o,
+		SessionStart: began,
+		Logger:       s.Logger.With("live_stream", sess.id, "output", string(o.Type), "output_id", o.ID),
+		Report: func(st livestream.OutputStatus, err error) {
+			s.setOutputStatus(sess, o.ID, rs, st, err)
+		},
+	})
+	if err != nil {
+		rs.status, rs.lastError = livestream.OutputErrored, err.Error()
+		s.Logger.Warn("output could not start", "live_stream", sess.id, "output", o.ID, "error", err)
+		return
+	}
+	rs.out, rs.status = out, livestream.OutputStarting
+	out.Start(sess.hub)
+}
+
+// stopOutputLocked removes output id from sess; its Close is due once the
+// lock is released (closeEnding).
+func (s *Service) stopOutputLocked(sess *session, id string) {
+	rs := sess.outputs[id]
 	if rs == nil {
 		return
 	}
-	if ok {
-		rs.status, rs.lastError = livestream.OutputBroadcasting, ""
-	} else {
-		rs.status, rs.lastError = livestream.OutputErrored, err.Error()
+	delete(sess.outputs, id)
+	if rs.out != nil {
+		sess.ending = append(sess.ending, rs.out)
 	}
-	if e := s.streams[sess.id]; e != nil && e.sess == sess {
-		s.publishLocked(e)
+}
+
+// takeEndingLocked returns the outputs stopped under the lock, to close
+// after it is released.
+func (sess *session) takeEndingLocked() []output.Output {
+	outs := sess.ending
+	sess.ending = nil
+	return outs
+}
+
+// closeOutputs closes outputs; never under the service lock.
+func closeOutputs(outs []output.Output) {
+	for _, o := range outs {
+		o.Close()
 	}
-	ev := livestream.Event{Type: livestream.EventOutputStatus, StreamID: sess.id, OutputID: outputID, Status: string(rs.status)}
+}
+
+// refreshHandlersLocked publishes the session's outputs that answer HTTP.
+func (s *Service) refreshHandlersLocked(sess *session) {
+	m := map[livestream.OutputType]http.Handler{}
+	for _, rs := range sess.outputs {
+		if h, ok := rs.out.(http.Handler); ok {
+			m[rs.typ] = h
+		}
+	}
+	sess.handlers.Store(&m)
+}
+
+// setOutputStatus records what an output reported, if it still runs.
+func (s *Service) setOutputStatus(sess *session, outputID string, rs *outputRuntime, st livestream.OutputStatus, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.streams[sess.id]
+	if e == nil || e.sess != sess || sess.outputs[outputID] != rs {
+		return // the output or its session ended meanwhile
+	}
+	rs.status, rs.lastError = st, ""
+	if err != nil {
+		rs.lastError = err.Error()
+	}
+	s.publishLocked(e)
+	ev := livestream.Event{Type: livestream.EventOutputStatus, StreamID: sess.id, OutputID: outputID, Status: string(st)}
 	if err != nil {
 		ev.Message = err.Error()
 	}
@@ -134,6 +186,10 @@ func (s *Service) endSession(sess *session, reason string) {
 // without the lock.
 func (s *Service) detachLocked(e *entry, reason string) *session {
 	sess := e.sess
+	for id := range sess.outputs {
+		s.stopOutputLocked(sess, id)
+	}
+	sess.handlers.Store(nil)
 	e.sess = nil
 	s.publishLocked(e)
 	s.setLive(e.cfg.ID, nil)
@@ -153,10 +209,12 @@ func (s *Service) detachLocked(e *entry, reason string) *session {
 	return sess
 }
 
-// teardown stops the session's outputs.
+// teardown closes the session's outputs (recordings are finalised) and
+// its hub; never under the service lock. Only the goroutine that detached
+// the session calls it, so ending is its own.
 func (sess *session) teardown() {
-	sess.hub.RemoveReader(sess.hls.Reader())
-	sess.hls.Close()
+	closeOutputs(sess.ending)
+	sess.ending = nil
 	sess.hub.Close()
 }
 
@@ -272,7 +330,7 @@ func (p *publisher) Close() {
 	})
 }
 
-// setLive makes sess the session HLS requests for id reach (nil: none).
+// setLive makes sess the session HTTP requests to outputs of id reach (nil: none).
 func (s *Service) setLive(id string, sess *session) {
 	s.liveMu.Lock()
 	defer s.liveMu.Unlock()

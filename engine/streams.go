@@ -7,7 +7,7 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 )
 
-// Create makes a new idle live stream with its hls and archive outputs.
+// Create makes a new idle live stream with its default outputs.
 func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, error) {
 	if err := p.Validate(); err != nil {
 		return livestream.StreamState{}, err
@@ -22,11 +22,7 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 		MaxRuntimeSec:  livestream.DefaultMaxRuntimeSec,
 		CreatedAt:      now,
 		UpdatedAt:      now,
-		Outputs: []livestream.Output{
-			{ID: livestream.NewID(), Name: "HLS", Type: livestream.OutputHLS, CreatedAt: now, UpdatedAt: now},
-			{ID: livestream.NewID(), Name: "Archive", Type: livestream.OutputArchive,
-				PublicID: livestream.DefaultArchivePublicID(id), CreatedAt: now, UpdatedAt: now},
-		},
+		Outputs:        livestream.DefaultOutputs(id, now),
 	}
 	if p.Name != nil {
 		ls.Name = *p.Name

@@ -21,6 +21,8 @@ import (
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -109,7 +111,8 @@ func newHarness(t testing.TB) *harness {
 	}
 	h.rtmp.Listener = ln
 	h.studio.rtmp = "rtmp://" + ln.Addr().String() + "/live"
-	h.eng = &engine.Service{Repo: st, RTMPURL: h.studio.rtmp, HTTPURL: h.studio.http, Logger: quiet()}
+	h.eng = &engine.Service{Repo: st, RTMPURL: h.studio.rtmp, HTTPURL: h.studio.http, Logger: quiet(),
+		Outputs: output.Factories{livestream.OutputHLS: &hls.Factory{BaseURL: h.studio.http}}}
 	if err := h.eng.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -70,9 +70,9 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	p.stats.Wrapping = fyne.TextWrapWord
 	p.statsBox = widget.NewCard("Coming in", "", p.stats)
 
-	p.hls = newCopyRow(clip, func() string { return p.st.HLSURI })
+	p.hls = newCopyRow(clip, func() string { return p.st.OutputURI(livestream.OutputHLS) })
 	p.openHLS = widget.NewButtonWithIcon("Open in browser", theme.MediaPlayIcon(), func() {
-		if u, err := url.Parse(p.st.HLSURI); err == nil {
+		if u, err := url.Parse(p.st.OutputURI(livestream.OutputHLS)); err == nil {
 			if err := v.app.OpenURL(u); err != nil {
 				v.act.showError("Opening the playlist", err)
 			}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,7 +24,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"engine/hub", []string{mod + "engine/ingest", mod + "engine/output", mod + "engine/livestream", mod + "store", mod + "api", mod + "ui", "fyne.io/"}},
 		{"engine/ingest", []string{mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		{"engine/output/hls", []string{mod + "engine/ingest", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
-		{"engine", []string{mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		// The engine knows outputs only through engine/output's interface and
+		// the factory table it is given: no output type's package.
+		{"engine", []string{mod + "engine/output/", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		{"store", append(notEngineInternals[:3:3], mod+"api", mod+"ui", "fyne.io/")},
 		{"api", append(notEngineInternals, "fyne.io/", "go.etcd.io/")},
 		{"ui", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", "go.etcd.io/"}},
@@ -45,6 +50,36 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("%s must use the standard library only, uses %s", pkg, dep)
 			}
 		}
+	}
+}
+
+// TestEngineNamesNoOutputType: the engine's session code runs outputs by
+// their factories; the output types are named only where the factory table
+// is filled (cmd/onair) and in the domain types.
+func TestEngineNamesNoOutputType(t *testing.T) {
+	files, err := filepath.Glob("../../engine/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("engine sources: %v %v", files, err)
+	}
+	named := regexp.MustCompile(`livestream\.Output(HLS|Archive|Simulcast)\b|"hls"|"archive"|"simulcast"|engine/output/\w`)
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		for i, line := range strings.Split(string(b), "\n") {
+			if named.MatchString(line) {
+				t.Errorf("%s:%d names an output type: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d engine files read", checked)
 	}
 }
 

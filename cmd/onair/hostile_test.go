@@ -74,7 +74,7 @@ func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := mediatest.Publish(t, clip, s.rtmpURL+"/"+st.Input.StreamKey, true)
-	hlsURI := s.engine.HLSURL(st.ID)
+	hlsURI := st.OutputURI(livestream.OutputHLS)
 	mediaPlaylist(t, hlsURI, 20*time.Second)
 
 	// The HLS reader: the time each new segment appears in the playlist.

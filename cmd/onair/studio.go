@@ -19,6 +19,7 @@ import (
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/netlimit"
+	"github.com/onair-studio/onair/engine/output"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
@@ -276,12 +277,13 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		return nil, fmt.Errorf("clearing the HLS cache %s: %w", hlsDir, err)
 	}
 	s.engine = &engine.Service{
-		Repo:       s.store,
-		HLSDir:     hlsDir,
-		RTMPURL:    s.rtmpURL,
-		HTTPURL:    s.httpURL,
-		HLSVariant: variant,
-		Logger:     log,
+		Repo:    s.store,
+		RTMPURL: s.rtmpURL,
+		HTTPURL: s.httpURL,
+		Outputs: output.Factories{
+			livestream.OutputHLS: &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL},
+		},
+		Logger: log,
 	}
 	if err = s.engine.Start(); err != nil {
 		return nil, err

@@ -70,8 +70,11 @@ type Output struct {
 	StreamKey string     `json:"stream_key,omitempty"`
 	Vendor    string     `json:"vendor,omitempty"`
 	PublicID  string     `json:"public_id,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// Disabled outputs are kept but not run (recording switched off, a
+	// destination paused).
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // LiveStream is the stored configuration of one reusable channel.

@@ -15,9 +15,7 @@ type StreamState struct {
 	LiveStream
 	Status   Status
 	InputURI string
-	// HLSURI is the playlist URL of the hls output.
-	HLSURI  string
-	Outputs []OutputState
+	Outputs  []OutputState
 	// ActiveSince is when the session began (zero when idle).
 	ActiveSince time.Time
 	// Publishing tells whether an encoder is connected now.

@@ -59,6 +59,8 @@ type OutputParams struct {
 	StreamKey *string `json:"stream_key"`
 	Vendor    *string `json:"vendor"`
 	PublicID  *string `json:"public_id"`
+	// Enabled switches the output on or off; it may change at any time.
+	Enabled *bool `json:"enabled"`
 }
 
 // Validate checks a create request.
@@ -150,8 +152,8 @@ func (p *OutputParams) ValidateUpdate(t OutputType) error {
 	if p.Vendor != nil && t != OutputSimulcast {
 		return invalid("vendor", "applies to simulcast outputs only")
 	}
-	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil {
-		return invalid("body", "names nothing to change (name, uri, stream_key, public_id)")
+	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.Enabled == nil {
+		return invalid("body", "names nothing to change (name, uri, stream_key, public_id, enabled)")
 	}
 	if (p.URI != nil || p.StreamKey != nil) && t != OutputSimulcast {
 		return invalid("uri", "is set by the studio for %s outputs and cannot be changed", t)
@@ -211,22 +213,29 @@ func ValidatePushURI(raw string) error {
 	return nil
 }
 
-// ValidatePublicID checks an asset public id: it names a file in the library,
-// so it is limited to letters, digits, '_', '-', '.' and '/' between segments.
+// ValidatePublicID checks an asset public id, also one a client names in
+// a path: it names a file in the library folder, so it is limited to 1 to
+// MaxPublicIDLength letters, digits, '_', '-' and '.', and must not start
+// with '.' or hold "..".
 func ValidatePublicID(id string) error {
 	if id == "" || len(id) > MaxPublicIDLength {
 		return invalid("public_id", "must be 1 to %d characters", MaxPublicIDLength)
 	}
-	for seg := range strings.SplitSeq(id, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return invalid("public_id", "must not have empty, '.' or '..' path segments")
-		}
+	if id[0] == '.' || strings.Contains(id, "..") {
+		return invalid("public_id", "must not start with '.' or hold '..'")
 	}
-	for _, r := range id {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./", r)
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 		if !ok {
-			return invalid("public_id", "may hold only letters, digits, '_', '-', '.' and '/'")
+			return invalid("public_id", "may hold only letters, digits, '_', '-' and '.'")
 		}
 	}
 	return nil
+}
+
+// OnlySwitch reports whether p only switches the output on or off, which
+// any output may do while its stream is active.
+func (p *OutputParams) OnlySwitch() bool {
+	return p.Enabled != nil && p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/output/mp4frag"
 )
 
 // gohlslibMuxer serves the MPEG-TS variant with gohlslib's muxer.
@@ -50,11 +51,11 @@ func (g *gohlslibMuxer) writeUnit(u *media.Unit) error {
 	switch u.Kind {
 	case media.KindVideo:
 		if g.video != nil {
-			return g.m.WriteH264(g.video, ntp, toTicks(u.PTS, 90000), u.NALUs)
+			return g.m.WriteH264(g.video, ntp, mp4frag.ToTicks(u.PTS, 90000), u.NALUs)
 		}
 	case media.KindAudio:
 		if g.audio != nil {
-			return g.m.WriteMPEG4Audio(g.audio, ntp, toTicks(u.PTS, int64(g.audio.ClockRate)), [][]byte{u.Frame})
+			return g.m.WriteMPEG4Audio(g.audio, ntp, mp4frag.ToTicks(u.PTS, int64(g.audio.ClockRate)), [][]byte{u.Frame})
 		}
 	}
 	return nil

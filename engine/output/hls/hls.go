@@ -90,6 +90,7 @@ type Output struct {
 	live     bool
 	failed   bool
 	reader   *hub.Reader
+	stream   *hub.Stream
 	sessions int
 
 	awaitingKey    bool // video is dropped until the next key frame
@@ -121,15 +122,21 @@ func (o *Output) Start(s *hub.Stream) {
 		o.MaxSegmentSize = 50 << 20
 	}
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
+	o.stream = s
 	s.AddReader(o.reader)
 }
 
-// Reader returns the hub reader, to stop it with Stream.RemoveReader.
-func (o *Output) Reader() *hub.Reader { return o.reader }
-
-// Close ends the muxer; waiting HTTP requests return and files are removed.
-// Detach the reader from the hub first.
+// Close detaches the reader and ends the muxer; waiting HTTP requests
+// return and files are removed.
 func (o *Output) Close() {
+	if o.stream != nil {
+		o.stream.RemoveReader(o.reader)
+	}
+	o.closeMuxer()
+}
+
+// closeMuxer ends the current muxer.
+func (o *Output) closeMuxer() {
 	o.mu.Lock()
 	m := o.muxer
 	o.muxer = nil
@@ -200,7 +207,7 @@ func (o *Output) fail(err error) {
 
 // restart replaces the muxer for new codec parameters.
 func (o *Output) restart(t media.Tracks) error {
-	o.Close()
+	o.closeMuxer()
 	var m muxer
 	var err error
 	if o.Variant == gohlslib.MuxerVariantMPEGTS {

@@ -6,19 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
-
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/output/mp4frag"
 )
 
 // fmp4Muxer cuts units into fMP4 parts and segments and keeps the playlist.
@@ -41,9 +36,9 @@ type fmp4Muxer struct {
 
 	prefix  string
 	init    []byte
-	video   *trackState
-	audio   *trackState
-	leading *trackState
+	video   *mp4frag.Track
+	audio   *mp4frag.Track
+	leading *mp4frag.Track
 	anchor  time.Time
 
 	segments     []*segment // complete, oldest first
@@ -69,24 +64,6 @@ type fmp4Muxer struct {
 
 	spillDue  *segment // to move to a file once the lock is released
 	removeDue []string // files of segments that left the playlist
-}
-
-type trackState struct {
-	id        uint32
-	video     bool
-	timescale int64
-	frameLen  int64 // audio: samples per frame
-	nextDTS   int64 // audio: the continuous clock
-	pending   pendingSample
-	held      bool // pending holds a sample
-	lastDur   uint32
-	run       []fmp4Sample
-	runBase   int64
-}
-
-type pendingSample struct {
-	dts int64
-	s   fmp4Sample
 }
 
 type segment struct {
@@ -131,47 +108,19 @@ func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin,
 		segMax: lim.maxDuration, segMaxBytes: lim.maxBytes, waitSince: -1,
 		dir: dir, log: log, changed: make(chan struct{}), prefix: hex.EncodeToString(rnd[:]),
 	}
-	var it fmp4.Init
-	if t.Video != nil {
-		m.video = &trackState{id: uint32(len(it.Tracks) + 1), video: true, timescale: 90000}
-		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(m.video.id), TimeScale: 90000,
-			Codec: &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}})
-		sps := t.Video.SPS
-		if len(sps) >= 4 {
-			m.codecs = append(m.codecs, fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3]))
-		}
-		var s h264.SPS
-		if s.Unmarshal(sps) == nil {
-			m.resolution = fmt.Sprintf("%dx%d", s.Width(), s.Height())
-			m.frameRate = s.FPS()
-		}
-		m.leading = m.video
+	in, err := mp4frag.NewInit(t)
+	if err != nil {
+		return nil, err
 	}
-	if t.Audio != nil {
-		rate := int64(t.Audio.Config.SampleRate)
-		if rate <= 0 {
-			return nil, fmt.Errorf("audio sample rate %d", rate)
-		}
-		frameLen := int64(1024)
-		if t.Audio.Config.FrameLengthFlag {
-			frameLen = 960
-		}
-		m.audio = &trackState{id: uint32(len(it.Tracks) + 1), timescale: rate, frameLen: frameLen, nextDTS: -1}
-		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(m.audio.id), TimeScale: uint32(rate),
-			Codec: &codecs.MPEG4Audio{Config: t.Audio.Config}})
-		m.codecs = append(m.codecs, fmt.Sprintf("mp4a.40.%d", t.Audio.Config.Type))
-		if m.leading == nil {
-			m.leading = m.audio
-		}
+	m.init, m.video, m.audio, m.codecs = in.Bytes, in.Video, in.Audio, in.Codecs
+	if in.Width > 0 {
+		m.resolution = fmt.Sprintf("%dx%d", in.Width, in.Height)
+		m.frameRate = in.FrameRate
 	}
+	m.leading = m.video
 	if m.leading == nil {
-		return nil, fmt.Errorf("no track")
+		m.leading = m.audio
 	}
-	var buf seekablebuffer.Buffer
-	if err := it.Marshal(&buf); err != nil {
-		return nil, fmt.Errorf("writing the fMP4 initialization section: %w", err)
-	}
-	m.init = buf.Bytes()
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating the HLS folder: %w", err)
@@ -183,14 +132,6 @@ func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin,
 // partTarget is the declared part target: parts are cut on sample
 // boundaries around partMin, so they stay within 85–100 % of it.
 func (m *fmp4Muxer) partTarget() time.Duration { return m.partMin * 11 / 10 }
-
-func toTicks(d time.Duration, rate int64) int64 {
-	return int64(math.Round(float64(d) * float64(rate) / float64(time.Second)))
-}
-
-func fromTicks(t, rate int64) time.Duration {
-	return time.Duration(float64(t) * float64(time.Second) / float64(rate))
-}
 
 // markDiscontinuity starts a new segment, marked as a discontinuity, at the
 // next key frame (a publisher came back).
@@ -229,36 +170,22 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 		}
 		m.anchor = recv.Add(-u.DTS)
 	}
-	var t *trackState
-	var s fmp4Sample
-	var dts int64
+	var t *mp4frag.Track
 	switch u.Kind {
 	case media.KindVideo:
-		if t = m.video; t == nil {
-			return nil
-		}
-		dts = toTicks(u.DTS, t.timescale)
-		s = fmp4Sample{key: u.Key, nalus: u.NALUs, ctsOff: int32(toTicks(u.PTS-u.DTS, t.timescale))}
+		t = m.video
 	case media.KindAudio:
-		if t = m.audio; t == nil {
-			return nil
-		}
-		dts = toTicks(u.DTS, t.timescale)
-		// FLV has millisecond timestamps; AAC frames have a fixed length.
-		// Keep the audio clock exact while it agrees with the timestamps.
-		if t.nextDTS >= 0 && abs64(dts-t.nextDTS) < t.frameLen {
-			dts = t.nextDTS
-		}
-		t.nextDTS = dts + t.frameLen
-		s = fmp4Sample{key: true, frame: u.Frame}
-	default:
+		t = m.audio
+	}
+	if t == nil {
 		return nil
 	}
+	dts, s := t.Sample(u)
 
 	if t == m.leading {
-		at := fromTicks(dts, t.timescale)
+		at := mp4frag.FromTicks(dts, t.Timescale)
 		if m.cur == nil {
-			if !s.key {
+			if !s.Key {
 				return m.awaitKey(at) // wait for a key frame
 			}
 			m.waitSince, m.waitTold = -1, false
@@ -266,22 +193,22 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 				return err
 			}
 		}
-		if t.held {
-			m.appendSample(t, &t.pending, dts-t.pending.dts)
-			frame := fromTicks(int64(t.lastDur), t.timescale)
-			if !s.key && (at-m.cur.start >= m.segMax || m.cur.size+m.runBytes >= m.segMaxBytes) {
+		if t.Held() {
+			m.runBytes += int64(t.Complete(dts))
+			frame := t.LastDuration()
+			if !s.Key && (at-m.cur.start >= m.segMax || m.cur.size+m.runBytes >= m.segMaxBytes) {
 				// Too long without a key frame: end the segment here, so
 				// memory stays bounded, and drop video until the next key
 				// frame (a segment must start with one).
 				m.flushPart(at)
 				m.closeSegment(at)
-				t.held = false
+				t.Drop()
 				m.waitSince, m.waitTold = at, true
 				return fmt.Errorf("%w: a segment reached the limit of %v or %.3g MB and was ended; HLS resumes at the next key frame (set the encoder's key frame interval to 2 s)",
 					errNoKeyFrame, m.segMax, float64(m.segMaxBytes)/(1<<20))
 			}
 			switch {
-			case s.key && (at-m.cur.start >= m.segmentMin || m.discPending):
+			case s.Key && (at-m.cur.start >= m.segmentMin || m.discPending):
 				m.flushPart(at)
 				m.closeSegment(at)
 				if err := m.startSegment(at); err != nil {
@@ -291,17 +218,15 @@ func (m *fmp4Muxer) writeUnitLocked(u *media.Unit) error {
 				m.flushPart(at)
 			}
 		}
-		t.pending, t.held = pendingSample{dts: dts, s: s}, true
+		t.Hold(dts, s)
 		return nil
 	}
 	// A follower track: its samples go into the part being built.
 	if m.cur == nil {
 		return nil
 	}
-	if t.held {
-		m.appendSample(t, &t.pending, dts-t.pending.dts)
-	}
-	t.pending, t.held = pendingSample{dts: dts, s: s}, true
+	m.runBytes += int64(t.Complete(dts))
+	t.Hold(dts, s)
 	return nil
 }
 
@@ -319,33 +244,6 @@ func (m *fmp4Muxer) awaitKey(at time.Duration) error {
 	return fmt.Errorf("%w: none in the first %v; HLS starts at the first key frame (set the encoder's key frame interval to 2 s)", errNoKeyFrame, m.segMax)
 }
 
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-// appendSample adds a held-back sample now that its duration is known.
-func (m *fmp4Muxer) appendSample(t *trackState, p *pendingSample, dur int64) {
-	if dur <= 0 || dur > 10*t.timescale {
-		dur = int64(t.lastDur) // a jump: keep the last known duration
-		if dur == 0 {
-			dur = t.timescale / 30
-		}
-	}
-	if t.frameLen > 0 {
-		dur = t.frameLen
-	}
-	t.lastDur = uint32(dur)
-	p.s.duration = uint32(dur)
-	m.runBytes += int64(p.s.size())
-	if len(t.run) == 0 {
-		t.runBase = p.dts
-	}
-	t.run = append(t.run, p.s)
-}
-
 func (m *fmp4Muxer) startSegment(at time.Duration) error {
 	seg := &segment{msn: m.nextMSN, start: at, pdt: m.anchor.Add(at), discontinuity: m.discPending}
 	m.nextMSN++
@@ -357,28 +255,26 @@ func (m *fmp4Muxer) startSegment(at time.Duration) error {
 
 // flushPart turns the samples gathered since the last part into a part.
 func (m *fmp4Muxer) flushPart(end time.Duration) {
-	var tracks []*fmp4Track
+	var tracks []*mp4frag.Run
 	independent := false
-	for _, t := range []*trackState{m.video, m.audio} {
-		if t == nil || len(t.run) == 0 {
+	for _, t := range []*mp4frag.Track{m.video, m.audio} {
+		r := t.Run()
+		if r == nil {
 			continue
 		}
-		if t == m.leading && t.run[0].key {
+		if t == m.leading && r.Samples[0].Key {
 			independent = true
 		}
-		tracks = append(tracks, &fmp4Track{id: t.id, video: t.video, baseTime: uint64(t.runBase), samples: t.run})
+		tracks = append(tracks, r)
 	}
 	if len(tracks) == 0 {
 		return
 	}
 	m.partSeq++
-	data := marshalPart(m.partSeq, tracks)
+	data := mp4frag.Marshal(m.partSeq, tracks)
 	m.runBytes = 0
-	for _, t := range []*trackState{m.video, m.audio} {
-		if t != nil {
-			clear(t.run) // drop references to the units
-			t.run = t.run[:0]
-		}
+	for _, t := range []*mp4frag.Track{m.video, m.audio} {
+		t.Reset()
 	}
 	p := &part{index: len(m.cur.parts), data: data, offset: m.cur.size, size: len(data), dur: end - m.partStart, independent: independent}
 	m.cur.parts = append(m.cur.parts, p)

@@ -40,7 +40,6 @@ func TestVariants(t *testing.T) {
 			srv := httptest.NewServer(o)
 			defer func() {
 				srv.Close()
-				s.RemoveReader(o.Reader())
 				o.Close()
 				s.Close()
 			}()

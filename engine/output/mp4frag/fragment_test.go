@@ -1,4 +1,4 @@
-package hls
+package mp4frag
 
 import (
 	"bytes"
@@ -7,24 +7,24 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 )
 
-func sampleTracks() []*fmp4Track {
-	return []*fmp4Track{
-		{id: 1, video: true, baseTime: 90000 * 7, samples: []fmp4Sample{
-			{duration: 3000, ctsOff: 6000, key: true, nalus: [][]byte{{0x67, 1, 2}, {0x68, 3}, {0x65, 4, 5, 6}}},
-			{duration: 3060, ctsOff: -3000, nalus: [][]byte{{0x41, 7}}},
-			{duration: 2940, ctsOff: 0, nalus: [][]byte{{0x41, 8, 9}}},
+func sampleTracks() []*Run {
+	return []*Run{
+		{ID: 1, Video: true, BaseTime: 90000 * 7, Samples: []Sample{
+			{Duration: 3000, CTSOffset: 6000, Key: true, NALUs: [][]byte{{0x67, 1, 2}, {0x68, 3}, {0x65, 4, 5, 6}}},
+			{Duration: 3060, CTSOffset: -3000, NALUs: [][]byte{{0x41, 7}}},
+			{Duration: 2940, CTSOffset: 0, NALUs: [][]byte{{0x41, 8, 9}}},
 		}},
-		{id: 2, baseTime: 48000 * 7, samples: []fmp4Sample{
-			{duration: 1024, frame: []byte{0x21, 1}},
-			{duration: 1024, frame: []byte{0x21, 2, 3}},
+		{ID: 2, BaseTime: 48000 * 7, Samples: []Sample{
+			{Duration: 1024, Frame: []byte{0x21, 1}},
+			{Duration: 1024, Frame: []byte{0x21, 2, 3}},
 		}},
 	}
 }
 
 // The part decodes, with mediacommon's fMP4 parser, to exactly what was written.
-func TestMarshalPartRoundTrip(t *testing.T) {
+func TestMarshalRoundTrip(t *testing.T) {
 	tracks := sampleTracks()
-	b := marshalPart(42, tracks)
+	b := Marshal(42, tracks)
 	var parts fmp4.Parts
 	if err := parts.Unmarshal(b); err != nil {
 		t.Fatalf("mediacommon cannot read the part: %v", err)
@@ -34,24 +34,24 @@ func TestMarshalPartRoundTrip(t *testing.T) {
 	}
 	for i, pt := range parts[0].Tracks {
 		want := tracks[i]
-		if pt.ID != int(want.id) || pt.BaseTime != want.baseTime || len(pt.Samples) != len(want.samples) {
+		if pt.ID != int(want.ID) || pt.BaseTime != want.BaseTime || len(pt.Samples) != len(want.Samples) {
 			t.Fatalf("track %d: %+v", i, pt)
 		}
 		for j, s := range pt.Samples {
-			w := want.samples[j]
+			w := want.Samples[j]
 			var payload []byte
-			if w.nalus == nil {
-				payload = w.frame
+			if w.NALUs == nil {
+				payload = w.Frame
 			} else {
-				for _, n := range w.nalus {
+				for _, n := range w.NALUs {
 					payload = append(payload, 0, 0, 0, byte(len(n)))
 					payload = append(payload, n...)
 				}
 			}
-			if s.Duration != w.duration || !bytes.Equal(s.Payload, payload) {
+			if s.Duration != w.Duration || !bytes.Equal(s.Payload, payload) {
 				t.Fatalf("track %d sample %d: %+v", i, j, s)
 			}
-			if want.video && (s.PTSOffset != w.ctsOff || s.IsNonSyncSample == w.key) {
+			if want.Video && (s.PTSOffset != w.CTSOffset || s.IsNonSyncSample == w.Key) {
 				t.Fatalf("track %d sample %d: offset %d non-sync %v", i, j, s.PTSOffset, s.IsNonSyncSample)
 			}
 		}
@@ -59,23 +59,23 @@ func TestMarshalPartRoundTrip(t *testing.T) {
 }
 
 // The reference: mediacommon's writer, as gohlslib uses it.
-func BenchmarkMarshalPartMediacommon(b *testing.B) {
+func BenchmarkMarshalMediacommon(b *testing.B) {
 	part := benchPart()
 	var mp fmp4.Part
 	mp.SequenceNumber = 1
 	for _, t := range part {
-		pt := &fmp4.PartTrack{ID: int(t.id), BaseTime: t.baseTime}
-		for _, s := range t.samples {
+		pt := &fmp4.PartTrack{ID: int(t.ID), BaseTime: t.BaseTime}
+		for _, s := range t.Samples {
 			var payload []byte
-			if s.nalus == nil {
-				payload = s.frame
+			if s.NALUs == nil {
+				payload = s.Frame
 			} else {
-				for _, n := range s.nalus {
+				for _, n := range s.NALUs {
 					payload = append(payload, byte(len(n)>>24), byte(len(n)>>16), byte(len(n)>>8), byte(len(n)))
 					payload = append(payload, n...)
 				}
 			}
-			pt.Samples = append(pt.Samples, &fmp4.Sample{Duration: s.duration, PTSOffset: s.ctsOff, IsNonSyncSample: !s.key, Payload: payload})
+			pt.Samples = append(pt.Samples, &fmp4.Sample{Duration: s.Duration, PTSOffset: s.CTSOffset, IsNonSyncSample: !s.Key, Payload: payload})
 		}
 		mp.Tracks = append(mp.Tracks, pt)
 	}
@@ -88,26 +88,26 @@ func BenchmarkMarshalPartMediacommon(b *testing.B) {
 	}
 }
 
-func BenchmarkMarshalPart(b *testing.B) {
+func BenchmarkMarshal(b *testing.B) {
 	part := benchPart()
 	b.ReportAllocs()
 	for b.Loop() {
-		marshalPart(1, part)
+		Marshal(1, part)
 	}
 }
 
 // benchPart is a 200 ms part of the standard scenario: 6 video frames of
 // ~11 KB and 10 AAC frames.
-func benchPart() []*fmp4Track {
-	v := &fmp4Track{id: 1, video: true}
+func benchPart() []*Run {
+	v := &Run{ID: 1, Video: true}
 	for i := range 6 {
-		v.samples = append(v.samples, fmp4Sample{duration: 3000, ctsOff: 3000, key: i == 0, nalus: [][]byte{make([]byte, 11000)}})
+		v.Samples = append(v.Samples, Sample{Duration: 3000, CTSOffset: 3000, Key: i == 0, NALUs: [][]byte{make([]byte, 11000)}})
 	}
-	a := &fmp4Track{id: 2}
+	a := &Run{ID: 2}
 	for range 10 {
-		a.samples = append(a.samples, fmp4Sample{duration: 1024, frame: make([]byte, 340)})
+		a.Samples = append(a.Samples, Sample{Duration: 1024, Frame: make([]byte, 340)})
 	}
-	return []*fmp4Track{v, a}
+	return []*Run{v, a}
 }
 
 // seekable is a minimal io.WriteSeeker for the reference benchmark.

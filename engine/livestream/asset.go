@@ -1,0 +1,48 @@
+package livestream
+
+import "time"
+
+// AssetStatus is the state of a recording.
+type AssetStatus string
+
+// Asset statuses.
+const (
+	// AssetRecording: the archive output is writing the file.
+	AssetRecording AssetStatus = "recording"
+	// AssetReady: the file is complete and plays.
+	AssetReady AssetStatus = "ready"
+	// AssetDamaged: the file could not be repaired; Error says why.
+	AssetDamaged AssetStatus = "damaged"
+)
+
+// Asset is one recording in the library: one session of a stream's archive.
+type Asset struct {
+	// PublicID names the asset and its file (PublicID + ".mp4").
+	PublicID string      `json:"public_id"`
+	StreamID string      `json:"live_stream_id,omitempty"`
+	Status   AssetStatus `json:"status"`
+	// Error tells why a damaged asset is damaged.
+	Error     string        `json:"error,omitempty"`
+	Started   time.Time     `json:"started_at"`
+	Ended     time.Time     `json:"ended_at"`
+	Duration  time.Duration `json:"duration"`
+	Bytes     int64         `json:"bytes"`
+	Codecs    []string      `json:"codecs,omitempty"`
+	Width     int           `json:"width,omitempty"`
+	Height    int           `json:"height,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+// AssetPosition is a place in the list of assets (newest first, then by
+// public id).
+type AssetPosition struct {
+	Started  time.Time
+	PublicID string
+}
+
+// Asset events.
+const (
+	EventAssetRecording = "asset.recording"
+	EventAssetReady     = "asset.ready"
+	EventAssetDeleted   = "asset.deleted"
+)

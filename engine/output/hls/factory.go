@@ -1,0 +1,47 @@
+package hls
+
+import (
+	"path/filepath"
+
+	"github.com/bluenviron/gohlslib/v2"
+
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/output"
+)
+
+// Factory makes the HLS output of each session.
+type Factory struct {
+	// Variant defaults to low-latency fMP4.
+	Variant gohlslib.MuxerVariant
+	// Dir holds the finished segments of active streams, one folder per
+	// stream. Empty keeps them in memory.
+	Dir string
+	// BaseURL is the HTTP server's, e.g. http://127.0.0.1:8935: playlists
+	// are at BaseURL/hls/{id}/index.m3u8. Required.
+	BaseURL string
+}
+
+// New implements output.Factory.
+func (f *Factory) New(p output.Params) (output.Output, error) {
+	dir := ""
+	if f.Dir != "" {
+		dir = filepath.Join(f.Dir, p.StreamID)
+	}
+	return &Output{
+		Variant: f.Variant,
+		Dir:     dir,
+		Logger:  p.Logger,
+		OnStatus: func(ok bool, err error) {
+			if ok {
+				p.Report(livestream.OutputBroadcasting, nil)
+			} else {
+				p.Report(livestream.OutputErrored, err)
+			}
+		},
+	}, nil
+}
+
+// URI implements output.URIFactory: the multivariant playlist's URL.
+func (f *Factory) URI(streamID string, _ livestream.Output) string {
+	return f.BaseURL + "/hls/" + streamID + "/index.m3u8"
+}

@@ -1,0 +1,140 @@
+// Package mp4frag writes fragmented MP4: the initialization section of a
+// publisher's tracks, the timeline that turns media units into samples with
+// durations, and fragments (moof + mdat) marshalled in one allocation of
+// exactly their size. The HLS output cuts its parts with it and the archive
+// output records its files with it.
+package mp4frag
+
+import (
+	"encoding/binary"
+)
+
+// Sample is one sample of a fragment.
+type Sample struct {
+	Duration uint32
+	// CTSOffset is PTS - DTS, in the track's time scale.
+	CTSOffset int32
+	Key       bool
+	// NALUs of a video sample, written length-prefixed (AVCC).
+	NALUs [][]byte
+	// Frame of an audio sample.
+	Frame []byte
+}
+
+// Size returns the sample's size in the fragment's mdat.
+func (s *Sample) Size() int {
+	if s.NALUs == nil {
+		return len(s.Frame)
+	}
+	n := 0
+	for _, b := range s.NALUs {
+		n += 4 + len(b)
+	}
+	return n
+}
+
+// Run is one track's samples in a fragment.
+type Run struct {
+	ID       uint32
+	Video    bool
+	BaseTime uint64
+	Samples  []Sample
+}
+
+// trun flags: data offset, then per sample duration, size, flags and
+// composition time offset (video) or duration and size (audio).
+const (
+	trunVideoFlags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
+	trunAudioFlags = 0x000001 | 0x000100 | 0x000200
+	tfhdFlags      = 0x020000 // default-base-is-moof
+	flagsSync      = 0x02000000
+	flagsNonSync   = 0x01010000
+)
+
+func (r *Run) trafSize() int {
+	per := 8
+	if r.Video {
+		per = 16
+	}
+	return 8 + 16 + 20 + 20 + per*len(r.Samples)
+}
+
+// Marshal writes one fragment (moof + mdat) into a buffer of exactly the
+// right size, in one allocation, with no reflection: this is the hot path
+// of the HLS and archive outputs.
+func Marshal(seq uint32, runs []*Run) []byte {
+	moofSize := 8 + 16
+	dataSize := 0
+	for _, t := range runs {
+		moofSize += t.trafSize()
+		for i := range t.Samples {
+			dataSize += t.Samples[i].Size()
+		}
+	}
+	b := make([]byte, moofSize+8+dataSize)
+	be := binary.BigEndian
+
+	box := func(pos, size int, typ string) int {
+		be.PutUint32(b[pos:], uint32(size))
+		copy(b[pos+4:], typ)
+		return pos + 8
+	}
+	p := box(0, moofSize, "moof")
+	p = box(p, 16, "mfhd")
+	be.PutUint32(b[p:], 0) // version, flags
+	be.PutUint32(b[p+4:], seq)
+	p += 8
+
+	dataPos := moofSize + 8 // first byte of media in mdat
+	for _, t := range runs {
+		p = box(p, t.trafSize(), "traf")
+		p = box(p, 16, "tfhd")
+		be.PutUint32(b[p:], tfhdFlags)
+		be.PutUint32(b[p+4:], t.ID)
+		p += 8
+		p = box(p, 20, "tfdt")
+		be.PutUint32(b[p:], 1<<24) // version 1
+		be.PutUint64(b[p+4:], t.BaseTime)
+		p += 12
+		per := 8
+		flags := uint32(trunAudioFlags)
+		if t.Video {
+			per, flags = 16, trunVideoFlags
+		}
+		p = box(p, 20+per*len(t.Samples), "trun")
+		be.PutUint32(b[p:], 1<<24|flags) // version 1: signed composition offsets
+		be.PutUint32(b[p+4:], uint32(len(t.Samples)))
+		be.PutUint32(b[p+8:], uint32(dataPos)) // relative to the moof
+		p += 12
+		for i := range t.Samples {
+			s := &t.Samples[i]
+			size := s.Size()
+			be.PutUint32(b[p:], s.Duration)
+			be.PutUint32(b[p+4:], uint32(size))
+			p += 8
+			if t.Video {
+				f := uint32(flagsNonSync)
+				if s.Key {
+					f = flagsSync
+				}
+				be.PutUint32(b[p:], f)
+				be.PutUint32(b[p+4:], uint32(s.CTSOffset))
+				p += 8
+			}
+			// media
+			if s.NALUs == nil {
+				copy(b[dataPos:], s.Frame)
+			} else {
+				q := dataPos
+				for _, n := range s.NALUs {
+					be.PutUint32(b[q:], uint32(len(n)))
+					copy(b[q+4:], n)
+					q += 4 + len(n)
+				}
+			}
+			dataPos += size
+		}
+	}
+	box(moofSize, 8+dataSize, "mdat")
+	return b
+}
