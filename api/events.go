@@ -14,6 +14,7 @@ type eventView struct {
 	Type     string `json:"type"`
 	StreamID string `json:"live_stream_id,omitempty"`
 	OutputID string `json:"output_id,omitempty"`
+	PublicID string `json:"public_id,omitempty"`
 	Status   string `json:"status,omitempty"`
 	Message  string `json:"message,omitempty"`
 	Time     int64  `json:"time"`
@@ -46,7 +47,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			b, _ := json.Marshal(eventView{Type: ev.Type, StreamID: ev.StreamID, OutputID: ev.OutputID,
-				Status: ev.Status, Message: ev.Message, Time: ev.Time.UnixMilli()})
+				PublicID: ev.AssetID, Status: ev.Status, Message: ev.Message, Time: ev.Time.UnixMilli()})
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b)
 		case <-tick.C:
 			fmt.Fprint(w, ": keep-alive\n\n")

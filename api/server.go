@@ -59,6 +59,8 @@ type Server struct {
 	Engine Engine
 	// Credentials is required.
 	Credentials Credentials
+	// Assets is the asset library. Without it the asset routes answer 503.
+	Assets Assets
 	// CloudName is the {cloud_name} path element. It defaults to "local".
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
@@ -113,6 +115,9 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/live_streams/{id}/reset_stream_key", true, methods{"POST": s.resetKey})
 	s.route(mux, base+"/live_streams/{id}/outputs", true, methods{"GET": s.listOutputs, "POST": s.createOutput})
 	s.route(mux, base+"/live_streams/{id}/outputs/{oid}", true, methods{"GET": s.getOutput, "PATCH": s.updateOutput, "DELETE": s.deleteOutput})
+	s.route(mux, base+"/assets", true, methods{"GET": s.listAssets})
+	s.route(mux, base+"/assets/{pid}", true, methods{"GET": s.getAsset, "DELETE": s.deleteAsset})
+	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})

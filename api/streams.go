@@ -81,6 +81,11 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request) {
 
 // paging reads max_results and next_cursor.
 func (s *Server) paging(w http.ResponseWriter, r *http.Request) (limit int, after *livestream.ListPosition, ok bool) {
+	return pageOf(s, w, r, decodeCursor)
+}
+
+// pageOf reads max_results and a next_cursor that decode reads.
+func pageOf[P any](s *Server, w http.ResponseWriter, r *http.Request, decode func(string) (P, error)) (limit int, after *P, ok bool) {
 	q := r.URL.Query()
 	limit = defaultMaxResults
 	if v := q.Get("max_results"); v != "" {
@@ -92,7 +97,7 @@ func (s *Server) paging(w http.ResponseWriter, r *http.Request) (limit int, afte
 		limit = n
 	}
 	if v := q.Get("next_cursor"); v != "" {
-		p, err := decodeCursor(v)
+		p, err := decode(v)
 		if err != nil {
 			s.fail(w, r, http.StatusBadRequest, "next_cursor: not a cursor this API returned")
 			return 0, nil, false
@@ -109,20 +114,26 @@ func encodeCursor(p livestream.ListPosition) string {
 }
 
 func decodeCursor(v string) (livestream.ListPosition, error) {
+	at, id, err := splitCursor(v, livestream.IsID)
+	return livestream.ListPosition{CreatedAt: at, ID: id}, err
+}
+
+// splitCursor reads base64url of "<millis, 15 digits>:<id>".
+func splitCursor(v string, validID func(string) bool) (time.Time, string, error) {
 	errBad := errors.New("not a cursor")
 	c, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
-		return livestream.ListPosition{}, errBad
+		return time.Time{}, "", errBad
 	}
 	ms, id, ok := strings.Cut(string(c), ":")
-	if !ok || len(ms) != 15 || !livestream.IsID(id) {
-		return livestream.ListPosition{}, errBad
+	if !ok || len(ms) != 15 || !validID(id) {
+		return time.Time{}, "", errBad
 	}
 	n, err := strconv.ParseInt(ms, 10, 64)
 	if err != nil || n < 0 {
-		return livestream.ListPosition{}, errBad
+		return time.Time{}, "", errBad
 	}
-	return livestream.ListPosition{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
+	return time.UnixMilli(n).UTC(), id, nil
 }
 
 // encodeStream is a stream's JSON view: the cached one, with the stats

@@ -16,9 +16,9 @@ import (
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/mediatest"
 	"github.com/onair-studio/onair/engine/output"
 	"github.com/onair-studio/onair/engine/output/hls"
-	"github.com/onair-studio/onair/engine/mediatest"
 	"github.com/onair-studio/onair/store"
 )
 

@@ -1,5 +1,5 @@
 // Package store keeps the studio's state in one bbolt file: live streams
-// (with their outputs) and settings, one transaction per change, with the
+// (with their outputs), the asset library's index and settings, one transaction per change, with the
 // schema version recorded.
 package store
 
@@ -22,6 +22,7 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketStreams  = []byte("live_streams")
 	bucketSettings = []byte("settings")
+	bucketAssets   = []byte("assets")
 	keySchema      = []byte("schema_version")
 )
 
@@ -43,7 +44,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketStreams, bucketSettings} {
+		for _, b := range [][]byte{bucketMeta, bucketStreams, bucketSettings, bucketAssets} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -125,5 +126,39 @@ func (s *Store) SetSettings(kv map[string]string) error {
 			}
 		}
 		return nil
+	})
+}
+
+// LoadAssets returns every indexed asset.
+func (s *Store) LoadAssets() ([]livestream.Asset, error) {
+	var out []livestream.Asset
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAssets).ForEach(func(k, v []byte) error {
+			var a livestream.Asset
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decoding asset %s: %w", k, err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutAsset writes one asset.
+func (s *Store) PutAsset(a livestream.Asset) error {
+	v, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encoding asset %s: %w", a.PublicID, err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAssets).Put([]byte(a.PublicID), v)
+	})
+}
+
+// DeleteAsset removes one asset from the index.
+func (s *Store) DeleteAsset(publicID string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAssets).Delete([]byte(publicID))
 	})
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/netlimit"
 	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
@@ -59,6 +61,7 @@ type studio struct {
 	log       *slog.Logger
 	store     *store.Store
 	engine    *engine.Service
+	library   *library.Library
 	ingest    *ingest.Server
 	http      *http.Server
 	httpLn    net.Listener
@@ -81,6 +84,8 @@ const (
 	settingHLSVariant = "hls_variant"
 	settingHTTPAddr   = "http_addr"
 	settingRTMPAddr   = "rtmp_addr"
+	// settingLibraryDir: the folder of recordings (default DATA/library).
+	settingLibraryDir = "library_dir"
 	// settingAllowedHosts: comma-separated host names, besides loopback
 	// names and IP addresses, by which the API may be reached.
 	settingAllowedHosts = "allowed_hosts"
@@ -276,15 +281,25 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if err = os.RemoveAll(hlsDir); err != nil {
 		return nil, fmt.Errorf("clearing the HLS cache %s: %w", hlsDir, err)
 	}
+	libDir, err := setting(s.store, settingLibraryDir, filepath.Join(cfg.DataDir, "library"))
+	if err != nil {
+		return nil, err
+	}
+	s.library = &library.Library{Folder: libDir, Repo: s.store, Logger: log.With("component", "library")}
+	if err = s.library.Start(); err != nil {
+		return nil, err
+	}
 	s.engine = &engine.Service{
 		Repo:    s.store,
 		RTMPURL: s.rtmpURL,
 		HTTPURL: s.httpURL,
 		Outputs: output.Factories{
-			livestream.OutputHLS: &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL},
+			livestream.OutputHLS:     &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL},
+			livestream.OutputArchive: &archive.Factory{Library: s.library},
 		},
 		Logger: log,
 	}
+	s.library.OnEvent = s.engine.Emit
 	if err = s.engine.Start(); err != nil {
 		return nil, err
 	}
@@ -309,6 +324,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	a := &api.Server{
 		Engine:          s.engine,
 		Credentials:     s.Credentials,
+		Assets:          s.library,
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,

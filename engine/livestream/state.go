@@ -81,6 +81,7 @@ type Event struct {
 	Type     string    `json:"type"`
 	StreamID string    `json:"live_stream_id,omitempty"`
 	OutputID string    `json:"output_id,omitempty"`
+	AssetID  string    `json:"public_id,omitempty"`
 	Status   string    `json:"status,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Time     time.Time `json:"-"`

@@ -19,7 +19,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
-	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/mediatest/clipunits"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/mediatest"
 )
@@ -29,31 +29,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // clipUnits turns the small test clip into units, as ingest does.
 func clipUnits(t testing.TB) (media.Tracks, []*media.Unit) {
 	t.Helper()
-	tags, err := mediatest.ReadFLV(mediatest.Small.Path(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d ingest.Depacketizer
-	var units []*media.Unit
-	for _, tg := range tags {
-		var u *media.Unit
-		if tg.Video {
-			u, err = d.Video(tg.Timestamp, tg.Body)
-		} else {
-			u, err = d.Audio(tg.Timestamp, tg.Body)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u != nil {
-			units = append(units, u)
-		}
-	}
-	tr := d.Tracks()
-	for _, u := range units {
-		u.Tracks = &tr
-	}
-	return tr, units
+	return clipunits.Units(t, mediatest.Small)
 }
 
 // testMuxer is a low-latency muxer with the output's defaults; dir "" keeps

@@ -13,17 +13,10 @@ import (
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/mediatest/clipunits"
 )
 
-// copyUnits copies units, since the hub moves their timestamps.
-func copyUnits(us []*media.Unit) []*media.Unit {
-	out := make([]*media.Unit, len(us))
-	for i, u := range us {
-		c := *u
-		out[i] = &c
-	}
-	return out
-}
+func copyUnits(us []*media.Unit) []*media.Unit { return clipunits.Copy(us) }
 
 // Every selectable variant serves a playable playlist through Output.
 func TestVariants(t *testing.T) {

@@ -35,14 +35,6 @@ func NewInit(t media.Tracks) (*Init, error) {
 		in.Video = &Track{ID: uint32(len(it.Tracks) + 1), Video: true, Timescale: 90000}
 		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(in.Video.ID), TimeScale: 90000,
 			Codec: &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}})
-		sps := t.Video.SPS
-		if len(sps) >= 4 {
-			in.Codecs = append(in.Codecs, fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3]))
-		}
-		var s h264.SPS
-		if s.Unmarshal(sps) == nil {
-			in.Width, in.Height, in.FrameRate = s.Width(), s.Height(), s.FPS()
-		}
 	}
 	if t.Audio != nil {
 		rate := int64(t.Audio.Config.SampleRate)
@@ -56,11 +48,11 @@ func NewInit(t media.Tracks) (*Init, error) {
 		in.Audio = &Track{ID: uint32(len(it.Tracks) + 1), Timescale: rate, FrameLen: frameLen, nextDTS: -1}
 		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(in.Audio.ID), TimeScale: uint32(rate),
 			Codec: &codecs.MPEG4Audio{Config: t.Audio.Config}})
-		in.Codecs = append(in.Codecs, fmt.Sprintf("mp4a.40.%d", t.Audio.Config.Type))
 	}
 	if len(it.Tracks) == 0 {
 		return nil, errors.New("no track")
 	}
+	in.Codecs, in.Width, in.Height, in.FrameRate = Describe(t)
 	var buf seekablebuffer.Buffer
 	if err := it.Marshal(&buf); err != nil {
 		return nil, fmt.Errorf("writing the fMP4 initialization section: %w", err)
@@ -78,4 +70,23 @@ func (in *Init) Tracks() []*Track {
 		}
 	}
 	return ts
+}
+
+// Describe returns the RFC 6381 codec strings of t, video first, and the
+// picture size and frame rate its SPS declares (zeros when unknown).
+func Describe(t media.Tracks) (codecs []string, width, height int, fps float64) {
+	if t.Video != nil {
+		sps := t.Video.SPS
+		if len(sps) >= 4 {
+			codecs = append(codecs, fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3]))
+		}
+		var s h264.SPS
+		if s.Unmarshal(sps) == nil {
+			width, height, fps = s.Width(), s.Height(), s.FPS()
+		}
+	}
+	if t.Audio != nil {
+		codecs = append(codecs, fmt.Sprintf("mp4a.40.%d", t.Audio.Config.Type))
+	}
+	return codecs, width, height, fps
 }

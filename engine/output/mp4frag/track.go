@@ -84,6 +84,15 @@ func (t *Track) Complete(next int64) int {
 	return t.run[len(t.run)-1].Size()
 }
 
+// Finish completes the held sample, if any, with the last known duration:
+// the track ends.
+func (t *Track) Finish() int {
+	if t == nil || !t.held {
+		return 0
+	}
+	return t.Complete(t.pending)
+}
+
 // LastDuration is the duration of the last completed sample.
 func (t *Track) LastDuration() time.Duration { return FromTicks(int64(t.lastDur), t.Timescale) }
 
