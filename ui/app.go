@@ -44,12 +44,14 @@ type View struct {
 	streams    []livestream.StreamState // UI thread only
 	selected   string                   // the stream shown, "" none
 	onSettings bool
+	onLibrary  bool
 
 	list      *streamList
 	page      *streamPage
 	empty     fyne.CanvasObject // the empty state, made once
 	emptyText *widget.Label
 	settings  *settingsPage
+	library   *libraryPage
 	detail    *fyne.Container
 	root      fyne.CanvasObject
 
@@ -113,7 +115,7 @@ func (v *View) apply(list []livestream.StreamState) {
 		} else if v.page != nil {
 			v.page.update(st)
 		}
-	} else if !v.onSettings {
+	} else if !v.onSettings && !v.onLibrary {
 		v.showEmpty()
 	}
 	v.updateTray()
@@ -134,7 +136,7 @@ func (v *View) open(id string) {
 	if !ok {
 		return
 	}
-	v.onSettings = false
+	v.onSettings, v.onLibrary = false, false
 	if v.page == nil || v.selected != id {
 		v.page = newStreamPage(v, st)
 	}
@@ -165,9 +167,23 @@ func (v *View) showEmpty() {
 	}
 }
 
+// showLibrary shows the recordings.
+func (v *View) showLibrary() {
+	v.onSettings, v.onLibrary = false, true
+	v.selected = ""
+	v.page = nil
+	v.list.unselect()
+	if v.library == nil {
+		v.library = newLibraryPage(v)
+	}
+	v.library.reload()
+	v.detail.Objects = []fyne.CanvasObject{v.library.root}
+	v.detail.Refresh()
+}
+
 // showSettings shows the settings screen.
 func (v *View) showSettings() {
-	v.onSettings = true
+	v.onSettings, v.onLibrary = true, false
 	v.selected = ""
 	v.page = nil
 	v.list.unselect()
@@ -216,9 +232,15 @@ func (v *View) pollStats(ctx context.Context) {
 		if err != nil {
 			continue
 		}
+		var cur *livestream.Asset
+		if recs, _, _ := v.studio.Library().List(nil, 1, id); len(recs) == 1 && recs[0].Status == livestream.AssetRecording {
+			cur = &recs[0]
+		}
 		v.do(func() {
 			if v.page != nil && v.selected == id {
 				v.page.showStats(st, ok)
+				v.page.recCur = cur
+				v.page.showRecording()
 			}
 		})
 	}
@@ -227,6 +249,15 @@ func (v *View) pollStats(ctx context.Context) {
 // notifyEvent sends desktop notifications for a stream going live or idle
 // (follower goroutine).
 func (v *View) notifyEvent(ev livestream.Event) {
+	switch ev.Type {
+	case livestream.EventAssetRecording, livestream.EventAssetReady, livestream.EventAssetDeleted:
+		v.do(func() {
+			if v.onLibrary && v.library != nil {
+				v.library.reload()
+			}
+		})
+		return
+	}
 	var title string
 	switch ev.Type {
 	case livestream.EventPublisherConnected:
@@ -310,6 +341,7 @@ func Run(version string, start Starter) {
 		w.SetCloseIntercept(v.onClose)
 		w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Studio",
 			fyne.NewMenuItem("New stream…", v.showCreate),
+			fyne.NewMenuItem("Library", v.showLibrary),
 			fyne.NewMenuItem("Settings", v.showSettings),
 		)))
 		v.Start(ctx)

@@ -39,6 +39,22 @@ type Studio interface {
 	SaveSettings(Settings) error
 	// Close stops the studio (for a restart with new settings).
 	Close()
+	// Library is the recordings library.
+	Library() Library
+}
+
+// Library is the recordings library the window shows. Its calls are quick
+// (the index is in memory) except Delete, which removes a file.
+type Library interface {
+	// List returns at most limit recordings after the position (nil: from
+	// the first), newest first, of one stream when streamID is set.
+	List(after *livestream.AssetPosition, limit int, streamID string) (items []livestream.Asset, total int, more bool)
+	// Path is a recording's file.
+	Path(publicID string) (string, error)
+	// Delete removes a recording and its file.
+	Delete(publicID string) error
+	// Dir is the library's folder.
+	Dir() string
 }
 
 // Settings are the studio's listen addresses, cloud name and data folder.
@@ -49,6 +65,8 @@ type Settings struct {
 	// AllowedHosts are other names the API answers to (comma-separated),
 	// e.g. the computer's name on the network for remote access.
 	AllowedHosts string
+	// LibraryDir is the folder recordings go to.
+	LibraryDir string
 	// Read only:
 	DataDir string
 	RTMPURL string // the server URL encoders use now

@@ -20,8 +20,10 @@ import (
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/store"
 )
@@ -36,7 +38,10 @@ type testStudio struct {
 	rtmp   string
 	http   string
 	dir    string
+	lib    *library.Library
 }
+
+func (s *testStudio) Library() Library { return s.lib }
 
 func (s *testStudio) Credentials() (string, string) {
 	s.mu.Lock()
@@ -63,14 +68,15 @@ func (s *testStudio) Settings() Settings {
 		return def
 	}
 	return Settings{HTTPAddr: get("http_addr", "127.0.0.1:8935"), RTMPAddr: get("rtmp_addr", "127.0.0.1:1935"),
-		CloudName: get("cloud_name", "local"), AllowedHosts: get("allowed_hosts", ""), DataDir: s.dir, RTMPURL: s.rtmp, HTTPURL: s.http}
+		CloudName: get("cloud_name", "local"), AllowedHosts: get("allowed_hosts", ""), LibraryDir: get("library_dir", s.lib.Dir()),
+		DataDir: s.dir, RTMPURL: s.rtmp, HTTPURL: s.http}
 }
 
 func (s *testStudio) Close() {}
 
 func (s *testStudio) SaveSettings(set Settings) error {
 	return s.st.SetSettings(map[string]string{"http_addr": set.HTTPAddr, "rtmp_addr": set.RTMPAddr, "cloud_name": set.CloudName,
-		"allowed_hosts": set.AllowedHosts})
+		"allowed_hosts": set.AllowedHosts, "library_dir": set.LibraryDir})
 }
 
 // harness is the window over a real engine, bbolt store, RTMP server and
@@ -111,8 +117,16 @@ func newHarness(t testing.TB) *harness {
 	}
 	h.rtmp.Listener = ln
 	h.studio.rtmp = "rtmp://" + ln.Addr().String() + "/live"
+	h.studio.lib = &library.Library{Folder: filepath.Join(dir, "library"), Repo: st, Logger: quiet()}
+	if err := h.studio.lib.Start(); err != nil {
+		t.Fatal(err)
+	}
 	h.eng = &engine.Service{Repo: st, RTMPURL: h.studio.rtmp, HTTPURL: h.studio.http, Logger: quiet(),
-		Outputs: output.Factories{livestream.OutputHLS: &hls.Factory{BaseURL: h.studio.http}}}
+		Outputs: output.Factories{
+			livestream.OutputHLS:     &hls.Factory{BaseURL: h.studio.http},
+			livestream.OutputArchive: &archive.Factory{Library: h.studio.lib},
+		}}
+	h.studio.lib.OnEvent = h.eng.Emit
 	if err := h.eng.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +134,7 @@ func newHarness(t testing.TB) *harness {
 	if err := h.rtmp.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a := &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Logger: quiet()}
+	a := &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Logger: quiet()}
 	h.api.Config.Handler = a.Handler()
 	h.api.Start()
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type settingsPage struct {
 	rtmp    *field
 	cloud   *field
 	hosts   *field
+	lib     *field
 	save    *widget.Button
 	saved   *widget.Label
 	restart *widget.Button
@@ -54,6 +56,7 @@ func newSettingsPage(v *View) *settingsPage {
 	s.rtmp = newField("RTMP for encoders", "127.0.0.1:1935")
 	s.cloud = newField("Cloud name", "local")
 	s.hosts = newField("Other names of this computer", "e.g. studio.local, my-pc.lan")
+	s.lib = newField("Recordings folder", "the library folder")
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
 	s.saved = widget.NewLabel("")
 	s.saved.Wrapping = fyne.TextWrapWord
@@ -67,8 +70,8 @@ func newSettingsPage(v *View) *settingsPage {
 			}, v.win)
 	})
 	s.restart.Hide()
-	network := widget.NewCard("Network", "Addresses to listen on; 127.0.0.1 keeps the studio to this computer",
-		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item()), container.NewHBox(s.save, s.restart), s.saved))
+	network := widget.NewCard("Network and folders", "Addresses to listen on (127.0.0.1 keeps the studio to this computer) and where recordings go",
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item(), s.lib.item()), container.NewHBox(s.save, s.restart), s.saved))
 
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
@@ -96,6 +99,7 @@ func (s *settingsPage) load() {
 	s.rtmp.entry.SetText(s.cur.RTMPAddr)
 	s.cloud.entry.SetText(s.cur.CloudName)
 	s.hosts.entry.SetText(s.cur.AllowedHosts)
+	s.lib.entry.SetText(s.cur.LibraryDir)
 	s.data.SetText(s.cur.DataDir)
 }
 
@@ -135,6 +139,14 @@ func checkHosts(list string) string {
 	return ""
 }
 
+// checkFolder says what is wrong with a folder for recordings, or "".
+func checkFolder(dir string) string {
+	if dir == "" || !filepath.IsAbs(dir) {
+		return "A full path to a folder, e.g. " + filepath.Join(string(filepath.Separator)+"home", "me", "Videos", "OnAir") + "."
+	}
+	return ""
+}
+
 // checkAddr says what is wrong with a listen address, or "".
 func checkAddr(a string) string {
 	host, port, err := net.SplitHostPort(a)
@@ -154,7 +166,9 @@ func (s *settingsPage) submit() {
 	next := s.cur
 	next.HTTPAddr, next.RTMPAddr, next.CloudName = s.http.entry.Text, s.rtmp.entry.Text, s.cloud.entry.Text
 	next.AllowedHosts = s.hosts.entry.Text
+	next.LibraryDir = strings.TrimSpace(s.lib.entry.Text)
 	s.hosts.err.set(checkHosts(next.AllowedHosts))
+	s.lib.err.set(checkFolder(next.LibraryDir))
 	s.http.err.set(checkAddr(next.HTTPAddr))
 	s.rtmp.err.set(checkAddr(next.RTMPAddr))
 	if s.http.err.Text == "" && s.rtmp.err.Text == "" && next.HTTPAddr == next.RTMPAddr {
@@ -165,7 +179,7 @@ func (s *settingsPage) submit() {
 	} else {
 		s.cloud.err.set("")
 	}
-	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" {
+	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" || s.lib.err.Text != "" {
 		return
 	}
 	s.save.Disable()

@@ -39,7 +39,14 @@ type streamPage struct {
 	stats     *widget.Label
 	statsBox  *widget.Card
 	outputs   *outputsSection
-	root      fyne.CanvasObject
+	recText   *widget.Label
+	recOn     *widget.Check
+	recCard   *widget.Card
+	// recSetting: recOn is being set from the state, not by the user.
+	recSetting bool
+	// recCur is the recording in progress, from the stats poller.
+	recCur *livestream.Asset
+	root   fyne.CanvasObject
 }
 
 func newStreamPage(v *View, st livestream.StreamState) *streamPage {
@@ -83,11 +90,21 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 
 	p.outputs = newOutputsSection(p)
 
+	p.recText = widget.NewLabel("")
+	p.recText.Wrapping = fyne.TextWrapWord
+	p.recOn = widget.NewCheck("Record every session", func(on bool) {
+		if !p.recSetting {
+			p.setRecording(on)
+		}
+	})
+	p.recCard = widget.NewCard("Recording", "Saved as MP4 in the library, playable while it records",
+		container.NewVBox(p.recOn, p.recText))
+
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.rename, p.remove), p.name)
 	status := container.NewHBox(p.badge.root, p.toggle)
 	body := container.NewVBox(
 		header, p.nameErr, status,
-		encoder, p.statsBox, playback, p.outputs.card,
+		encoder, p.statsBox, p.recCard, playback, p.outputs.card,
 	)
 	p.root = container.NewVScroll(container.NewPadded(body))
 	return p
@@ -127,6 +144,49 @@ func (p *streamPage) update(st livestream.StreamState) {
 	p.key.refresh()
 	p.hls.refresh()
 	p.outputs.update(st)
+	p.showRecording()
+}
+
+// showRecording shows whether the stream records and the current file
+// (UI thread).
+func (p *streamPage) showRecording() {
+	out, ok := p.st.Output(livestream.OutputArchive)
+	if !ok {
+		p.recCard.Hide()
+		return
+	}
+	p.recCard.Show()
+	p.recSetting = true
+	p.recOn.SetChecked(!out.Disabled)
+	p.recSetting = false
+	text, bad := recordingText(p.st, p.recCur)
+	p.recText.SetText(text)
+	if bad {
+		p.recText.Importance = widget.DangerImportance
+	} else {
+		p.recText.Importance = widget.MediumImportance
+	}
+	p.recText.Refresh()
+}
+
+// setRecording switches the stream's archive output on or off.
+func (p *streamPage) setRecording(on bool) {
+	out, ok := p.st.Output(livestream.OutputArchive)
+	if !ok {
+		return
+	}
+	id := p.id
+	p.recOn.Disable()
+	p.v.act.run("Switching the recording", func() error {
+		_, err := p.v.eng.UpdateOutput(id, out.ID, livestream.OutputParams{Enabled: &on})
+		return err
+	}, func(err error) {
+		p.recOn.Enable()
+		if err != nil {
+			p.v.act.showError("Switching the recording", err)
+			p.showRecording()
+		}
+	})
 }
 
 // showStats shows what comes in (UI thread).

@@ -52,6 +52,7 @@ type streamList struct {
 	list     *widget.List
 	empty    *widget.Label
 	create   *widget.Button
+	library  *widget.Button
 	settings *widget.Button
 	root     fyne.CanvasObject
 }
@@ -89,11 +90,12 @@ func newStreamList(v *View) *streamList {
 	l.create = widget.NewButtonWithIcon("New stream", theme.ContentAddIcon(), v.showCreate)
 	l.create.Importance = widget.HighImportance
 	l.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), v.showSettings)
+	l.library = widget.NewButtonWithIcon("Library", theme.StorageIcon(), v.showLibrary)
 	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	title := widget.NewLabelWithStyle("Streams", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewBorder(nil, nil, title, l.create)
-	l.root = container.NewBorder(top, l.settings, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
+	l.root = container.NewBorder(top, container.NewGridWithColumns(2, l.library, l.settings), nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
 	return l
 }
 

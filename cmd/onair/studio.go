@@ -390,7 +390,7 @@ func (s *studio) RotateSecret() (string, error) {
 
 // savedSettings are the addresses and cloud name the next start uses.
 type savedSettings struct {
-	HTTPAddr, RTMPAddr, CloudName, AllowedHosts string
+	HTTPAddr, RTMPAddr, CloudName, AllowedHosts, LibraryDir string
 }
 
 // saved reads the settings the next start uses.
@@ -399,13 +399,14 @@ func (s *studio) saved() savedSettings {
 	rtmpAddr, _ := setting(s.store, settingRTMPAddr, s.cfg.RTMPAddr)
 	cloud, _ := setting(s.store, settingCloudName, s.cloud)
 	hosts, _ := setting(s.store, settingAllowedHosts, "")
-	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud, AllowedHosts: hosts}
+	lib, _ := setting(s.store, settingLibraryDir, s.library.Dir())
+	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud, AllowedHosts: hosts, LibraryDir: lib}
 }
 
 // save stores the settings for the next start, in one transaction.
 func (s *studio) save(set savedSettings) error {
 	if err := s.store.SetSettings(map[string]string{settingHTTPAddr: set.HTTPAddr, settingRTMPAddr: set.RTMPAddr,
-		settingCloudName: set.CloudName, settingAllowedHosts: set.AllowedHosts}); err != nil {
+		settingCloudName: set.CloudName, settingAllowedHosts: set.AllowedHosts, settingLibraryDir: set.LibraryDir}); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	return nil

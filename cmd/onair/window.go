@@ -56,14 +56,15 @@ type windowStudio struct{ s *studio }
 func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
 func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
+func (w windowStudio) Library() ui.Library           { return w.s.library }
 
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()
 	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName, AllowedHosts: set.AllowedHosts,
-		DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL}
+		LibraryDir: set.LibraryDir, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL}
 }
 
 func (w windowStudio) SaveSettings(set ui.Settings) error {
 	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
-		AllowedHosts: set.AllowedHosts})
+		AllowedHosts: set.AllowedHosts, LibraryDir: set.LibraryDir})
 }

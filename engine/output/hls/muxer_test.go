@@ -19,9 +19,9 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
-	"github.com/onair-studio/onair/engine/mediatest/clipunits"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/mediatest"
+	"github.com/onair-studio/onair/engine/mediatest/clipunits"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,213 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// libraryShown is how many recordings the library screen lists.
+const libraryShown = 1000
+
+// libraryPage lists the recordings: stream, date, duration, size, status;
+// each opens in the system's player, shows its folder, or is deleted.
+type libraryPage struct {
+	v      *View
+	items  []livestream.Asset // UI thread
+	total  int
+	list   *widget.List
+	count  *widget.Label
+	folder *widget.Label
+	// rows finds a row's widgets from the object the list hands back.
+	rows map[fyne.CanvasObject]*libraryRow
+	root fyne.CanvasObject
+}
+
+func newLibraryPage(v *View) *libraryPage {
+	l := &libraryPage{v: v, rows: map[fyne.CanvasObject]*libraryRow{}}
+	l.count = widget.NewLabel("")
+	l.folder = widget.NewLabel("")
+	l.folder.Truncation = fyne.TextTruncateEllipsis
+	openDir := widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { l.openFolder() })
+	l.list = widget.NewList(func() int { return len(l.items) }, l.makeRow, l.updateRow)
+	top := container.NewVBox(
+		widget.NewLabelWithStyle("Library", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, openDir, l.folder),
+		l.count,
+	)
+	l.root = container.NewPadded(container.NewBorder(top, nil, nil, nil, l.list))
+	return l
+}
+
+// libraryRow is the widgets of one row.
+type libraryRow struct {
+	title  *widget.Label
+	detail *widget.Label
+	badge  *badge
+	play   *widget.Button
+	reveal *widget.Button
+	remove *widget.Button
+}
+
+func (l *libraryPage) makeRow() fyne.CanvasObject {
+	r := &libraryRow{title: widget.NewLabel("recording"), detail: widget.NewLabel("date"), badge: newBadge()}
+	r.title.TextStyle.Bold = true
+	r.title.Truncation = fyne.TextTruncateEllipsis
+	r.detail.Truncation = fyne.TextTruncateEllipsis
+	r.play = widget.NewButtonWithIcon("Open", theme.MediaPlayIcon(), nil)
+	r.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), nil)
+	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
+	buttons := container.NewHBox(container.NewCenter(r.badge.root), r.play, r.reveal, r.remove)
+	c := container.NewBorder(nil, nil, nil, buttons, container.NewVBox(r.title, r.detail))
+	l.rows[c] = r
+	return c
+}
+
+func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	r := l.rows[o]
+	if r == nil || i >= len(l.items) {
+		return
+	}
+	a := l.items[i]
+	r.title.SetText(l.streamName(a))
+	r.detail.SetText(assetDetail(a))
+	text, c := assetStatus(a)
+	r.badge.set(text, c)
+	id := a.PublicID
+	r.play.OnTapped = func() { l.open(id) }
+	r.reveal.OnTapped = func() { l.openFolder() }
+	r.remove.OnTapped = func() { l.confirmDelete(a) }
+	if a.Status == livestream.AssetRecording {
+		r.remove.Disable()
+	} else {
+		r.remove.Enable()
+	}
+}
+
+// streamName is the recorded stream's name while it exists, else the
+// recording's public id.
+func (l *libraryPage) streamName(a livestream.Asset) string {
+	if st, ok := l.v.find(a.StreamID); ok {
+		return st.Name
+	}
+	return a.PublicID
+}
+
+// assetDetail is a recording's date, length, size and picture.
+func assetDetail(a livestream.Asset) string {
+	parts := []string{a.Started.Local().Format("2 Jan 2006 15:04"), uptime(a.Duration), size(a.Bytes)}
+	if a.Width > 0 {
+		parts = append(parts, fmt.Sprintf("%d×%d", a.Width, a.Height))
+	}
+	parts = append(parts, a.PublicID+".mp4")
+	if a.Error != "" {
+		parts = append(parts, a.Error)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func assetStatus(a livestream.Asset) (string, color.Color) {
+	switch a.Status {
+	case livestream.AssetRecording:
+		return "recording", colourLive
+	case livestream.AssetDamaged:
+		return "damaged", colourError
+	}
+	return "ready", colourOK
+}
+
+// size writes a byte count for people.
+func size(b int64) string {
+	switch {
+	case b >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+	case b >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+	}
+	return fmt.Sprintf("%d kB", b/1000)
+}
+
+// reload lists the recordings again, off the UI thread.
+func (l *libraryPage) reload() {
+	lib := l.v.studio.Library()
+	go func() {
+		items, total, _ := lib.List(nil, libraryShown, "")
+		dir := lib.Dir()
+		l.v.do(func() {
+			l.items, l.total = items, total
+			l.folder.SetText(dir)
+			switch {
+			case total == 0:
+				l.count.SetText("No recordings yet. Every session of a stream is recorded here while its recording is on.")
+			case total > len(items):
+				l.count.SetText(fmt.Sprintf("%d recordings, the newest %d shown", total, len(items)))
+			default:
+				l.count.SetText(fmt.Sprintf("%d recording(s)", total))
+			}
+			l.list.Refresh()
+		})
+	}()
+}
+
+func (l *libraryPage) open(publicID string) {
+	path, err := l.v.studio.Library().Path(publicID)
+	if err != nil {
+		l.v.act.showError("Opening the recording", err)
+		return
+	}
+	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}); err != nil {
+		l.v.act.showError("Opening the recording", err)
+	}
+}
+
+func (l *libraryPage) openFolder() {
+	dir := l.v.studio.Library().Dir()
+	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}); err != nil {
+		l.v.act.showError("Opening the library folder", err)
+	}
+}
+
+func (l *libraryPage) confirmDelete(a livestream.Asset) {
+	dialog.ShowConfirm("Delete this recording?",
+		fmt.Sprintf("%s (%s, %s) is removed from the library and its file deleted.", l.streamName(a), a.Started.Local().Format("2 Jan 2006 15:04"), uptime(a.Duration)),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			l.v.act.run("Deleting the recording", func() error { return l.v.studio.Library().Delete(a.PublicID) }, func(err error) {
+				if err != nil {
+					l.v.act.showError("Deleting the recording", err)
+				}
+				l.reload()
+			})
+		}, l.v.win)
+}
+
+// recordingText says what the stream's archive does now, with the
+// current file's length and size while it records.
+func recordingText(st livestream.StreamState, cur *livestream.Asset) (string, bool) {
+	out, ok := st.Output(livestream.OutputArchive)
+	switch {
+	case !ok:
+		return "This stream has no archive output.", false
+	case out.Disabled:
+		return "Recording is off: sessions are not saved.", false
+	case out.Status == livestream.OutputErrored:
+		return "Recording stopped: " + out.LastError, true
+	case st.Status != livestream.StatusActive:
+		return "Every session is recorded to the library.", false
+	case cur != nil && cur.Status == livestream.AssetRecording:
+		return fmt.Sprintf("● Recording  %s · %s → %s.mp4", uptime(cur.Duration), size(cur.Bytes), cur.PublicID), false
+	}
+	return "Recording starts when the encoder sends video.", false
+}
