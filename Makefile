@@ -47,6 +47,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzDepacketizer -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzRequest -fuzztime $(FUZZTIME) ./engine/output/hls/
+	$(GO) test -run XXX -fuzz FuzzScan -fuzztime $(FUZZTIME) ./engine/output/mp4frag/
 	$(GO) test -run XXX -fuzz FuzzCreateBody -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzStrictJSON -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzNewestURI -fuzztime $(FUZZTIME) ./cmd/onair-load/

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -54,15 +55,19 @@ func (p *proc) waitAsset(streamID, status string, d time.Duration) assetJSON {
 	}
 }
 
+// answer is a whole HTTP answer.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
 // raw does an authenticated request and returns the whole answer.
-func (p *proc) raw(method, url string, header http.Header) (*http.Response, []byte) {
+func (p *proc) raw(method, url string, header http.Header) (answer, []byte) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, method, url, nil)
-	for k, v := range header {
-		req.Header[k] = v
-	}
+	maps.Copy(req.Header, header)
 	req.SetBasicAuth(testKey, testSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -73,14 +78,14 @@ func (p *proc) raw(method, url string, header http.Header) (*http.Response, []by
 	if err != nil {
 		p.t.Fatalf("%s %s: reading: %v", method, url, err)
 	}
-	return resp, b
+	return answer{StatusCode: resp.StatusCode, Header: resp.Header}, b
 }
 
 // download saves an asset's file through the API.
 func (p *proc) download(a assetJSON) string {
 	p.t.Helper()
 	resp, b := p.raw("GET", a.URL, nil)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "video/mp4" || int64(len(b)) != a.Bytes {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "video/mp4" || int64(len(b)) != a.Bytes {
 		p.t.Fatalf("download: %d %s, %d bytes of %d", resp.StatusCode, resp.Header.Get("Content-Type"), len(b), a.Bytes)
 	}
 	path := filepath.Join(p.t.TempDir(), a.PublicID+".mp4")

@@ -88,7 +88,7 @@ func PacketTimes(t testing.TB, path, kind string) []float64 {
 		t.Fatalf("ffprobe packets of %s: %v", path, err)
 	}
 	var ts []float64
-	for _, f := range strings.Fields(string(out)) {
+	for f := range strings.FieldsSeq(string(out)) {
 		if v, err := strconv.ParseFloat(f, 64); err == nil {
 			ts = append(ts, v)
 		}

@@ -102,13 +102,12 @@ type Output struct {
 	stream *hub.Stream
 	reader *hub.Reader
 
-	tracks     *media.Tracks
-	cur        *file
-	files      int
-	stopped    bool // errored: nothing more is recorded this session
-	live       bool
-	lastCheck  time.Time
-	recordedAt time.Time
+	tracks    *media.Tracks
+	cur       *file
+	files     int
+	stopped   bool // errored: nothing more is recorded this session
+	live      bool
+	lastCheck time.Time
 }
 
 // Start implements output.Output: the file is made when media arrives.
@@ -238,11 +237,9 @@ func (o *Output) finish(failed bool) {
 // checkSpace refuses to record when the library's disk is nearly full.
 func (o *Output) checkSpace() error {
 	o.lastCheck = time.Now()
-	free, err := o.freeSpace(o.f.Library.Dir())
-	if err != nil {
-		return nil // unknown: recording goes on, a write error would stop it
-	}
-	if free < o.minFree {
+	// When the space cannot be read, recording goes on: a write error
+	// would stop it.
+	if free, err := o.freeSpace(o.f.Library.Dir()); err == nil && free < o.minFree {
 		return fmt.Errorf("the disk holding the library has %s free, less than the %s recording needs; recording stopped (free some space, then switch recording off and on)",
 			megabytes(free), megabytes(o.minFree))
 	}

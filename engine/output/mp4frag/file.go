@@ -70,7 +70,7 @@ type FileInfo struct {
 	Keys     []KeyEntry
 }
 
-// ErrNoMedia: the file holds no complete fragment.
+// ErrNoMedia is returned when the file holds no complete fragment.
 var ErrNoMedia = errors.New("the file holds no complete fragment of media")
 
 // maxFragment bounds a fragment read while scanning.
