@@ -2,6 +2,7 @@ package mp4frag
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 func testFile(t testing.TB, n int) (file []byte, ends []int) {
 	t.Helper()
 	in, err := NewInit(media.Tracks{Audio: &media.AACParams{Config: mpeg4audio.AudioSpecificConfig{
-		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 48000, ChannelCount: 2}}})
+		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 48000, ChannelConfig: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestScanFindsCompleteFragments(t *testing.T) {
 			}
 		}
 		if want == 0 {
-			if err != ErrNoMedia {
+			if !errors.Is(err, ErrNoMedia) {
 				t.Fatalf("cut at %d: %v", cut, err)
 			}
 			continue
