@@ -315,7 +315,7 @@ func createStreams(srv *server, n int) ([]string, error) {
 				if i >= n {
 					return
 				}
-				st, err := srv.createStream()
+				st, err := srv.createStream(false)
 				if err != nil {
 					errs <- err
 					return

@@ -40,6 +40,7 @@ type options struct {
 	ReaderMode string
 	GOMAXPROCS string
 	Follow     bool
+	Record     bool
 }
 
 func main() { os.Exit(run()) }
@@ -60,6 +61,7 @@ func run() int {
 	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
 	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
+	flag.BoolVar(&o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
 	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
 	var ao apiOptions

@@ -46,6 +46,10 @@ type result struct {
 	// (a reader too slow, media it could not read); the server logs these
 	// at most every 5 s per reader or publisher.
 	DropWarnings int `json:"server_drop_warnings"`
+	// Recording tells that every stream was recorded too; RecordedMB is
+	// what the recordings held when the run ended.
+	Recording  bool    `json:"recording"`
+	RecordedMB float64 `json:"recorded_mb"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -59,7 +63,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 }
 
 func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
-	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers}
+	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers, Recording: o.Record}
 	if o.Readers > 0 {
 		r.ReaderMode = o.ReaderMode
 	}
@@ -81,7 +85,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 
 	streams := make([]stream, n)
 	for i := range streams {
-		if streams[i], err = srv.createStream(); err != nil {
+		if streams[i], err = srv.createStream(o.Record); err != nil {
 			return r, err
 		}
 	}
@@ -193,6 +197,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	cpu1, _ := cpuTime(srv.pid())
 	wall := time.Since(t0)
 	measuring.Store(false)
+	r.RecordedMB = float64(srv.libraryBytes()) / 1e6
 	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(wall)
 	r.CPUPerStream = r.CPUPercent / float64(n)
 	slices.Sort(rss)
@@ -263,13 +268,13 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\tframes (received/dropped)\tdrop warnings\t")
+	fmt.Fprintln(tw, "streams\tfirst playlist ms (med/max)\tpart delay ms (med/p95)\tsegment delay ms (med/p95)\tCPU % (total/per stream)\tRSS MB (idle/total/per stream)\treaders\treq/s\tMB/s\terrors (pub/player/reader)\tframes (received/dropped)\tdrop warnings\trecorded MB\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t%d / %d\t%d\t\n",
+		fmt.Fprintf(tw, "%d\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t%.1f / %.2f\t%.1f / %.1f / %.2f\t%d\t%.0f\t%.1f\t%d / %d / %d\t%d / %d\t%d\t%.0f\t\n",
 			r.Streams, r.FirstPlaylistMedian, r.FirstPlaylistMax, r.PartDelayMedian, r.PartDelayP95,
 			r.SegmentDelayMedian, r.SegmentDelayP95, r.CPUPercent, r.CPUPerStream,
 			r.RSSIdleMB, r.RSSMB, r.RSSPerStreamMB, r.Readers, r.ReaderRequestsPerS, r.ReaderMBPerS,
-			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.PlayerFrames, r.PlayerDroppedFrames, r.DropWarnings)
+			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.PlayerFrames, r.PlayerDroppedFrames, r.DropWarnings, r.RecordedMB)
 	}
 	tw.Flush()
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -130,6 +131,7 @@ type stream struct {
 		StreamKey string `json:"stream_key"`
 	} `json:"input"`
 	Outputs []struct {
+		ID   string `json:"id"`
 		Type string `json:"type"`
 		URI  string `json:"uri"`
 	} `json:"outputs"`
@@ -144,7 +146,9 @@ func (s stream) hls() string {
 	return ""
 }
 
-func (s *server) createStream() (stream, error) {
+// createStream makes a stream; without record its archive output is
+// switched off, so the media path measured is ingest and HLS alone.
+func (s *server) createStream(record bool) (stream, error) {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+s.httpAddr+"/v2/video/local/live_streams",
 		strings.NewReader(`{"input":{"type":"rtmp"},"idle_timeout_sec":5}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -161,5 +165,43 @@ func (s *server) createStream() (stream, error) {
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &env) != nil {
 		return stream{}, fmt.Errorf("creating a stream: %d %s", resp.StatusCode, b)
 	}
+	if !record {
+		for _, o := range env.Data.Outputs {
+			if o.Type == "archive" {
+				if err := s.switchOff(env.Data.ID, o.ID); err != nil {
+					return stream{}, err
+				}
+			}
+		}
+	}
 	return env.Data, nil
+}
+
+func (s *server) switchOff(id, outputID string) error {
+	req, _ := http.NewRequest(http.MethodPatch, "http://"+s.httpAddr+"/v2/video/local/live_streams/"+id+"/outputs/"+outputID,
+		strings.NewReader(`{"enabled":false}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(apiKey, apiSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("switching recording off: %d %s", resp.StatusCode, b)
+	}
+	return nil
+}
+
+// libraryBytes is the size of the recordings the server wrote.
+func (s *server) libraryBytes() int64 {
+	var n int64
+	entries, _ := os.ReadDir(filepath.Join(s.data, "library"))
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }

@@ -47,7 +47,7 @@ func runWindowScenario(ctx context.Context, o options, runs, streams int) (windo
 		r.StartMs = append(r.StartMs, ms(d))
 		if last {
 			for range streams {
-				if _, err := srv.createStream(); err != nil {
+				if _, err := srv.createStream(false); err != nil {
 					stop()
 					return r, err
 				}
