@@ -38,8 +38,8 @@ type Library interface {
 // Defaults of the factory.
 const (
 	DefaultMinFree     = 500 << 20
-	DefaultMinFragment = time.Second
-	DefaultMaxFragment = 2 * time.Second
+	DefaultMinFragment = 500 * time.Millisecond
+	DefaultMaxFragment = time.Second
 	// spaceCheckEvery is how often the free space is read while recording.
 	spaceCheckEvery = 5 * time.Second
 )
@@ -54,11 +54,12 @@ type Factory struct {
 	// FreeSpace reads the free space of the disk holding a folder. It
 	// defaults to the operating system's.
 	FreeSpace func(dir string) (uint64, error)
-	// MinFragment is the shortest fragment: fragments end at the first key
-	// frame after it. It defaults to DefaultMinFragment.
+	// MinFragment is the shortest fragment: a key frame after it starts
+	// the next. It defaults to DefaultMinFragment.
 	MinFragment time.Duration
-	// MaxFragment ends a fragment without waiting for a key frame. It
-	// defaults to DefaultMaxFragment.
+	// MaxFragment ends a fragment without waiting for a key frame: at most
+	// this much media waits in memory, and a crash loses at most this
+	// much. It defaults to DefaultMaxFragment.
 	MaxFragment time.Duration
 }
 

@@ -11,9 +11,10 @@ import (
 	"github.com/onair-studio/onair/engine/output/mp4frag"
 )
 
-// file is one recording being written: the initialization section, then a
-// fragment per key frame interval (or per maxFragment), each followed by
-// an fsync, so a crash loses at most the fragment being built.
+// file is one recording being written: the initialization section, then
+// fragments of minFrag to maxFrag (ending at key frames where they can),
+// each followed by an fsync, so a crash loses at most the fragment being
+// built.
 type file struct {
 	f       *os.File
 	init    *mp4frag.Init
@@ -29,6 +30,7 @@ type file struct {
 	fragOpen  bool // samples are gathered for the next fragment
 	keys      []mp4frag.KeyEntry
 	duration  time.Duration
+	bufs      [][]byte // a fragment's pieces, reused
 }
 
 // newFile writes the initialization section of t to f; u is the file's
@@ -105,22 +107,26 @@ func (w *file) flush() error {
 		return nil
 	}
 	w.seq++
-	b := mp4frag.Marshal(w.seq, runs)
+	// The header, then the media straight from the units: nothing is copied.
+	w.bufs = mp4frag.MediaBuffers(append(w.bufs[:0], mp4frag.MarshalHeader(w.seq, runs)), runs)
+	n, err := writeBuffers(w.f, w.bufs)
+	clear(w.bufs) // drop the references to the units
 	for _, t := range w.init.Tracks() {
 		t.Reset()
 	}
-	if key {
-		w.keys = append(w.keys, mp4frag.KeyEntry{Time: runs[0].BaseTime, Offset: uint64(w.size)})
-	}
-	if _, err := w.f.Write(b); err != nil {
+	if err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("writing the recording to the disk: %w", err)
 	}
-	w.size += int64(len(b))
+	if key {
+		w.keys = append(w.keys, mp4frag.KeyEntry{Time: runs[0].BaseTime, Offset: uint64(w.size)})
+	}
+	w.size += n
 	return nil
 }
+
 
 // finish writes what is gathered and the random-access index, and closes
 // the file. After a failed write it cuts the file back to its last
@@ -155,4 +161,17 @@ func (w *file) fillAsset() {
 	w.asset.Bytes = w.size
 	w.asset.Codecs = w.init.Codecs
 	w.asset.Width, w.asset.Height = w.init.Width, w.init.Height
+}
+
+// writeEach writes the buffers one after the other.
+func writeEach(f *os.File, bufs [][]byte) (int64, error) {
+	var n int64
+	for _, b := range bufs {
+		m, err := f.Write(b)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -61,19 +61,83 @@ func (r *Run) trafSize() int {
 
 // Marshal writes one fragment (moof + mdat) into a buffer of exactly the
 // right size, in one allocation, with no reflection: this is the hot path
-// of the HLS and archive outputs.
+// of the HLS output.
 func Marshal(seq uint32, runs []*Run) []byte {
-	moofSize := 8 + 16
-	dataSize := 0
+	moofSize, dataSize := sizes(runs)
+	b := make([]byte, moofSize+8+dataSize)
+	writeHeader(b, seq, runs, moofSize, dataSize)
+	p := moofSize + 8
+	be := binary.BigEndian
+	for _, t := range runs {
+		for i := range t.Samples {
+			s := &t.Samples[i]
+			if s.NALUs == nil {
+				p += copy(b[p:], s.Frame)
+				continue
+			}
+			for _, n := range s.NALUs {
+				be.PutUint32(b[p:], uint32(len(n)))
+				p += 4 + copy(b[p+4:], n)
+			}
+		}
+	}
+	return b
+}
+
+// MarshalHeader writes a fragment's moof and mdat header only; the media
+// (MediaBuffers) follows it in the file.
+func MarshalHeader(seq uint32, runs []*Run) []byte {
+	moofSize, dataSize := sizes(runs)
+	b := make([]byte, moofSize+8)
+	writeHeader(b, seq, runs, moofSize, dataSize)
+	return b
+}
+
+// MediaBuffers appends to bufs the media of runs in the order of the mdat,
+// as slices of the samples' own memory, with the NALUs' length prefixes in
+// one small new buffer: written after MarshalHeader (with writev), a
+// fragment goes to a file without being copied.
+func MediaBuffers(bufs [][]byte, runs []*Run) [][]byte {
+	n := 0
+	for _, t := range runs {
+		for i := range t.Samples {
+			n += len(t.Samples[i].NALUs)
+		}
+	}
+	prefixes := make([]byte, 4*n)
+	for _, t := range runs {
+		for i := range t.Samples {
+			s := &t.Samples[i]
+			if s.NALUs == nil {
+				bufs = append(bufs, s.Frame)
+				continue
+			}
+			for _, nalu := range s.NALUs {
+				p := prefixes[:4:4]
+				prefixes = prefixes[4:]
+				binary.BigEndian.PutUint32(p, uint32(len(nalu)))
+				bufs = append(bufs, p, nalu)
+			}
+		}
+	}
+	return bufs
+}
+
+// sizes returns the sizes of a fragment's moof and of its media.
+func sizes(runs []*Run) (moofSize, dataSize int) {
+	moofSize = 8 + 16
 	for _, t := range runs {
 		moofSize += t.trafSize()
 		for i := range t.Samples {
 			dataSize += t.Samples[i].Size()
 		}
 	}
-	b := make([]byte, moofSize+8+dataSize)
-	be := binary.BigEndian
+	return moofSize, dataSize
+}
 
+// writeHeader writes the moof and the mdat box header into b.
+func writeHeader(b []byte, seq uint32, runs []*Run, moofSize, dataSize int) {
+	be := binary.BigEndian
 	box := func(pos, size int, typ string) int {
 		be.PutUint32(b[pos:], uint32(size))
 		copy(b[pos+4:], typ)
@@ -121,20 +185,8 @@ func Marshal(seq uint32, runs []*Run) []byte {
 				be.PutUint32(b[p+4:], uint32(s.CTSOffset))
 				p += 8
 			}
-			// media
-			if s.NALUs == nil {
-				copy(b[dataPos:], s.Frame)
-			} else {
-				q := dataPos
-				for _, n := range s.NALUs {
-					be.PutUint32(b[q:], uint32(len(n)))
-					copy(b[q+4:], n)
-					q += 4 + len(n)
-				}
-			}
 			dataPos += size
 		}
 	}
 	box(moofSize, 8+dataSize, "mdat")
-	return b
 }

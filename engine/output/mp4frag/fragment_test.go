@@ -136,3 +136,15 @@ func (s *seekable) Seek(off int64, whence int) (int64, error) {
 	}
 	return int64(s.pos), nil
 }
+
+// A fragment's header and media buffers make the same bytes as Marshal.
+func TestHeaderAndMediaEqualMarshal(t *testing.T) {
+	runs := sampleTracks()
+	b := MarshalHeader(9, runs)
+	for _, m := range MediaBuffers(nil, runs) {
+		b = append(b, m...)
+	}
+	if want := Marshal(9, runs); !bytes.Equal(b, want) {
+		t.Fatalf("header + media %x\nmarshalled %x", b, want)
+	}
+}
