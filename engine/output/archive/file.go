@@ -127,7 +127,6 @@ func (w *file) flush() error {
 	return nil
 }
 
-
 // finish writes what is gathered and the random-access index, and closes
 // the file. After a failed write it cuts the file back to its last
 // complete fragment first. The asset's figures are brought up to date.
