@@ -55,12 +55,16 @@ fuzz:
 
 ## bench: Go benchmarks of the hot paths, then the standard load scenario
 ## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the
+## recording scenario (16 streams recorded, against the same without recording), then the
 ## API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000).
-## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-api.json; see docs/PERFORMANCE.md.
+## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-record.json, bin/bench-api.json;
+## see docs/PERFORMANCE.md.
 bench: build
 	$(GO) build -o bin/onair-load ./cmd/onair-load
 	$(GO) test -run XXX -bench . -benchmem -count 3 ./engine/... | tee bin/bench-go.txt
 	./bin/onair-load -n 1,16,64 -readers 200 -duration 20s -warmup 8s -reader-time 10s -json bin/bench-load.json
+	./bin/onair-load -n 16 -duration 20s -warmup 8s -json bin/bench-hls16.json
+	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
 	./bin/onair-load -api -json bin/bench-api.json
 
 clean:

@@ -211,6 +211,10 @@ func (v *View) pollStats(ctx context.Context) {
 			if v.page != nil && v.page.active {
 				id = v.selected
 			}
+			// Recordings in progress grow on the library screen.
+			if v.onLibrary && v.library != nil && v.library.recording() {
+				v.library.reload()
+			}
 			// Uptimes in the list move on.
 			for _, st := range v.streams {
 				if st.Publishing {

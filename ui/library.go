@@ -137,6 +137,16 @@ func size(b int64) string {
 	return fmt.Sprintf("%d kB", b/1000)
 }
 
+// recording reports whether a listed recording is in progress (UI thread).
+func (l *libraryPage) recording() bool {
+	for _, a := range l.items {
+		if a.Status == livestream.AssetRecording {
+			return true
+		}
+	}
+	return false
+}
+
 // reload lists the recordings again, off the UI thread.
 func (l *libraryPage) reload() {
 	lib := l.v.studio.Library()
@@ -207,7 +217,7 @@ func recordingText(st livestream.StreamState, cur *livestream.Asset) (string, bo
 	case st.Status != livestream.StatusActive:
 		return "Every session is recorded to the library.", false
 	case cur != nil && cur.Status == livestream.AssetRecording:
-		return fmt.Sprintf("● Recording  %s · %s → %s.mp4", uptime(cur.Duration), size(cur.Bytes), cur.PublicID), false
+		return fmt.Sprintf("● Recording · %s · %s · file %s.mp4", uptime(cur.Duration), size(cur.Bytes), cur.PublicID), false
 	}
 	return "Recording starts when the encoder sends video.", false
 }

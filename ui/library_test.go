@@ -26,7 +26,7 @@ func TestLibraryListsAndDeletes(t *testing.T) {
 	h.eventually("the page says sessions are recorded", func() bool { return h.shows("Every session is recorded to the library.") })
 
 	pub := mediatest.Publish(t, clip, h.studio.rtmp+"/"+st.Input.StreamKey, false)
-	h.eventually("the recording indicator", func() bool { return h.shows("● Recording  0:0") && h.shows(".mp4") })
+	h.eventually("the recording indicator", func() bool { return h.shows("● Recording · 0:0") && h.shows(".mp4") })
 	if _, exited := pub.Wait(20 * time.Second); !exited {
 		t.Fatal("ffmpeg did not finish")
 	}

@@ -32,8 +32,8 @@ func (l *Library) repair(a livestream.Asset) livestream.Asset {
 	return a
 }
 
-// finishFile makes a fragmented MP4 file whole: cut after its last
-// complete fragment, the random-access index appended, synced.
+// finishFile makes a recording whole: cut after its last complete
+// fragment and made an ordinary MP4 (mp4frag.Finish).
 func finishFile(path string) (*mp4frag.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -43,31 +43,7 @@ func finishFile(path string) (*mp4frag.FileInfo, error) {
 		return nil, fmt.Errorf("opening the file: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading the file: %w", err)
-	}
-	info, err := mp4frag.Scan(f, st.Size())
-	if err != nil {
-		return nil, err
-	}
-	if info.Finished {
-		info.Complete = st.Size()
-		return info, nil
-	}
-	if err := f.Truncate(info.Complete); err != nil {
-		return nil, fmt.Errorf("cutting the torn end: %w", err)
-	}
-	idx := mp4frag.MarshalIndex(info.KeyTrack, info.Keys)
-	if _, err := f.WriteAt(idx, info.Complete); err != nil {
-		return nil, fmt.Errorf("writing the index: %w", err)
-	}
-	info.Complete += int64(len(idx))
-	info.Finished = true
-	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("writing the file to the disk: %w", err)
-	}
-	return info, nil
+	return mp4frag.Finish(f)
 }
 
 func fill(a *livestream.Asset, info *mp4frag.FileInfo) {

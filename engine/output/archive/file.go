@@ -28,7 +28,6 @@ type file struct {
 	size      int64 // bytes written and synced
 	fragStart time.Duration
 	fragOpen  bool // samples are gathered for the next fragment
-	keys      []mp4frag.KeyEntry
 	duration  time.Duration
 	bufs      [][]byte // a fragment's pieces, reused
 }
@@ -90,14 +89,10 @@ func (w *file) write(u *media.Unit) (bool, error) {
 // flush writes the gathered samples as one fragment and syncs the file.
 func (w *file) flush() error {
 	var runs []*mp4frag.Run
-	key := false
 	for _, t := range w.init.Tracks() {
 		r := t.Run()
 		if r == nil {
 			continue
-		}
-		if t == w.leading && r.Samples[0].Key {
-			key = true
 		}
 		runs = append(runs, r)
 		w.duration = max(w.duration, mp4frag.FromTicks(t.RunEnd(), t.Timescale))
@@ -120,16 +115,14 @@ func (w *file) flush() error {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("writing the recording to the disk: %w", err)
 	}
-	if key {
-		w.keys = append(w.keys, mp4frag.KeyEntry{Time: runs[0].BaseTime, Offset: uint64(w.size)})
-	}
 	w.size += n
 	return nil
 }
 
-// finish writes what is gathered and the random-access index, and closes
-// the file. After a failed write it cuts the file back to its last
-// complete fragment first. The asset's figures are brought up to date.
+// finish writes what is gathered and makes the file an ordinary MP4
+// (mp4frag.Finish), then closes it. After a failed write it cuts the file
+// back to its last complete fragment first. The asset's figures are
+// brought up to date.
 func (w *file) finish(failed bool) error {
 	var errs []error
 	if failed {
@@ -141,13 +134,12 @@ func (w *file) finish(failed bool) error {
 		errs = append(errs, w.flush())
 	}
 	if w.seq > 0 {
-		idx := mp4frag.MarshalIndex(w.leading.ID, w.keys)
-		if _, err := w.f.WriteAt(idx, w.size); err != nil {
-			errs = append(errs, fmt.Errorf("writing the recording's index: %w", err))
+		info, err := mp4frag.Finish(w.f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("finishing the recording: %w", err))
 		} else {
-			w.size += int64(len(idx))
+			w.size = info.Complete
 		}
-		errs = append(errs, w.f.Sync())
 	}
 	errs = append(errs, w.f.Close())
 	w.fillAsset()
