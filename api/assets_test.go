@@ -84,7 +84,7 @@ func TestAssetsOverHTTP(t *testing.T) {
 
 	// The file, whole and in part.
 	get := func(path, rng string) (int, string) {
-		req, _ := http.NewRequest("GET", f.base+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, f.base+path, nil)
 		req.SetBasicAuth(key, secret)
 		if rng != "" {
 			req.Header.Set("Range", rng)

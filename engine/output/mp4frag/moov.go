@@ -185,7 +185,7 @@ func (t *table) minf(content []byte) ([]byte, error) {
 func (t *table) sampleTables(stbl []byte) []byte {
 	be := binary.BigEndian
 	full := func(version byte) []byte { return []byte{version, 0, 0, 0} }
-	u32 := func(b []byte, v uint32) []byte { return be.AppendUint32(b, v) }
+	u32 := be.AppendUint32
 
 	// stts: runs of equal durations.
 	var stts []byte
