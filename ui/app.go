@@ -169,29 +169,29 @@ func (v *View) showEmpty() {
 
 // showLibrary shows the recordings.
 func (v *View) showLibrary() {
-	v.onSettings, v.onLibrary = false, true
-	v.selected = ""
-	v.page = nil
-	v.list.unselect()
 	if v.library == nil {
 		v.library = newLibraryPage(v)
 	}
 	v.library.reload()
-	v.detail.Objects = []fyne.CanvasObject{v.library.root}
-	v.detail.Refresh()
+	v.showScreen(v.library.root, false, true)
 }
 
 // showSettings shows the settings screen.
 func (v *View) showSettings() {
-	v.onSettings, v.onLibrary = true, false
-	v.selected = ""
-	v.page = nil
-	v.list.unselect()
 	if v.settings == nil {
 		v.settings = newSettingsPage(v)
 	}
 	v.settings.load()
-	v.detail.Objects = []fyne.CanvasObject{v.settings.root}
+	v.showScreen(v.settings.root, true, false)
+}
+
+// showScreen shows a screen that is not a stream's page.
+func (v *View) showScreen(root fyne.CanvasObject, settings, library bool) {
+	v.onSettings, v.onLibrary = settings, library
+	v.selected = ""
+	v.page = nil
+	v.list.unselect()
+	v.detail.Objects = []fyne.CanvasObject{root}
 	v.detail.Refresh()
 }
 

@@ -82,6 +82,37 @@ func (info *FileInfo) tables() map[uint32]*table {
 	return ts
 }
 
+// rewrite copies the boxes of content, but for those edit replaces: it
+// returns the bytes to put instead and true, or false to keep the box.
+func rewrite(content []byte, edit func(typ string, c []byte) ([]byte, bool, error)) ([]byte, error) {
+	boxes, err := children(content)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, b := range boxes {
+		repl, ok, err := edit(b.typ, b.content(content))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, repl...)
+		} else {
+			out = append(out, content[b.start:b.end]...)
+		}
+	}
+	return out, nil
+}
+
+// nested rewrites the content of a container box.
+func nested(typ string, c []byte, edit func(typ string, c []byte) ([]byte, bool, error)) ([]byte, bool, error) {
+	inner, err := rewrite(c, edit)
+	if err != nil {
+		return nil, false, err
+	}
+	return appendBox(nil, typ, inner), true, nil
+}
+
 func (info *FileInfo) trak(content []byte, tables map[uint32]*table, movieScale uint32) ([]byte, error) {
 	boxes, err := children(content)
 	if err != nil {
@@ -107,78 +138,48 @@ func (info *FileInfo) trak(content []byte, tables map[uint32]*table, movieScale 
 		return nil, fmt.Errorf("track %d has no time scale", id)
 	}
 	inMovie := func(d uint64) uint64 { return d * uint64(movieScale) / scale }
-	var out []byte
-	for _, b := range boxes {
-		c := b.content(content)
-		switch b.typ {
+	return rewrite(content, func(typ string, c []byte) ([]byte, bool, error) {
+		switch typ {
 		case "tkhd":
-			out = appendBox(out, "tkhd", withDuration(c, 20, 28, inMovie(t.start+t.duration)))
+			out := appendBox(nil, "tkhd", withDuration(c, 20, 28, inMovie(t.start+t.duration)))
 			if t.start > 0 { // the track starts later than the file: an empty edit first
 				out = appendEdits(out, inMovie(t.start), inMovie(t.duration))
 			}
+			return out, true, nil
 		case "edts":
+			return nil, true, nil
 		case "mdia":
-			mdia, err := t.mdia(c)
-			if err != nil {
-				return nil, err
-			}
-			out = appendBox(out, "mdia", mdia)
-		default:
-			out = append(out, content[b.start:b.end]...)
+			return nested("mdia", c, t.mdia)
 		}
-	}
-	return out, nil
+		return nil, false, nil
+	})
 }
 
-func (t *table) mdia(content []byte) ([]byte, error) {
-	boxes, err := children(content)
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	for _, b := range boxes {
-		c := b.content(content)
-		switch b.typ {
-		case "mdhd":
-			out = appendBox(out, "mdhd", withDuration(c, 16, 24, t.duration))
-		case "minf":
-			minf, err := t.minf(c)
+// mdia sets the media duration and rewrites the sample table.
+func (t *table) mdia(typ string, c []byte) ([]byte, bool, error) {
+	switch typ {
+	case "mdhd":
+		return appendBox(nil, "mdhd", withDuration(c, 16, 24, t.duration)), true, nil
+	case "minf":
+		return nested("minf", c, func(typ string, c []byte) ([]byte, bool, error) {
+			if typ != "stbl" {
+				return nil, false, nil
+			}
+			// The codec description stays; the sample tables are made anew.
+			inner, err := children(c)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			out = appendBox(out, "minf", minf)
-		default:
-			out = append(out, content[b.start:b.end]...)
-		}
-	}
-	return out, nil
-}
-
-func (t *table) minf(content []byte) ([]byte, error) {
-	boxes, err := children(content)
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	for _, b := range boxes {
-		c := b.content(content)
-		if b.typ != "stbl" {
-			out = append(out, content[b.start:b.end]...)
-			continue
-		}
-		inner, err := children(c)
-		if err != nil {
-			return nil, err
-		}
-		var stbl []byte
-		for _, x := range inner {
-			if x.typ == "stsd" {
-				stbl = append(stbl, c[x.start:x.end]...)
+			var stbl []byte
+			for _, x := range inner {
+				if x.typ == "stsd" {
+					stbl = append(stbl, c[x.start:x.end]...)
+				}
 			}
-		}
-		out = appendBox(out, "stbl", t.sampleTables(stbl))
+			return appendBox(nil, "stbl", t.sampleTables(stbl)), true, nil
+		})
 	}
-	return out, nil
+	return nil, false, nil
 }
 
 // sampleTables appends stts, ctts, stss, stsc, stsz and co64 to stbl.
