@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,11 +40,15 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", r.URL.Path+"/"+st.ID)
-	s.reply(w, http.StatusCreated, viewStream(st))
+	s.reply(w, http.StatusCreated, viewStream(st, false))
 }
 
 func (s *Server) listStreams(w http.ResponseWriter, r *http.Request) {
 	limit, after, ok := s.paging(w, r)
+	if !ok {
+		return
+	}
+	reveal, ok := s.reveal(w, r)
 	if !ok {
 		return
 	}
@@ -56,7 +61,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request) {
 	// the shape of page.
 	b := append(make([]byte, 0, 1200*len(got)+100), `{"items":[`...)
 	for i, st := range got {
-		v, err := s.encodeStream(st)
+		v, err := s.encodeStream(st, reveal)
 		if err != nil {
 			s.failErr(w, r, err)
 			return
@@ -136,10 +141,16 @@ func splitCursor(v string, validID func(string) bool) (time.Time, string, error)
 	return time.UnixMilli(n).UTC(), id, nil
 }
 
-// encodeStream is a stream's JSON view: the cached one, with the stats
-// object while the stream is active.
-func (s *Server) encodeStream(st livestream.StreamState) ([]byte, error) {
-	b, err := s.views.encoded(st)
+// encodeStream is a stream's JSON view: the cached one (destination keys
+// masked), with the stats object while the stream is active.
+func (s *Server) encodeStream(st livestream.StreamState, reveal bool) ([]byte, error) {
+	var b []byte
+	var err error
+	if reveal {
+		b, err = json.Marshal(viewStream(st, true))
+	} else {
+		b, err = s.views.encoded(st)
+	}
 	if err != nil || st.Status != livestream.StatusActive {
 		return b, err
 	}
@@ -156,12 +167,16 @@ func (s *Server) streamCall(w http.ResponseWriter, r *http.Request, f func(id st
 	if !ok {
 		return
 	}
+	reveal, ok := s.reveal(w, r)
+	if !ok {
+		return
+	}
 	st, err := f(id)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	b, err := s.encodeStream(st)
+	b, err := s.encodeStream(st, reveal)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -233,6 +248,10 @@ func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	reveal, ok := s.reveal(w, r)
+	if !ok {
+		return
+	}
 	st, err := s.Engine.Get(id)
 	if err != nil {
 		s.failErr(w, r, err)
@@ -240,7 +259,7 @@ func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]outputView, 0, len(st.Outputs))
 	for _, o := range st.Outputs {
-		items = append(items, viewOutput(o))
+		items = append(items, viewOutput(o, reveal))
 	}
 	s.reply(w, http.StatusOK, items)
 }
@@ -260,7 +279,7 @@ func (s *Server) createOutput(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", r.URL.Path+"/"+o.ID)
-	s.reply(w, http.StatusCreated, viewOutput(o))
+	s.reply(w, http.StatusCreated, viewOutput(o, false))
 }
 
 // outputIDs reads the stream and output ids of the path, answering 404 itself.
@@ -276,12 +295,29 @@ func (s *Server) outputIDs(w http.ResponseWriter, r *http.Request) (id, oid stri
 
 // outputCall answers with the output f returns.
 func (s *Server) outputCall(w http.ResponseWriter, r *http.Request, f func() (livestream.OutputState, error)) {
+	reveal, ok := s.reveal(w, r)
+	if !ok {
+		return
+	}
 	o, err := f()
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	s.reply(w, http.StatusOK, viewOutput(o))
+	s.reply(w, http.StatusOK, viewOutput(o, reveal))
+}
+
+// reveal reads ?reveal=true, which shows destinations' stream keys.
+func (s *Server) reveal(w http.ResponseWriter, r *http.Request) (bool, bool) {
+	switch v := r.URL.Query().Get("reveal"); v {
+	case "", "false":
+		return false, true
+	case "true":
+		return true, true
+	default:
+		s.fail(w, r, http.StatusBadRequest, "reveal: must be true or false, got "+quote(v))
+		return false, false
+	}
 }
 
 func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {

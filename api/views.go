@@ -74,15 +74,33 @@ func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-func viewOutput(o livestream.OutputState) outputView {
+// viewOutput is an output as the API shows it. A destination's stream key
+// is masked unless reveal is set: listings end up in logs and screenshots.
+func viewOutput(o livestream.OutputState, reveal bool) outputView {
+	key := o.StreamKey
+	if !reveal {
+		key = maskKey(key)
+	}
 	return outputView{
-		ID: o.ID, Name: o.Name, Type: string(o.Type), URI: o.URI, StreamKey: o.StreamKey,
+		ID: o.ID, Name: o.Name, Type: string(o.Type), URI: o.URI, StreamKey: key,
 		Vendor: o.Vendor, PublicID: o.PublicID, Enabled: !o.Disabled, Status: string(o.Status), LastError: o.LastError,
 		CreatedAt: millis(o.CreatedAt), UpdatedAt: millis(o.UpdatedAt),
 	}
 }
 
-func viewStream(st livestream.StreamState) streamView {
+// maskKey shows a destination's key as asterisks and its last 4
+// characters (only asterisks for short keys).
+func maskKey(k string) string {
+	if k == "" {
+		return ""
+	}
+	if len(k) <= 8 {
+		return "****"
+	}
+	return "****" + k[len(k)-4:]
+}
+
+func viewStream(st livestream.StreamState, reveal bool) streamView {
 	v := streamView{
 		ID:             st.ID,
 		Name:           st.Name,
@@ -95,7 +113,7 @@ func viewStream(st livestream.StreamState) streamView {
 		UpdatedAt:      millis(st.UpdatedAt),
 	}
 	for _, o := range st.Outputs {
-		v.Outputs = append(v.Outputs, viewOutput(o))
+		v.Outputs = append(v.Outputs, viewOutput(o, reveal))
 	}
 	return v
 }
@@ -136,7 +154,7 @@ func (c *viewCache) encoded(st livestream.StreamState) (json.RawMessage, error) 
 	if v, ok := c.m.Load(st.ID); ok && st.Version != 0 && v.(*cachedView).version == st.Version {
 		return v.(*cachedView).b, nil
 	}
-	b, err := json.Marshal(viewStream(st))
+	b, err := json.Marshal(viewStream(st, false))
 	if err != nil || st.Version == 0 {
 		return b, err
 	}

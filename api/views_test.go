@@ -81,7 +81,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 		items, total, more, _ := eng.ListPage(nil, 3)
 		want := page{Total: total}
 		for _, st := range items {
-			want.Items = append(want.Items, viewStream(st))
+			want.Items = append(want.Items, viewStream(st, false))
 		}
 		if more {
 			last := items[len(items)-1]
@@ -89,7 +89,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 		}
 		same("page", get("/live_streams?max_results=3"), want)
 		same("whole list", get("/live_streams?max_results=10"), page{Items: views(all), Total: len(all)})
-		same("one stream", get("/live_streams/"+all[0].ID), viewStream(all[0]))
+		same("one stream", get("/live_streams/"+all[0].ID), viewStream(all[0], false))
 	}
 	check()
 	all, _ := eng.List()
@@ -109,7 +109,7 @@ func TestCachedViewsMatchEncoding(t *testing.T) {
 func views(sts []livestream.StreamState) []streamView {
 	var out []streamView
 	for _, st := range sts {
-		out = append(out, viewStream(st))
+		out = append(out, viewStream(st, false))
 	}
 	return out
 }

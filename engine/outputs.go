@@ -42,6 +42,9 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := livestream.NewOutput(t, id, now)
 	applyOutputParams(&o, p)
+	if o.URI == "" && o.Vendor != "" {
+		o.URI = livestream.VendorURI(o.Vendor) // a preset fills the uri
+	}
 	if err := checkUniqueTarget(e.cfg.Outputs, o); err != nil {
 		return livestream.OutputState{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/onair-studio/onair/engine/output"
 	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
+	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -294,8 +295,9 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		RTMPURL: s.rtmpURL,
 		HTTPURL: s.httpURL,
 		Outputs: output.Factories{
-			livestream.OutputHLS:     &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL},
-			livestream.OutputArchive: &archive.Factory{Library: s.library},
+			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL},
+			livestream.OutputArchive:   &archive.Factory{Library: s.library},
+			livestream.OutputSimulcast: &simulcast.Factory{},
 		},
 		Logger: log,
 	}

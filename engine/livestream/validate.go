@@ -132,8 +132,8 @@ func (p *OutputParams) ValidateCreate() (OutputType, error) {
 			return "", invalid("uri", "is set by the studio for %s outputs and cannot be given", t)
 		}
 	case OutputSimulcast:
-		if p.URI == nil {
-			return "", invalid("uri", "is required for simulcast outputs, e.g. rtmp://a.rtmp.youtube.com/live2")
+		if p.URI == nil && (p.Vendor == nil || VendorURI(*p.Vendor) == "") {
+			return "", invalid("uri", "is required for simulcast outputs, e.g. rtmp://a.rtmp.youtube.com/live2 (or give vendor youtube, twitch or facebook)")
 		}
 	default:
 		return "", invalid("type", "must be hls, archive or simulcast, got %q", *p.Type)
@@ -184,8 +184,8 @@ func (p *OutputParams) validateFields(t OutputType) error {
 			return invalid("stream_key", "must not contain spaces, '/', '?' or '#'")
 		}
 	}
-	if p.Vendor != nil && len(*p.Vendor) > 64 {
-		return invalid("vendor", "must be at most 64 characters")
+	if p.Vendor != nil && !knownVendor(*p.Vendor) {
+		return invalid("vendor", "must be youtube, twitch, facebook or custom, got %q", *p.Vendor)
 	}
 	if p.PublicID != nil {
 		if err := ValidatePublicID(*p.PublicID); err != nil {
@@ -193,6 +193,22 @@ func (p *OutputParams) validateFields(t OutputType) error {
 		}
 	}
 	return nil
+}
+
+// Vendor presets: the ingest URL each platform gives its streamers.
+var vendorURIs = map[string]string{
+	"youtube":  "rtmp://a.rtmp.youtube.com/live2",
+	"twitch":   "rtmp://live.twitch.tv/app",
+	"facebook": "rtmps://live-api-s.facebook.com:443/rtmp/",
+	"custom":   "",
+}
+
+// VendorURI returns a vendor preset's uri ("" for custom or unknown).
+func VendorURI(vendor string) string { return vendorURIs[vendor] }
+
+func knownVendor(v string) bool {
+	_, ok := vendorURIs[v]
+	return ok
 }
 
 // ValidatePushURI checks a simulcast destination.

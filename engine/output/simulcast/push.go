@@ -1,0 +1,211 @@
+package simulcast
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortmplib/pkg/codecs"
+
+	"github.com/onair-studio/onair/engine/media"
+)
+
+// push is one connection to the destination.
+type push struct {
+	o      *Output
+	c      *gortmplib.Client
+	w      *gortmplib.Writer
+	video  *gortmplib.Track
+	audio  *gortmplib.Track
+	tracks *media.Tracks
+
+	// written on the hub reader's goroutine
+	needKey      bool
+	replayed     bool // the units kept while disconnected went first
+	base         time.Duration
+	keyAt        time.Time // when the first key frame went out
+	lastDeadline time.Time
+
+	live    atomic.Bool
+	readErr chan error
+}
+
+var errTracksChanged = errors.New("the encoder changed its settings; reconnecting with the new ones")
+
+// dial connects, publishes and sends the codec headers.
+func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
+	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
+	defer cancel()
+	var connected atomic.Bool
+	d := &net.Dialer{}
+	c := &gortmplib.Client{
+		URL: o.dest, Publish: true, TLSConfig: o.f.TLSConfig,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := d.DialContext(ctx, network, addr)
+			if err == nil {
+				connected.Store(true)
+			}
+			return nc, err
+		},
+	}
+	if err := c.Initialize(dctx); err != nil {
+		return nil, o.explainDial(err, connected.Load(), ctx)
+	}
+	p := &push{o: o, c: c, tracks: tracks, needKey: true, readErr: make(chan error, 1)}
+	var ts []*gortmplib.Track
+	if v := tracks.Video; v != nil {
+		p.video = &gortmplib.Track{Codec: &codecs.H264{SPS: v.SPS, PPS: v.PPS}}
+		ts = append(ts, p.video)
+	}
+	if a := tracks.Audio; a != nil {
+		cfg := a.Config
+		p.audio = &gortmplib.Track{Codec: &codecs.MPEG4Audio{Config: &cfg}}
+		ts = append(ts, p.audio)
+	}
+	p.w = &gortmplib.Writer{Conn: c, Tracks: ts}
+	_ = c.NetConn().SetWriteDeadline(time.Now().Add(o.writeTimeout))
+	if err := p.w.Initialize(); err != nil {
+		c.Close()
+		return nil, o.explainStream(err, true)
+	}
+	o.wg.Go(p.readLoop)
+	return p, nil
+}
+
+// readLoop reads what the destination sends (acknowledgements, pings) so
+// that a closed connection is seen at once.
+func (p *push) readLoop() {
+	for {
+		if _, err := p.c.Read(); err != nil {
+			p.readErr <- p.o.explainStream(err, !p.live.Load())
+			return
+		}
+	}
+}
+
+func (p *push) close() { p.c.Close() }
+
+// accepted reports whether the destination has been taking media for a
+// second since the first key frame.
+func (p *push) accepted() bool {
+	return p.live.Load()
+}
+
+// write sends one unit, from the first key frame on, with timestamps that
+// start at zero for the destination.
+func (p *push) write(u *media.Unit) error {
+	if u.Tracks != p.tracks && !u.Tracks.SameAs(*p.tracks) {
+		return errTracksChanged
+	}
+	if p.needKey {
+		if p.video != nil && (u.Kind != media.KindVideo || !u.Key) {
+			return nil
+		}
+		p.needKey = false
+		p.base = u.DTS
+		p.keyAt = time.Now()
+	}
+	if u.DTS < p.base {
+		return nil
+	}
+	now := time.Now()
+	if now.Sub(p.lastDeadline) > time.Second/2 {
+		p.lastDeadline = now
+		_ = p.c.NetConn().SetWriteDeadline(now.Add(p.o.writeTimeout))
+	}
+	var err error
+	switch {
+	case u.Kind == media.KindVideo && p.video != nil:
+		err = p.w.WriteH264(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
+	case u.Kind == media.KindAudio && p.audio != nil:
+		err = p.w.WriteMPEG4Audio(p.audio, u.PTS-p.base, u.Frame)
+	}
+	if err != nil {
+		return p.o.explainStream(err, !p.live.Load())
+	}
+	if !p.live.Load() && now.Sub(p.keyAt) >= time.Second {
+		p.live.Store(true)
+	}
+	return nil
+}
+
+// explainDial says in plain words why connecting or publishing failed.
+func (o *Output) explainDial(err error, connected bool, ctx context.Context) error {
+	var dns *net.DNSError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var record tls.RecordHeaderError
+	switch {
+	case ctx.Err() != nil:
+		return errClosed
+	case errors.As(err, &dns):
+		return fmt.Errorf("cannot find %s (DNS: %s)", o.dest.Hostname(), dns.Err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("connection refused by %s", o.where)
+	case errors.As(err, &unknown):
+		return errors.New("TLS: certificate signed by unknown authority")
+	case errors.As(err, &host):
+		return fmt.Errorf("TLS: the certificate is not for %s", o.dest.Hostname())
+	case errors.As(err, &invalid):
+		return fmt.Errorf("TLS: the certificate is not valid: %s", o.scrub(invalid.Error()))
+	case errors.As(err, &record):
+		return fmt.Errorf("TLS: %s does not speak TLS (use rtmp:// instead of rtmps://?)", o.where)
+	case isTimeout(err) && !connected:
+		return fmt.Errorf("%s did not answer within %v", o.where, o.dialTimeout)
+	case isTimeout(err):
+		return fmt.Errorf("%s accepted the connection but did not answer within %v (not an RTMP server, or it hangs)", o.where, o.dialTimeout)
+	case isClosed(err):
+		return fmt.Errorf("%s closed the connection: stream key rejected?", o.where)
+	case strings.Contains(err.Error(), "bad result"):
+		return fmt.Errorf("%s refused to publish: is the stream key right? (%s)", o.where, o.scrub(err.Error()))
+	}
+	if connected {
+		return fmt.Errorf("%s refused the stream: stream key rejected? (%s)", o.where, o.scrub(err.Error()))
+	}
+	return fmt.Errorf("connecting to %s: %s", o.where, o.scrub(err.Error()))
+}
+
+// explainStream says in plain words why a connection that was up failed;
+// early tells that it had not been taking media yet.
+func (o *Output) explainStream(err error, early bool) error {
+	switch {
+	case errors.Is(err, errTracksChanged):
+		return err
+	case isTimeout(err):
+		return fmt.Errorf("%s stopped taking media for %v (a slow network, or it hangs); reconnecting", o.where, o.writeTimeout)
+	case isClosed(err) && early:
+		return fmt.Errorf("the destination closed the connection: stream key rejected? (%s)", o.where)
+	case isClosed(err):
+		return fmt.Errorf("the destination closed the connection (%s); reconnecting", o.where)
+	}
+	return fmt.Errorf("sending to %s: %s", o.where, o.scrub(err.Error()))
+}
+
+// scrub removes the stream key from a message.
+func (o *Output) scrub(s string) string {
+	if k := o.dest.Fragment; k != "" {
+		s = strings.ReplaceAll(s, k, "****")
+	}
+	return s
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
