@@ -59,6 +59,9 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 		},
 	}
 	if err := c.Initialize(dctx); err != nil {
+		if ctx.Err() == nil && dctx.Err() != nil {
+			err = context.DeadlineExceeded // gortmplib closes the connection when dctx ends
+		}
 		return nil, o.explainDial(err, connected.Load(), ctx)
 	}
 	p := &push{o: o, c: c, tracks: tracks, needKey: true, readErr: make(chan error, 1)}
