@@ -78,7 +78,7 @@ func NewView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version string, do func(func())) *View {
 	v := &View{eng: eng, studio: studio, app: a, win: win, version: version, do: do}
 	v.act = &actions{window: func() fyne.Window { return v.win }, do: do}
-	v.follow = &follower{eng: eng, apply: v.apply, notify: v.notifyEvent, do: do}
+	v.follow = &follower{eng: eng, apply: v.apply, notify: v.notifyEvent, do: do, failing: map[string]bool{}}
 	v.list = newStreamList(v)
 	v.detail = container.NewStack()
 	split := container.NewHSplit(v.list.root, v.detail)
@@ -262,6 +262,10 @@ func (v *View) notifyEvent(ev livestream.Event) {
 		})
 		return
 	}
+	if ev.Type == livestream.EventOutputStatus {
+		v.notifyDestination(ev)
+		return
+	}
 	var title string
 	switch ev.Type {
 	case livestream.EventPublisherConnected:
@@ -277,6 +281,46 @@ func (v *View) notifyEvent(ev livestream.Event) {
 		name = st.Name
 	}
 	v.do(func() { v.app.SendNotification(fyne.NewNotification(name+" "+title, ev.Message)) })
+}
+
+// notifyDestination tells when a simulcast destination fails, once until
+// it broadcasts again, and when it recovers (follower goroutine).
+func (v *View) notifyDestination(ev livestream.Event) {
+	failing := v.follow.failing
+	switch livestream.OutputStatus(ev.Status) {
+	case livestream.OutputErrored:
+		if failing[ev.OutputID] {
+			return
+		}
+	case livestream.OutputBroadcasting:
+		if !failing[ev.OutputID] {
+			return
+		}
+	default:
+		return
+	}
+	st, err := v.eng.Get(ev.StreamID)
+	if err != nil {
+		return
+	}
+	var out livestream.OutputState
+	for _, o := range st.Outputs {
+		if o.ID == ev.OutputID {
+			out = o
+		}
+	}
+	if out.Type != livestream.OutputSimulcast {
+		return
+	}
+	var n *fyne.Notification
+	if ev.Status == string(livestream.OutputErrored) {
+		failing[ev.OutputID] = true
+		n = fyne.NewNotification(st.Name+": "+out.Name+" failed", ev.Message)
+	} else {
+		delete(failing, ev.OutputID)
+		n = fyne.NewNotification(st.Name+": "+out.Name+" is back", "The stream reaches "+out.Name+" again.")
+	}
+	v.do(func() { v.app.SendNotification(n) })
 }
 
 // updateTray lists the streams in the tray menu (UI thread).

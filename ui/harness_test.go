@@ -25,6 +25,7 @@ import (
 	"github.com/onair-studio/onair/engine/output"
 	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
+	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -124,7 +125,8 @@ func newHarness(t testing.TB) *harness {
 	h.eng = &engine.Service{Repo: st, RTMPURL: h.studio.rtmp, HTTPURL: h.studio.http, Logger: quiet(),
 		Outputs: output.Factories{
 			livestream.OutputHLS:     &hls.Factory{BaseURL: h.studio.http},
-			livestream.OutputArchive: &archive.Factory{Library: h.studio.lib},
+			livestream.OutputArchive:   &archive.Factory{Library: h.studio.lib},
+			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 		}}
 	h.studio.lib.OnEvent = h.eng.Emit
 	if err := h.eng.Start(); err != nil {

@@ -188,7 +188,7 @@ func (v *View) showDestination(streamID string, edit *livestream.OutputState) {
 		d.preset.SetSelected(presets[0].label)
 	}
 	form := widget.NewForm(widget.NewFormItem("Platform", d.preset), d.name.item(), d.uri.item(), d.key.item())
-	note := widget.NewLabel("The destination is saved with the stream. This version of the studio stores destinations;\nsending the stream to them is not switched on yet.")
+	note := widget.NewLabel("While the stream is live the studio sends it here too; the key stays in the studio\n(masked in the API unless asked for). A destination that fails is tried again by itself.")
 	note.Importance = widget.LowImportance
 	d.save = widget.NewButton("Save", d.submit)
 	d.save.Importance = widget.HighImportance

@@ -23,6 +23,8 @@ type follower struct {
 	notify func(livestream.Event)
 	// Reloads counts list reloads, for tests and measurements.
 	Reloads atomic.Int64
+	// failing are the outputs told as failed (notify's goroutine only).
+	failing map[string]bool
 }
 
 func (f *follower) run(ctx context.Context) {
