@@ -124,7 +124,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	h.eng = &engine.Service{Repo: st, RTMPURL: h.studio.rtmp, HTTPURL: h.studio.http, Logger: quiet(),
 		Outputs: output.Factories{
-			livestream.OutputHLS:     &hls.Factory{BaseURL: h.studio.http},
+			livestream.OutputHLS:       &hls.Factory{BaseURL: h.studio.http},
 			livestream.OutputArchive:   &archive.Factory{Library: h.studio.lib},
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 		}}

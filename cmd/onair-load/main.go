@@ -26,21 +26,22 @@ import (
 )
 
 type options struct {
-	Onair      string
-	Clip       string
-	Streams    []int
-	Duration   time.Duration
-	Warmup     time.Duration
-	Readers    int
-	ReaderTime time.Duration
-	Publisher  string
-	JSON       string
-	GOGC       string
-	CPUProfile string
-	ReaderMode string
-	GOMAXPROCS string
-	Follow     bool
-	Record     bool
+	Onair        string
+	Clip         string
+	Streams      []int
+	Duration     time.Duration
+	Warmup       time.Duration
+	Readers      int
+	ReaderTime   time.Duration
+	Publisher    string
+	JSON         string
+	GOGC         string
+	CPUProfile   string
+	ReaderMode   string
+	GOMAXPROCS   string
+	Follow       bool
+	Record       bool
+	Destinations int
 }
 
 func main() { os.Exit(run()) }
@@ -61,6 +62,7 @@ func run() int {
 	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
 	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
+	flag.IntVar(&o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
 	flag.BoolVar(&o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
 	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")

@@ -50,6 +50,11 @@ type result struct {
 	// what the recordings held when the run ended.
 	Recording  bool    `json:"recording"`
 	RecordedMB float64 `json:"recorded_mb"`
+	// Destinations is the simulcast destinations per stream (all to one
+	// loopback RTMP server); DestinationFrames the video frames it took
+	// while measuring.
+	Destinations      int   `json:"destinations"`
+	DestinationFrames int64 `json:"destination_frames"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -63,7 +68,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 }
 
 func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
-	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers, Recording: o.Record}
+	r := result{Streams: n, Publisher: o.Publisher, Readers: o.Readers, Recording: o.Record, Destinations: o.Destinations}
 	if o.Readers > 0 {
 		r.ReaderMode = o.ReaderMode
 	}
@@ -83,10 +88,22 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	}
 	r.RSSIdleMB = float64(idle) / (1 << 20)
 
+	var dest *sink
+	if o.Destinations > 0 {
+		if dest, err = startSink(); err != nil {
+			return r, err
+		}
+		defer dest.close()
+	}
 	streams := make([]stream, n)
 	for i := range streams {
 		if streams[i], err = srv.createStream(o.Record); err != nil {
 			return r, err
+		}
+		for d := range o.Destinations {
+			if err := srv.addDestination(streams[i].ID, dest.addr(), fmt.Sprintf("s%d-d%d", i, d)); err != nil {
+				return r, err
+			}
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -183,6 +200,10 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	measuring.Store(true)
 	cpu0, _ := cpuTime(srv.pid())
 	t0 := time.Now()
+	var destFrames0 int64
+	if dest != nil {
+		destFrames0 = dest.frames.Load()
+	}
 	var rss []int64
 	for time.Since(t0) < o.Duration {
 		select {
@@ -198,6 +219,9 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	wall := time.Since(t0)
 	measuring.Store(false)
 	r.RecordedMB = float64(srv.libraryBytes()) / 1e6
+	if dest != nil {
+		r.DestinationFrames = dest.frames.Load() - destFrames0
+	}
 	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(wall)
 	r.CPUPerStream = r.CPUPercent / float64(n)
 	slices.Sort(rss)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,8 +49,8 @@ func (s *sink) received(d time.Duration) []string {
 		}
 		if ready {
 			var files []string
-			for i := len(as) - 1; i >= 0; i-- {
-				files = append(files, s.p.download(as[i]))
+			for _, a := range slices.Backward(as) {
+				files = append(files, s.p.download(a))
 			}
 			return files
 		}

@@ -18,6 +18,10 @@ type Reader struct {
 	QueueSize int
 	// OnUnit receives each unit, in order. Required.
 	OnUnit func(*media.Unit)
+	// OnBatch, when set, is called after the units of each batch (what
+	// ingest read at once): a network output flushes there, one system
+	// call per batch instead of one per unit.
+	OnBatch func()
 
 	// private
 	queue    chan []*media.Unit // batches, as ingest read them
@@ -51,6 +55,9 @@ func (r *Reader) run() {
 	for b := range r.queue {
 		for _, u := range b {
 			r.OnUnit(u)
+		}
+		if r.OnBatch != nil {
+			r.OnBatch()
 		}
 		r.queued.Add(-int64(len(b)))
 	}

@@ -24,6 +24,7 @@ import (
 type push struct {
 	o      *Output
 	c      *gortmplib.Client
+	buf    *batchConn
 	w      *gortmplib.Writer
 	video  *gortmplib.Track
 	audio  *gortmplib.Track
@@ -47,24 +48,27 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
 	defer cancel()
 	var connected atomic.Bool
+	var bc *batchConn
 	d := &net.Dialer{}
 	c := &gortmplib.Client{
 		URL: o.dest, Publish: true, TLSConfig: o.f.TLSConfig,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := d.DialContext(ctx, network, addr)
-			if err == nil {
-				connected.Store(true)
+			if err != nil {
+				return nil, err
 			}
-			return nc, err
+			connected.Store(true)
+			bc = &batchConn{Conn: nc}
+			return bc, nil
 		},
 	}
 	if err := c.Initialize(dctx); err != nil {
 		if ctx.Err() == nil && dctx.Err() != nil {
 			err = context.DeadlineExceeded // gortmplib closes the connection when dctx ends
 		}
-		return nil, o.explainDial(err, connected.Load(), ctx)
+		return nil, o.explainDial(ctx, err, connected.Load())
 	}
-	p := &push{o: o, c: c, tracks: tracks, needKey: true, readErr: make(chan error, 1)}
+	p := &push{o: o, c: c, buf: bc, tracks: tracks, needKey: true, readErr: make(chan error, 1)}
 	var ts []*gortmplib.Track
 	if v := tracks.Video; v != nil {
 		p.video = &gortmplib.Track{Codec: &codecs.H264{SPS: v.SPS, PPS: v.PPS}}
@@ -81,15 +85,28 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 		c.Close()
 		return nil, o.explainStream(err, true)
 	}
+	bc.batch(true) // media goes out once per batch (flush)
 	o.wg.Go(p.readLoop)
 	return p, nil
 }
 
-// readLoop reads what the destination sends (acknowledgements, pings) so
-// that a closed connection is seen at once.
+// flush sends the batch's bytes.
+func (p *push) flush() error {
+	if err := p.buf.flush(); err != nil {
+		return p.o.explainStream(err, !p.live.Load())
+	}
+	return nil
+}
+
+// readLoop reads and drops what the destination sends (acknowledgements,
+// pings) so that a closed connection is seen at once. It reads the TCP
+// connection itself, below gortmplib and TLS: gortmplib's reader answers
+// pings through the writer the media goes through, which is not safe from
+// another goroutine; RTMP servers do not require the answers.
 func (p *push) readLoop() {
+	b := make([]byte, 4096)
 	for {
-		if _, err := p.c.Read(); err != nil {
+		if _, err := p.buf.Read(b); err != nil { // batchConn reads its connection directly
 			p.readErr <- p.o.explainStream(err, !p.live.Load())
 			return
 		}
@@ -136,6 +153,11 @@ func (p *push) write(u *media.Unit) error {
 	if err != nil {
 		return p.o.explainStream(err, !p.live.Load())
 	}
+	if p.buf.pending() > maxBatch {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
 	if !p.live.Load() && now.Sub(p.keyAt) >= time.Second {
 		p.live.Store(true)
 	}
@@ -143,7 +165,7 @@ func (p *push) write(u *media.Unit) error {
 }
 
 // explainDial says in plain words why connecting or publishing failed.
-func (o *Output) explainDial(err error, connected bool, ctx context.Context) error {
+func (o *Output) explainDial(ctx context.Context, err error, connected bool) error {
 	var dns *net.DNSError
 	var unknown x509.UnknownAuthorityError
 	var host x509.HostnameError

@@ -134,7 +134,7 @@ func (o *Output) Start(s *hub.Stream) {
 	}
 	o.stream = s
 	o.failed = make(chan error, 1)
-	o.reader = &hub.Reader{Name: "simulcast " + o.where, QueueSize: o.queue, OnUnit: o.write}
+	o.reader = &hub.Reader{Name: "simulcast " + o.where, QueueSize: o.queue, OnUnit: o.write, OnBatch: o.flush}
 	s.AddReader(o.reader)
 	ctx, cancel := context.WithCancel(context.Background())
 	o.cancel = cancel
@@ -180,19 +180,33 @@ func (o *Output) write(u *media.Unit) {
 	}
 }
 
+// flush sends what the batch's units left in the connection's buffer.
+func (o *Output) flush() {
+	if p := o.cur.Load(); p != nil {
+		if err := p.flush(); err != nil {
+			o.lost(p, err)
+		}
+	}
+}
+
 // send writes u to p; on failure p stops being the connection.
 func (o *Output) send(p *push, u *media.Unit) bool {
 	err := p.write(u)
 	if err == nil {
 		return true
 	}
+	o.lost(p, err)
+	return false
+}
+
+// lost makes p stop being the connection, telling the loop why.
+func (o *Output) lost(p *push, err error) {
 	if o.cur.CompareAndSwap(p, nil) {
 		select {
 		case o.failed <- err:
 		default:
 		}
 	}
-	return false
 }
 
 // keep adds u to the units since the last key frame.
