@@ -178,18 +178,22 @@ func (s *server) createStream(record bool) (stream, error) {
 }
 
 func (s *server) switchOff(id, outputID string) error {
-	req, _ := http.NewRequest(http.MethodPatch, "http://"+s.httpAddr+"/v2/video/local/live_streams/"+id+"/outputs/"+outputID,
-		strings.NewReader(`{"enabled":false}`))
+	return s.send(http.MethodPatch, "/live_streams/"+id+"/outputs/"+outputID, `{"enabled":false}`, http.StatusOK, "switching recording off")
+}
+
+// send makes an API call with a JSON body and checks its status.
+func (s *server) send(method, path, body string, want int, what string) error {
+	req, _ := http.NewRequest(method, "http://"+s.httpAddr+"/v2/video/local"+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(apiKey, apiSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != want {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("switching recording off: %d %s", resp.StatusCode, b)
+		return fmt.Errorf("%s: %d %s", what, resp.StatusCode, b)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
 
 	"github.com/onair-studio/onair/engine/ingest"
@@ -50,17 +49,5 @@ func (t *sinkTarget) Close() {}
 // addDestination adds a simulcast output of stream id pushing to addr.
 func (s *server) addDestination(id, addr, key string) error {
 	body := fmt.Sprintf(`{"type":"simulcast","uri":"rtmp://%s/live","stream_key":%q,"vendor":"custom"}`, addr, key)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+s.httpAddr+"/v2/video/local/live_streams/"+id+"/outputs", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(apiKey, apiSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("adding a destination: %d %s", resp.StatusCode, b)
-	}
-	return nil
+	return s.send(http.MethodPost, "/live_streams/"+id+"/outputs", body, http.StatusCreated, "adding a destination")
 }
