@@ -161,7 +161,8 @@ func TestSimulcastReachesTwoDestinations(t *testing.T) {
 // by itself. A destination added while live starts within 2 s, and
 // removing it stops only that one.
 func TestSimulcastSurvivesADeadDestination(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the destination comes back on the ports it had, which
+	// another test's server must not take meanwhile.
 	mediatest.RequireTools(t)
 	clip := mediatest.Small.Path(t)
 	p := startServe(t, t.TempDir(), "", "")
@@ -227,7 +228,7 @@ func TestSimulcastSurvivesADeadDestination(t *testing.T) {
 		t.Fatalf("the other destination has %d recordings", len(files))
 	}
 	ts := mediatest.PacketTimes(t, files[0], "v")
-	if len(ts) < 300 {
+	if len(ts) < 150 { // at least 5 s of 30 fps
 		t.Fatalf("%d video packets", len(ts))
 	}
 	for i := 1; i < len(ts); i++ {
