@@ -86,3 +86,21 @@ type Event struct {
 	Message  string    `json:"message,omitempty"`
 	Time     time.Time `json:"-"`
 }
+
+// OBSStatus is what OBS Studio tells of itself through obs-websocket.
+type OBSStatus struct {
+	Version          string
+	WebSocketVersion string
+	Streaming        bool
+	Reconnecting     bool
+	// Server is where OBS's stream service points.
+	Server        string
+	Duration      time.Duration
+	TotalFrames   int64
+	SkippedFrames int64
+	// Congestion is OBS's 0..1 estimate of network congestion.
+	Congestion float64
+	BytesSent  int64
+	// Advice says what to change in OBS's settings, if anything.
+	Advice string
+}

@@ -1,0 +1,59 @@
+package obs_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/onair-studio/onair/engine/obs"
+	"github.com/onair-studio/onair/engine/obs/obstest"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitUp polls OBS until obs-websocket answers.
+func waitUp(t *testing.T, c *obs.Client, o *obstest.OBS) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		_, err := c.Status(context.Background())
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("OBS's websocket did not answer: %v\n%s", err, o.Log())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// Against a real OBS: the right password reads its status; a wrong one and
+// a closed port give the plain-word errors.
+func TestRealOBSErrors(t *testing.T) {
+	port := freePort(t)
+	o := obstest.Start(t, port, "right-password")
+	good := &obs.Client{Port: port, Password: "right-password"}
+	waitUp(t, good, o)
+	st, err := good.Status(context.Background())
+	if err != nil || st.Version == "" || st.Streaming {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	t.Logf("OBS %s, obs-websocket %s", st.Version, st.WebSocketVersion)
+	if _, err := (&obs.Client{Port: port, Password: "wrong"}).Status(context.Background()); !errors.Is(err, obs.ErrPassword) {
+		t.Errorf("wrong password: %v", err)
+	}
+	o.Kill()
+	if _, err := good.Status(context.Background()); !errors.Is(err, obs.ErrNotRunning) {
+		t.Errorf("OBS gone: %v", err)
+	}
+}

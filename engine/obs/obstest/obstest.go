@@ -1,0 +1,187 @@
+// Package obstest runs a real OBS Studio for tests: headless under its own
+// Xvfb, with a throw-away configuration (one scene with a colour source,
+// 640×360 at 30 fps, x264 with a key frame every 2 s, AAC) and
+// obs-websocket listening on a chosen port with a password.
+package obstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// OBS is a running OBS Studio.
+type OBS struct {
+	t    testing.TB
+	Port int
+	home string
+	log  string
+	xvfb *exec.Cmd
+	obs  *exec.Cmd
+	done chan struct{}
+}
+
+// Require fails the test when OBS Studio or Xvfb is missing: the tests
+// that need them promise a real OBS (apt-get install obs-studio xvfb).
+func Require(t testing.TB) {
+	t.Helper()
+	for _, b := range []string{"obs", "Xvfb"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Fatalf("%s is required by this test (apt-get install obs-studio xvfb): %v", b, err)
+		}
+	}
+}
+
+// Start runs OBS with obs-websocket on 127.0.0.1:port; it is stopped when
+// the test ends.
+func Start(t testing.TB, port int, password string) *OBS {
+	t.Helper()
+	Require(t)
+	o := &OBS{t: t, Port: port, home: t.TempDir(), done: make(chan struct{})}
+	cfg := filepath.Join(o.home, ".config", "obs-studio")
+	write := func(rel, body string) {
+		p := filepath.Join(cfg, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("global.ini", fmt.Sprintf(`[General]
+Pre19Defaults=false
+Pre21Defaults=false
+Pre23Defaults=false
+Pre24.1Defaults=false
+FirstRun=true
+LastVersion=486539266
+EnableAutoUpdates=false
+ConfirmOnExit=false
+WarnBeforeStartingStream=false
+WarnBeforeStoppingStream=false
+SysTrayEnabled=false
+
+[Basic]
+Profile=P
+ProfileDir=P
+SceneCollection=S
+SceneCollectionFile=S
+
+[BasicWindow]
+PreviewEnabled=false
+SysTrayEnabled=false
+WarnBeforeStartingStream=false
+WarnBeforeStoppingStream=false
+
+[OBSWebSocket]
+FirstLoad=false
+ServerEnabled=true
+ServerPort=%d
+AuthRequired=%t
+ServerPassword=%s
+AlertsEnabled=false
+`, port, password != "", password))
+	write("basic/profiles/P/basic.ini", `[General]
+Name=P
+
+[Video]
+BaseCX=640
+BaseCY=360
+OutputCX=640
+OutputCY=360
+FPSType=0
+FPSCommon=30
+
+[Audio]
+SampleRate=48000
+ChannelSetup=Stereo
+
+[Output]
+Mode=Advanced
+Reconnect=false
+
+[AdvOut]
+Encoder=obs_x264
+TrackIndex=1
+ApplyServiceSettings=true
+Track1Bitrate=128
+`)
+	write("basic/profiles/P/streamEncoder.json", `{"rate_control":"CBR","bitrate":800,"keyint_sec":2,"preset":"ultrafast","profile":"main","tune":"","x264opts":"bframes=0"}`)
+	write("basic/profiles/P/service.json", `{"type":"rtmp_custom","settings":{"server":"rtmp://127.0.0.1:9/none","key":"none"}}`)
+	scene, _ := json.Marshal(map[string]any{
+		"name": "S", "current_scene": "Scene", "current_program_scene": "Scene",
+		"scene_order": []any{map[string]any{"name": "Scene"}},
+		"sources": []any{
+			map[string]any{"id": "color_source_v3", "versioned_id": "color_source_v3", "name": "Background",
+				"settings": map[string]any{"color": 4281545523, "width": 640, "height": 360}, "enabled": true},
+			map[string]any{"id": "scene", "versioned_id": "scene", "name": "Scene", "enabled": true,
+				"settings": map[string]any{"items": []any{map[string]any{"name": "Background", "id": 1, "visible": true,
+					"pos": map[string]any{"x": 0, "y": 0}, "scale": map[string]any{"x": 1, "y": 1}, "align": 5}}, "id_counter": 1}},
+		},
+		"groups": []any{}, "transitions": []any{}, "current_transition": "Cut", "transition_duration": 0,
+	})
+	write("basic/scenes/S.json", string(scene))
+
+	display := freeDisplay(t)
+	o.xvfb = exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	if err := o.xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	o.obs = exec.Command("obs", "--profile", "P", "--collection", "S", "--scene", "Scene",
+		"--minimize-to-tray", "--multi", "--disable-missing-files-check")
+	o.obs.Dir = "/usr/bin" // OBS finds its data relative to its binary's folder
+	o.obs.Env = append(os.Environ(), "HOME="+o.home, "DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "QT_QPA_PLATFORM=xcb")
+	out, err := os.Create(filepath.Join(o.home, "obs.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.obs.Stdout, o.obs.Stderr = out, out
+	if err := o.obs.Start(); err != nil {
+		t.Fatalf("starting OBS: %v", err)
+	}
+	go func() { o.obs.Wait(); close(o.done) }()
+	t.Cleanup(o.Kill)
+	return o
+}
+
+// Kill stops OBS at once (as a crash would) and its display.
+func (o *OBS) Kill() {
+	if o.obs.Process != nil {
+		o.obs.Process.Kill()
+		<-o.done
+	}
+	if o.xvfb != nil && o.xvfb.Process != nil {
+		o.xvfb.Process.Kill()
+		o.xvfb.Wait()
+		o.xvfb = nil
+	}
+}
+
+// Log returns OBS's newest log file, for a failing test to show.
+func (o *OBS) Log() string {
+	files, _ := filepath.Glob(filepath.Join(o.home, ".config", "obs-studio", "logs", "*.txt"))
+	if len(files) == 0 {
+		b, _ := os.ReadFile(filepath.Join(o.home, "obs.out"))
+		return string(b)
+	}
+	b, _ := os.ReadFile(files[len(files)-1])
+	return string(b)
+}
+
+func freeDisplay(t testing.TB) string {
+	for n := 150; n < 250; n++ {
+		if _, err := os.Stat("/tmp/.X11-unix/X" + strconv.Itoa(n)); os.IsNotExist(err) {
+			if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
+				return ":" + strconv.Itoa(n)
+			}
+		}
+	}
+	t.Fatal("no free X display")
+	return ""
+}
