@@ -61,6 +61,8 @@ type Server struct {
 	Credentials Credentials
 	// Assets is the asset library. Without it the asset routes answer 503.
 	Assets Assets
+	// OBS is OBS Studio's control. Without it the OBS routes answer 503.
+	OBS OBS
 	// CloudName is the {cloud_name} path element. It defaults to "local".
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
@@ -118,6 +120,10 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/assets", true, methods{"GET": s.listAssets})
 	s.route(mux, base+"/assets/{pid}", true, methods{"GET": s.getAsset, "DELETE": s.deleteAsset})
 	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
+	s.route(mux, base+"/obs", true, methods{"GET": s.obsStatus, "PATCH": s.obsSettings})
+	s.route(mux, base+"/live_streams/{id}/obs/setup", true, methods{"POST": s.obsSetup})
+	s.route(mux, base+"/live_streams/{id}/obs/start", true, methods{"POST": s.obsStart})
+	s.route(mux, base+"/live_streams/{id}/obs/stop", true, methods{"POST": s.obsStop})
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})

@@ -327,6 +327,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		Engine:          s.engine,
 		Credentials:     s.Credentials,
 		Assets:          s.library,
+		OBS:             obsControl{s},
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,

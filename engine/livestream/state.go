@@ -104,3 +104,10 @@ type OBSStatus struct {
 	// Advice says what to change in OBS's settings, if anything.
 	Advice string
 }
+
+// OBSSettings are how the studio reaches obs-websocket.
+type OBSSettings struct {
+	Host     string
+	Port     int
+	Password string
+}
