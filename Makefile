@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: run serve build test test-short lint fuzz bench clean
+.PHONY: run serve build test test-obs test-short lint fuzz bench clean
 
 ## run: build and open the studio window (embedded store, loopback ports)
 run: build
@@ -22,6 +22,10 @@ build:
 ## test: vet, gofmt check and every test with the race detector
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-obs: the tests that drive a real OBS Studio (apt-get install obs-studio xvfb); also part of test
+test-obs:
+	$(GO) test -race -count=1 -run 'OBS' ./engine/obs/ ./cmd/onair/ ./ui/
 
 ## test-short: the fast packages only (no Fyne, no ffmpeg)
 test-short:

@@ -142,6 +142,7 @@ func (v *View) open(id string) {
 	}
 	v.selected = id
 	v.page.update(st)
+	v.refreshOBS()
 	v.detail.Objects = []fyne.CanvasObject{v.page.root}
 	v.detail.Refresh()
 	v.list.selectID(id)
@@ -199,11 +200,14 @@ func (v *View) showScreen(root fyne.CanvasObject, settings, library bool) {
 func (v *View) pollStats(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
+	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if n%2 == 0 { // OBS's status every 2 s while a stream's page is shown
+			v.do(v.refreshOBS)
 		}
 		var id string
 		done := make(chan struct{})

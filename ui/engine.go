@@ -41,6 +41,21 @@ type Studio interface {
 	Close()
 	// Library is the recordings library.
 	Library() Library
+	// OBS is OBS Studio on this computer, through obs-websocket.
+	OBS() OBS
+}
+
+// OBS drives OBS Studio. Every call talks to OBS over the network: the
+// window makes them off the UI thread.
+type OBS interface {
+	Status(ctx context.Context) (livestream.OBSStatus, error)
+	Settings() livestream.OBSSettings
+	SaveSettings(livestream.OBSSettings) error
+	// Setup points OBS's stream service at a stream; Start also starts
+	// OBS's stream; Stop stops it.
+	Setup(ctx context.Context, streamID string) error
+	Start(ctx context.Context, streamID string) error
+	Stop(ctx context.Context) error
 }
 
 // Library is the recordings library the window shows. Its calls are quick

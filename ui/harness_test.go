@@ -22,6 +22,7 @@ import (
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/output"
 	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
@@ -40,9 +41,53 @@ type testStudio struct {
 	http   string
 	dir    string
 	lib    *library.Library
+	eng    *engine.Service
+	obs    livestream.OBSSettings // under mu
 }
 
 func (s *testStudio) Library() Library { return s.lib }
+
+func (s *testStudio) OBS() OBS { return &testOBS{s: s} }
+
+// testOBS drives a real OBS through engine/obs, as the command does.
+type testOBS struct{ s *testStudio }
+
+func (o *testOBS) Settings() livestream.OBSSettings {
+	o.s.mu.Lock()
+	defer o.s.mu.Unlock()
+	return o.s.obs
+}
+
+func (o *testOBS) SaveSettings(set livestream.OBSSettings) error {
+	o.s.mu.Lock()
+	defer o.s.mu.Unlock()
+	o.s.obs = set
+	return nil
+}
+
+func (o *testOBS) client() *obs.Client {
+	set := o.Settings()
+	return &obs.Client{Host: set.Host, Port: set.Port, Password: set.Password}
+}
+
+func (o *testOBS) Status(ctx context.Context) (livestream.OBSStatus, error) { return o.client().Status(ctx) }
+
+func (o *testOBS) Setup(ctx context.Context, id string) error {
+	st, err := o.s.eng.Get(id)
+	if err != nil {
+		return err
+	}
+	return o.client().Setup(ctx, st.InputURI, st.Input.StreamKey)
+}
+
+func (o *testOBS) Start(ctx context.Context, id string) error {
+	if err := o.Setup(ctx, id); err != nil {
+		return err
+	}
+	return o.client().Start(ctx)
+}
+
+func (o *testOBS) Stop(ctx context.Context) error { return o.client().Stop(ctx) }
 
 func (s *testStudio) Credentials() (string, string) {
 	s.mu.Lock()
@@ -129,6 +174,8 @@ func newHarness(t testing.TB) *harness {
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 		}}
 	h.studio.lib.OnEvent = h.eng.Emit
+	h.studio.eng = h.eng
+	h.studio.obs = livestream.OBSSettings{Host: "127.0.0.1", Port: 1} // nothing there until a test says so
 	if err := h.eng.Start(); err != nil {
 		t.Fatal(err)
 	}

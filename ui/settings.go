@@ -1,18 +1,23 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
 )
 
 // settingsPage shows the API credentials (reveal, copy, rotate), the
@@ -34,6 +39,11 @@ type settingsPage struct {
 	restart *widget.Button
 	data    *widget.Label
 	openDir *widget.Button
+	obsHost *field
+	obsPort *field
+	obsPass *field
+	obsTest *widget.Button
+	obsSaid *widget.Label
 	root    fyne.CanvasObject
 	cur     Settings
 }
@@ -82,10 +92,18 @@ func newSettingsPage(v *View) *settingsPage {
 	})
 	data := widget.NewCard("Data folder", "The store, the recordings library and the logs",
 		container.NewBorder(nil, nil, nil, s.openDir, s.data))
+	s.obsHost = newField("Host", "127.0.0.1")
+	s.obsPort = newField("Port", "4455")
+	s.obsPass = newSecretEntryField("Password", "OBS → Tools → WebSocket Server Settings → Show Connect Info")
+	s.obsSaid = widget.NewLabel("")
+	s.obsSaid.Wrapping = fyne.TextWrapWord
+	s.obsTest = widget.NewButtonWithIcon("Save and test connection", theme.ConfirmIcon(), s.testOBS)
+	obsCard := widget.NewCard("OBS Studio", "Its WebSocket server (OBS 28 and later: Tools → WebSocket Server Settings)",
+		container.NewVBox(widget.NewForm(s.obsHost.item(), s.obsPort.item(), s.obsPass.item()), container.NewHBox(s.obsTest), s.obsSaid))
 	about := widget.NewLabel("OnAir Studio " + v.version)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		api, network, data, about)))
+		api, network, obsCard, data, about)))
 	return s
 }
 
@@ -100,6 +118,10 @@ func (s *settingsPage) load() {
 	s.cloud.entry.SetText(s.cur.CloudName)
 	s.hosts.entry.SetText(s.cur.AllowedHosts)
 	s.lib.entry.SetText(s.cur.LibraryDir)
+	o := s.v.studio.OBS().Settings()
+	s.obsHost.entry.SetText(o.Host)
+	s.obsPort.entry.SetText(strconv.Itoa(o.Port))
+	s.obsPass.entry.SetText(o.Password)
 	s.data.SetText(s.cur.DataDir)
 }
 
@@ -137,6 +159,46 @@ func checkHosts(list string) string {
 		}
 	}
 	return ""
+}
+
+// testOBS saves the obs-websocket connection (it applies at once) and
+// asks OBS.
+func (s *settingsPage) testOBS() {
+	host := strings.TrimSpace(s.obsHost.entry.Text)
+	port, err := strconv.Atoi(strings.TrimSpace(s.obsPort.entry.Text))
+	s.obsHost.err.set("")
+	s.obsPort.err.set("")
+	if host == "" {
+		s.obsHost.err.set("The computer OBS runs on: 127.0.0.1 for this one.")
+	}
+	if err != nil || port < 1 || port > 65535 {
+		s.obsPort.err.set("The port is a number from 1 to 65535 (OBS's default is 4455).")
+	}
+	if s.obsHost.err.Text != "" || s.obsPort.err.Text != "" {
+		return
+	}
+	set := livestream.OBSSettings{Host: host, Port: port, Password: s.obsPass.entry.Text}
+	o := s.v.studio.OBS()
+	s.obsTest.Disable()
+	s.obsSaid.SetText("Asking OBS…")
+	var st livestream.OBSStatus
+	s.v.act.run("Testing the OBS connection", func() error {
+		if err := o.SaveSettings(set); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+		defer cancel()
+		var err error
+		st, err = o.Status(ctx)
+		return err
+	}, func(err error) {
+		s.obsTest.Enable()
+		if err != nil {
+			s.obsSaid.SetText("Saved. " + err.Error())
+			return
+		}
+		s.obsSaid.SetText(fmt.Sprintf("Saved. Connected to OBS %s (obs-websocket %s).", st.Version, st.WebSocketVersion))
+	})
 }
 
 // checkFolder says what is wrong with a folder for recordings, or "".

@@ -46,6 +46,7 @@ type streamPage struct {
 	recSetting bool
 	// recCur is the recording in progress, from the stats poller.
 	recCur *livestream.Asset
+	obs    *obsCard
 	root   fyne.CanvasObject
 }
 
@@ -89,6 +90,7 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 		widget.NewForm(widget.NewFormItem("HLS playlist", container.NewBorder(nil, nil, nil, p.openHLS, p.hls.root))))
 
 	p.outputs = newOutputsSection(p)
+	p.obs = newOBSCard(p)
 
 	p.recText = widget.NewLabel("")
 	p.recText.Wrapping = fyne.TextWrapWord
@@ -104,7 +106,7 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	status := container.NewHBox(p.badge.root, p.toggle)
 	body := container.NewVBox(
 		header, p.nameErr, status,
-		encoder, p.statsBox, p.recCard, playback, p.outputs.card,
+		encoder, p.obs.card, p.statsBox, p.recCard, playback, p.outputs.card,
 	)
 	p.root = container.NewVScroll(container.NewPadded(body))
 	return p

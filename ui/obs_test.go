@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/mediatest"
+	"github.com/onair-studio/onair/engine/obs/obstest"
+)
+
+// The stream page drives the real OBS Studio: it says when OBS is not
+// there, then Start streams this stream from OBS, the page shows OBS's
+// figures next to what comes in, and Stop stops OBS.
+func TestOBSFromTheStreamPage(t *testing.T) {
+	mediatest.RequireTools(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	h := newHarness(t)
+	st := h.createByTyping("OBS show")
+	h.eventually("OBS is not there", func() bool { return h.shows("OBS is not running or obs-websocket is off") })
+
+	// The connection is set in Settings: a wrong password first.
+	obstest.Start(t, port, "pw")
+	h.tap("Settings")
+	var s *settingsPage
+	h.ui(func() { s = h.v.settings })
+	h.typeInto(s.obsPort.entry, strconv.Itoa(port))
+	h.typeInto(s.obsPass.entry, "not-it")
+	// OBS takes a few seconds to open its WebSocket server: test until it answers.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		h.tap("Save and test connection")
+		h.within(10e9, "an answer", func() bool { return h.shows("Saved. ") })
+		if strings.Contains(h.text(), "wrong obs-websocket password") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("OBS never answered: %s", h.text())
+		}
+		time.Sleep(time.Second)
+	}
+	h.typeInto(s.obsPass.entry, "pw")
+	h.tap("Save and test connection")
+	h.within(10e9, "connected", func() bool { return h.shows("Saved. Connected to OBS ") })
+	h.ui(func() { h.v.open(st.ID) })
+	h.within(10e9, "OBS found on the page", func() bool { return h.shows("OBS 29") || h.shows("OBS 3") })
+
+	var p *streamPage
+	h.ui(func() { p = h.v.page })
+	h.ui(func() { test.Tap(p.obs.start) })
+	h.within(30e9, "live from OBS, with OBS's figures", func() bool {
+		return h.shows("streaming to this stream") && h.shows("OBS sent ") && h.shows("live · ")
+	})
+	if got, _ := h.eng.Get(st.ID); got.Status != livestream.StatusActive {
+		t.Fatalf("stream %s", got.Status)
+	}
+	h.ui(func() { test.Tap(p.obs.stop) })
+	h.within(15e9, "OBS stopped", func() bool { return h.shows("ready for this stream: press Start") })
+}
