@@ -70,7 +70,9 @@ func (o *testOBS) client() *obs.Client {
 	return &obs.Client{Host: set.Host, Port: set.Port, Password: set.Password}
 }
 
-func (o *testOBS) Status(ctx context.Context) (livestream.OBSStatus, error) { return o.client().Status(ctx) }
+func (o *testOBS) Status(ctx context.Context) (livestream.OBSStatus, error) {
+	return o.client().Status(ctx)
+}
 
 func (o *testOBS) Setup(ctx context.Context, id string) error {
 	st, err := o.s.eng.Get(id)
