@@ -94,11 +94,11 @@ func newSettingsPage(v *View) *settingsPage {
 		container.NewBorder(nil, nil, nil, s.openDir, s.data))
 	s.obsHost = newField("Host", "127.0.0.1")
 	s.obsPort = newField("Port", "4455")
-	s.obsPass = newSecretEntryField("Password", "OBS → Tools → WebSocket Server Settings → Show Connect Info")
+	s.obsPass = newSecretEntryField("Password", "OBS > Tools > WebSocket Server Settings > Show Connect Info")
 	s.obsSaid = widget.NewLabel("")
 	s.obsSaid.Wrapping = fyne.TextWrapWord
 	s.obsTest = widget.NewButtonWithIcon("Save and test connection", theme.ConfirmIcon(), s.testOBS)
-	obsCard := widget.NewCard("OBS Studio", "Its WebSocket server (OBS 28 and later: Tools → WebSocket Server Settings)",
+	obsCard := widget.NewCard("OBS Studio", "Its WebSocket server (OBS 28 and later: Tools > WebSocket Server Settings)",
 		container.NewVBox(widget.NewForm(s.obsHost.item(), s.obsPort.item(), s.obsPass.item()), container.NewHBox(s.obsTest), s.obsSaid))
 	about := widget.NewLabel("OnAir Studio " + v.version)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(

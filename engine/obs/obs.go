@@ -25,8 +25,8 @@ import (
 
 // Errors in the user's words.
 var (
-	ErrNotRunning = errors.New("OBS is not running or obs-websocket is off (OBS → Tools → WebSocket Server Settings)")
-	ErrPassword   = errors.New("wrong obs-websocket password (OBS → Tools → WebSocket Server Settings → Show Connect Info)")
+	ErrNotRunning = errors.New("OBS is not running or obs-websocket is off (OBS > Tools > WebSocket Server Settings)")
+	ErrPassword   = errors.New("wrong obs-websocket password (OBS > Tools > WebSocket Server Settings > Show Connect Info)")
 	ErrTooOld     = errors.New("this OBS is too old: the studio needs OBS 28 or later (obs-websocket 5)")
 )
 
@@ -153,13 +153,13 @@ func advice(cl *goobs.Client) string {
 	}
 	opts, err := cl.Config.GetProfileParameter(&config.GetProfileParameterParams{ParameterCategory: new("SimpleOutput"), ParameterName: new("x264Settings")})
 	if err == nil && !strings.Contains(opts.ParameterValue, "bframes=0") {
-		return "For the live preview, set OBS → Settings → Output → Encoder settings → x264 options to bframes=0."
+		return "For the live preview, set OBS > Settings > Output > Encoder settings > x264 options to bframes=0."
 	}
 	return ""
 }
 
 // Setup points OBS's stream service at server and key (Custom service),
-// as a streamer would in OBS → Settings → Stream.
+// as a streamer would in OBS > Settings > Stream.
 func (c *Client) Setup(ctx context.Context, server, key string) error {
 	return c.do(ctx, func(cl *goobs.Client) error {
 		_, err := cl.Config.SetStreamServiceSettings(&config.SetStreamServiceSettingsParams{
