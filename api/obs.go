@@ -35,6 +35,8 @@ type obsView struct {
 	TotalFrames      int64   `json:"total_frames"`
 	SkippedFrames    int64   `json:"skipped_frames"`
 	Congestion       float64 `json:"congestion"`
+	FPS              float64 `json:"fps"`
+	LaggedFrames     int64   `json:"lagged_frames"`
 	BytesSent        int64   `json:"bytes_sent"`
 	Advice           string  `json:"advice,omitempty"`
 }
@@ -68,6 +70,7 @@ func (s *Server) obsStatus(w http.ResponseWriter, r *http.Request) {
 		v.Version, v.WebSocketVersion, v.Streaming, v.Reconnecting, v.Server = st.Version, st.WebSocketVersion, st.Streaming, st.Reconnecting, st.Server
 		v.DurationSec, v.TotalFrames, v.SkippedFrames = st.Duration.Seconds(), st.TotalFrames, st.SkippedFrames
 		v.Congestion, v.BytesSent, v.Advice = st.Congestion, st.BytesSent, st.Advice
+		v.FPS, v.LaggedFrames = st.FPS, st.LaggedFrames
 	}
 	s.reply(w, http.StatusOK, v)
 }

@@ -86,8 +86,8 @@ func (c *obsCard) show(st livestream.OBSStatus, err error, streamURL string) {
 		if st.TotalFrames > 0 {
 			pct = 100 * float64(st.SkippedFrames) / float64(st.TotalFrames)
 		}
-		fmt.Fprintf(&b, "\nOBS sent %d frames, dropped %d (%.1f %%), for %s; network congestion %.0f %%",
-			st.TotalFrames, st.SkippedFrames, pct, uptime(st.Duration), 100*st.Congestion)
+		fmt.Fprintf(&b, "\nOBS sent %d frames, dropped %d (%.1f %%), for %s; network congestion %.0f %%; rendering at %.0f fps, %d frames lagged",
+			st.TotalFrames, st.SkippedFrames, pct, uptime(st.Duration), 100*st.Congestion, st.FPS, st.LaggedFrames)
 		if st.Reconnecting {
 			b.WriteString("; OBS is reconnecting")
 		}

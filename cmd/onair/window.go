@@ -57,7 +57,7 @@ func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() 
 func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
 func (w windowStudio) Library() ui.Library           { return w.s.library }
-func (w windowStudio) OBS() ui.OBS                   { return obsControl{w.s} }
+func (w windowStudio) OBS() ui.OBS                   { return obsControl(w) }
 
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()

@@ -100,7 +100,11 @@ type OBSStatus struct {
 	SkippedFrames int64
 	// Congestion is OBS's 0..1 estimate of network congestion.
 	Congestion float64
-	BytesSent  int64
+	// FPS is OBS's rendering frame rate; LaggedFrames the frames it failed
+	// to render in time (its own load, not the network).
+	FPS          float64
+	LaggedFrames int64
+	BytesSent    int64
 	// Advice says what to change in OBS's settings, if anything.
 	Advice string
 }

@@ -85,7 +85,7 @@ func (c *Client) do(ctx context.Context, f func(*goobs.Client) error) error {
 	case <-ctx.Done():
 		go func() {
 			if r := <-done; r.cl != nil {
-				r.cl.Disconnect()
+				_ = r.cl.Disconnect()
 			}
 		}()
 		return ErrNotRunning
@@ -93,7 +93,7 @@ func (c *Client) do(ctx context.Context, f func(*goobs.Client) error) error {
 	if r.err != nil {
 		return explain(r.err)
 	}
-	defer r.cl.Disconnect()
+	defer func() { _ = r.cl.Disconnect() }()
 	v, err := r.cl.General.GetVersion()
 	if err != nil {
 		return explain(err)
@@ -135,6 +135,9 @@ func (c *Client) Status(ctx context.Context) (livestream.OBSStatus, error) {
 		st.Duration = time.Duration(s.OutputDuration) * time.Millisecond
 		st.TotalFrames, st.SkippedFrames = int64(s.OutputTotalFrames), int64(s.OutputSkippedFrames)
 		st.Congestion, st.BytesSent = s.OutputCongestion, int64(s.OutputBytes)
+		if g, err := cl.General.GetStats(); err == nil {
+			st.FPS, st.LaggedFrames = g.ActiveFps, int64(g.RenderSkippedFrames)
+		}
 		if svc, err := cl.Config.GetStreamServiceSettings(); err == nil && svc.StreamServiceSettings != nil {
 			st.Server = svc.StreamServiceSettings.Server
 		}

@@ -20,7 +20,6 @@ type OBS struct {
 	t    testing.TB
 	Port int
 	home string
-	log  string
 	xvfb *exec.Cmd
 	obs  *exec.Cmd
 	done chan struct{}
