@@ -98,6 +98,7 @@ func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 func (v *View) Start(ctx context.Context) {
 	go v.follow.run(ctx)
 	go v.pollStats(ctx)
+	go v.watchOBS(ctx)
 }
 
 // Content is the window's root object.

@@ -56,6 +56,9 @@ type OBS interface {
 	Setup(ctx context.Context, streamID string) error
 	Start(ctx context.Context, streamID string) error
 	Stop(ctx context.Context) error
+	// Watch calls f for each change of OBS's stream and when OBS quits,
+	// until ctx ends or the connection is lost.
+	Watch(ctx context.Context, f func(livestream.OBSEvent)) error
 }
 
 // Library is the recordings library the window shows. Its calls are quick

@@ -91,6 +91,10 @@ func (o *testOBS) Start(ctx context.Context, id string) error {
 
 func (o *testOBS) Stop(ctx context.Context) error { return o.client().Stop(ctx) }
 
+func (o *testOBS) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
+	return o.client().Watch(ctx, f)
+}
+
 func (s *testStudio) Credentials() (string, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -120,3 +120,24 @@ func (v *View) refreshOBS() {
 		})
 	}()
 }
+
+// watchOBS follows OBS's events while the window runs: the shown page's
+// OBS card changes at once, and a notification tells when OBS quits.
+// Between connections (OBS not running) it tries again every 3 s.
+func (v *View) watchOBS(ctx context.Context) {
+	for ctx.Err() == nil {
+		_ = v.studio.OBS().Watch(ctx, func(e livestream.OBSEvent) {
+			v.do(func() {
+				v.refreshOBS()
+				if e.Quitting {
+					v.app.SendNotification(fyne.NewNotification("OBS is closing", "Streams from OBS end with it."))
+				}
+			})
+		})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(3 * time.Second):
+		}
+	}
+}

@@ -69,3 +69,8 @@ func (o obsControl) Start(ctx context.Context, streamID string) error {
 
 // Stop stops OBS's stream.
 func (o obsControl) Stop(ctx context.Context) error { return o.client().Stop(ctx) }
+
+// Watch follows OBS's stream and its quitting.
+func (o obsControl) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
+	return o.client().Watch(ctx, f)
+}

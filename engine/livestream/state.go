@@ -115,3 +115,13 @@ type OBSSettings struct {
 	Port     int
 	Password string
 }
+
+// OBSEvent is a change OBS tells of.
+type OBSEvent struct {
+	// Streaming and State (e.g. OBS_WEBSOCKET_OUTPUT_STARTED) when OBS's
+	// stream output changes.
+	Streaming bool
+	State     string
+	// Quitting: OBS is closing.
+	Quitting bool
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/andreykaipov/goobs"
+	"github.com/andreykaipov/goobs/api/events"
+	"github.com/andreykaipov/goobs/api/events/subscriptions"
 	"github.com/andreykaipov/goobs/api/requests/config"
 	"github.com/andreykaipov/goobs/api/requests/stream"
 	"github.com/andreykaipov/goobs/api/typedefs"
@@ -59,6 +61,17 @@ func (c *Client) addr() string {
 
 // do connects, runs f and disconnects.
 func (c *Client) do(ctx context.Context, f func(*goobs.Client) error) error {
+	cl, err := c.connect(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cl.Disconnect() }()
+	return f(cl)
+}
+
+// connect opens a connection subscribed to the events subs, and checks
+// OBS's version.
+func (c *Client) connect(ctx context.Context, subs int) (*goobs.Client, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Second
@@ -66,7 +79,7 @@ func (c *Client) do(ctx context.Context, f func(*goobs.Client) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d := &websocket.Dialer{HandshakeTimeout: timeout, NetDialContext: (&net.Dialer{}).DialContext}
-	opts := []goobs.Option{goobs.WithDialer(d), goobs.WithResponseTimeout(timeout), goobs.WithEventSubscriptions(0)}
+	opts := []goobs.Option{goobs.WithDialer(d), goobs.WithResponseTimeout(timeout), goobs.WithEventSubscriptions(subs)}
 	if c.Password != "" {
 		opts = append(opts, goobs.WithPassword(c.Password))
 	}
@@ -88,20 +101,48 @@ func (c *Client) do(ctx context.Context, f func(*goobs.Client) error) error {
 				_ = r.cl.Disconnect()
 			}
 		}()
-		return ErrNotRunning
+		return nil, ErrNotRunning
 	}
 	if r.err != nil {
-		return explain(r.err)
+		return nil, explain(r.err)
 	}
-	defer func() { _ = r.cl.Disconnect() }()
 	v, err := r.cl.General.GetVersion()
 	if err != nil {
-		return explain(err)
+		_ = r.cl.Disconnect()
+		return nil, explain(err)
 	}
 	if v.RpcVersion < 1 || !strings.HasPrefix(v.ObsWebSocketVersion, "5.") {
-		return ErrTooOld
+		_ = r.cl.Disconnect()
+		return nil, ErrTooOld
 	}
-	return f(r.cl)
+	return r.cl, nil
+}
+
+// Watch follows OBS's stream output and its quitting, calling f for each
+// change, until ctx ends (it returns nil) or the connection is lost (it
+// returns ErrNotRunning: OBS quit or crashed).
+func (c *Client) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
+	cl, err := c.connect(ctx, subscriptions.General|subscriptions.Outputs)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cl.Disconnect() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-cl.IncomingEvents:
+			if !ok {
+				return ErrNotRunning
+			}
+			switch e := ev.(type) {
+			case *events.StreamStateChanged:
+				f(livestream.OBSEvent{Streaming: e.OutputActive, State: e.OutputState})
+			case *events.ExitStarted:
+				f(livestream.OBSEvent{Quitting: true})
+			}
+		}
+	}
 }
 
 func explain(err error) error {

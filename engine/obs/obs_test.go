@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/obs/obstest"
 )
@@ -52,7 +53,36 @@ func TestRealOBSErrors(t *testing.T) {
 	if _, err := (&obs.Client{Port: port, Password: "wrong"}).Status(context.Background()); !errors.Is(err, obs.ErrPassword) {
 		t.Errorf("wrong password: %v", err)
 	}
+
+	// Watch sees OBS's stream output change, and OBS going away.
+	seen := make(chan livestream.OBSEvent, 16)
+	watched := make(chan error, 1)
+	go func() { watched <- good.Watch(context.Background(), func(e livestream.OBSEvent) { seen <- e }) }()
+	time.Sleep(500 * time.Millisecond)
+	if err := good.Setup(context.Background(), "rtmp://127.0.0.1:9/nothing", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := good.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-seen:
+		t.Logf("event: %+v", e)
+		if e.State == "" {
+			t.Errorf("event without a state: %+v", e)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no stream state event")
+	}
 	o.Kill()
+	select {
+	case err := <-watched:
+		if !errors.Is(err, obs.ErrNotRunning) {
+			t.Errorf("Watch ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Watch did not see OBS go")
+	}
 	if _, err := good.Status(context.Background()); !errors.Is(err, obs.ErrNotRunning) {
 		t.Errorf("OBS gone: %v", err)
 	}

@@ -10,7 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -126,12 +127,7 @@ Track1Bitrate=128
 	})
 	write("basic/scenes/S.json", string(scene))
 
-	display := freeDisplay(t)
-	o.xvfb = exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	if err := o.xvfb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond)
+	display := o.startXvfb(t)
 	o.obs = exec.Command("obs", "--profile", "P", "--collection", "S", "--scene", "Scene",
 		"--minimize-to-tray", "--multi", "--disable-missing-files-check")
 	o.obs.Dir = "/usr/bin" // OBS finds its data relative to its binary's folder
@@ -156,7 +152,7 @@ func (o *OBS) Kill() {
 		<-o.done
 	}
 	if o.xvfb != nil && o.xvfb.Process != nil {
-		o.xvfb.Process.Kill()
+		o.xvfb.Process.Signal(syscall.SIGTERM) // Xvfb removes its socket
 		o.xvfb.Wait()
 		o.xvfb = nil
 	}
@@ -173,14 +169,35 @@ func (o *OBS) Log() string {
 	return string(b)
 }
 
-func freeDisplay(t testing.TB) string {
-	for n := 150; n < 250; n++ {
-		if _, err := os.Stat("/tmp/.X11-unix/X" + strconv.Itoa(n)); os.IsNotExist(err) {
-			if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); os.IsNotExist(err) {
-				return ":" + strconv.Itoa(n)
-			}
-		}
+// startXvfb starts an X server on a display it chooses itself (-displayfd),
+// so tests running at once never race for one.
+func (o *OBS) startXvfb(t testing.TB) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display")
+	defer r.Close()
+	o.xvfb = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	o.xvfb.ExtraFiles = []*os.File{w}
+	if err := o.xvfb.Start(); err != nil {
+		t.Fatalf("starting Xvfb: %v", err)
+	}
+	w.Close()
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 16)
+		n, _ := r.Read(b)
+		got <- strings.TrimSpace(string(b[:n]))
+	}()
+	select {
+	case d := <-got:
+		if d == "" {
+			t.Fatal("Xvfb did not say its display")
+		}
+		return ":" + d
+	case <-time.After(15 * time.Second):
+		t.Fatal("Xvfb did not start")
+	}
 	return ""
 }
