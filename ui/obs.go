@@ -121,8 +121,9 @@ func (v *View) refreshOBS() {
 	}()
 }
 
-// watchOBS follows OBS's events while the window runs: the shown page's
-// OBS card changes at once, and a notification tells when OBS quits.
+// watchOBS follows OBS while the window runs: the shown page's OBS card
+// changes as OBS starts or stops streaming, and a notification tells when
+// OBS quits.
 // Between connections (OBS not running) it tries again every 3 s.
 func (v *View) watchOBS(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -130,7 +131,7 @@ func (v *View) watchOBS(ctx context.Context) {
 			v.do(func() {
 				v.refreshOBS()
 				if e.Quitting {
-					v.app.SendNotification(fyne.NewNotification("OBS is closing", "Streams from OBS end with it."))
+					v.app.SendNotification(fyne.NewNotification("OBS closed", "Streams from OBS ended with it."))
 				}
 			})
 		})

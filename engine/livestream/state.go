@@ -122,6 +122,6 @@ type OBSEvent struct {
 	// stream output changes.
 	Streaming bool
 	State     string
-	// Quitting: OBS is closing.
+	// Quitting: OBS stopped answering (it quit or crashed).
 	Quitting bool
 }

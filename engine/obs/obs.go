@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/andreykaipov/goobs"
-	"github.com/andreykaipov/goobs/api/events"
-	"github.com/andreykaipov/goobs/api/events/subscriptions"
 	"github.com/andreykaipov/goobs/api/requests/config"
 	"github.com/andreykaipov/goobs/api/requests/stream"
 	"github.com/andreykaipov/goobs/api/typedefs"
@@ -118,30 +116,44 @@ func (c *Client) connect(ctx context.Context, subs int) (*goobs.Client, error) {
 	return r.cl, nil
 }
 
-// Watch follows OBS's stream output and its quitting, calling f for each
-// change, until ctx ends (it returns nil) or the connection is lost (it
-// returns ErrNotRunning: OBS quit or crashed).
+// Watch follows OBS's stream output, calling f when it starts or stops,
+// until ctx ends (it returns nil) or OBS stops answering (it returns
+// ErrNotRunning: OBS quit or crashed). It asks every second over one
+// connection: goob's event channel is closed without a lock against its
+// own sender when the connection drops (a data race, seen with -race), so
+// the studio subscribes to no events.
 func (c *Client) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
-	cl, err := c.connect(ctx, subscriptions.General|subscriptions.Outputs)
+	cl, err := c.connect(ctx, 0)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = cl.Disconnect() }()
+	s, err := cl.Stream.GetStreamStatus()
+	if err != nil {
+		return explain(err)
+	}
+	last := s.OutputActive
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-cl.IncomingEvents:
-			if !ok {
-				return ErrNotRunning
-			}
-			switch e := ev.(type) {
-			case *events.StreamStateChanged:
-				f(livestream.OBSEvent{Streaming: e.OutputActive, State: e.OutputState})
-			case *events.ExitStarted:
-				f(livestream.OBSEvent{Quitting: true})
-			}
+		case <-tick.C:
 		}
+		s, err := cl.Stream.GetStreamStatus()
+		if err != nil {
+			f(livestream.OBSEvent{Quitting: true})
+			return ErrNotRunning
+		}
+		if s.OutputActive != last {
+			state := "OBS_WEBSOCKET_OUTPUT_STOPPED"
+			if s.OutputActive {
+				state = "OBS_WEBSOCKET_OUTPUT_STARTED"
+			}
+			f(livestream.OBSEvent{Streaming: s.OutputActive, State: state})
+		}
+		last = s.OutputActive
 	}
 }
 

@@ -3,11 +3,15 @@ package obs_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/obs/obstest"
 )
@@ -58,8 +62,9 @@ func TestRealOBSErrors(t *testing.T) {
 	seen := make(chan livestream.OBSEvent, 16)
 	watched := make(chan error, 1)
 	go func() { watched <- good.Watch(context.Background(), func(e livestream.OBSEvent) { seen <- e }) }()
-	time.Sleep(500 * time.Millisecond)
-	if err := good.Setup(context.Background(), "rtmp://127.0.0.1:9/nothing", "k"); err != nil {
+	time.Sleep(1500 * time.Millisecond) // connected, first status read
+	sink := startSink(t)
+	if err := good.Setup(context.Background(), "rtmp://"+sink+"/live", "k"); err != nil {
 		t.Fatal(err)
 	}
 	if err := good.Start(context.Background()); err != nil {
@@ -68,8 +73,8 @@ func TestRealOBSErrors(t *testing.T) {
 	select {
 	case e := <-seen:
 		t.Logf("event: %+v", e)
-		if e.State == "" {
-			t.Errorf("event without a state: %+v", e)
+		if !e.Streaming || e.State != "OBS_WEBSOCKET_OUTPUT_STARTED" {
+			t.Errorf("event %+v", e)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no stream state event")
@@ -87,3 +92,25 @@ func TestRealOBSErrors(t *testing.T) {
 		t.Errorf("OBS gone: %v", err)
 	}
 }
+
+// startSink runs the studio's RTMP server, taking any key, for OBS to
+// stream to.
+func startSink(t *testing.T) string {
+	t.Helper()
+	srv := &ingest.Server{Address: "127.0.0.1:0", Authorizer: anyKey{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr().String()
+}
+
+type anyKey struct{}
+
+func (anyKey) Authorize(string, string, func()) (ingest.Target, error) { return discard{}, nil }
+
+type discard struct{}
+
+func (discard) StartTracks(media.Tracks) {}
+func (discard) WriteUnits([]*media.Unit) {}
+func (discard) Close()                   {}

@@ -7,6 +7,7 @@ package obstest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,6 +196,19 @@ func (o *OBS) startXvfb(t testing.TB) string {
 		if d == "" {
 			t.Fatal("Xvfb did not say its display")
 		}
+		// It says so before it answers clients: wait for its socket.
+		for i := 0; ; i++ {
+			c, err := net.Dial("unix", "/tmp/.X11-unix/X"+d)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if i == 100 {
+				t.Fatalf("Xvfb's display :%s does not answer: %v", d, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond)
 		return ":" + d
 	case <-time.After(15 * time.Second):
 		t.Fatal("Xvfb did not start")
