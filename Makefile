@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: run serve build test test-obs test-short lint fuzz bench clean
+.PHONY: run serve build test test-obs test-short lint fuzz bench clean packaging-tools package-linux check-packages install uninstall
 
 ## run: build and open the studio window (embedded store, loopback ports)
 run: build
@@ -71,5 +71,32 @@ bench: build
 	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
 	./bin/onair-load -api -json bin/bench-api.json
 
+## packaging-tools: the fyne command (pinned) and the Debian tools the packages need
+FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4
+packaging-tools:
+	$(GO) install $(FYNE_CLI)
+	@command -v dpkg-deb >/dev/null && command -v desktop-file-validate >/dev/null || \
+	  { echo "also: sudo apt-get install dpkg-dev desktop-file-utils"; exit 1; }
+
+## package-linux: dist/onair-studio_VERSION_linux_amd64.tar.xz and dist/onair-studio_VERSION_ARCH.deb
+## (packaging/linux/build.sh; the tree is left unchanged)
+package-linux: packaging-tools
+	packaging/linux/build.sh
+
+## check-packages: what CI checks of the Linux packages (packaging/linux/check.sh)
+check-packages:
+	packaging/linux/check.sh
+
+## install / uninstall: the studio for this user (PREFIX=~/.local) or the system (PREFIX=/usr/local)
+PREFIX ?= $(HOME)/.local
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/onair
+	install -D -m 0644 packaging/linux/onair-studio.desktop $(DESTDIR)$(PREFIX)/share/applications/onair-studio.desktop
+	install -D -m 0644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/onair-studio.png
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/onair $(DESTDIR)$(PREFIX)/share/applications/onair-studio.desktop \
+	  $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/onair-studio.png
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
