@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: run serve build test test-obs test-short lint fuzz bench clean packaging-tools package-linux check-packages install uninstall
+.PHONY: run serve build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
 
 ## run: build and open the studio window (embedded store, loopback ports)
 run: build
@@ -71,17 +71,25 @@ bench: build
 	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
 	./bin/onair-load -api -json bin/bench-api.json
 
-## packaging-tools: the fyne command (pinned) and the Debian tools the packages need
+## packaging-tools: the fyne command, pinned (each package's script names the system tools it needs)
 FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4
 packaging-tools:
 	$(GO) install $(FYNE_CLI)
-	@command -v dpkg-deb >/dev/null && command -v desktop-file-validate >/dev/null || \
-	  { echo "also: sudo apt-get install dpkg-dev desktop-file-utils"; exit 1; }
 
 ## package-linux: dist/onair-studio_VERSION_linux_amd64.tar.xz and dist/onair-studio_VERSION_ARCH.deb
 ## (packaging/linux/build.sh; the tree is left unchanged)
 package-linux: packaging-tools
 	packaging/linux/build.sh
+
+## package-windows: dist/onair-studio_VERSION_windows_amd64.exe and _setup.exe, cross-built here
+## (needs gcc-mingw-w64-x86-64 and nsis; packaging/windows/build.sh), then checked
+package-windows: packaging-tools
+	packaging/windows/build.sh
+	packaging/windows/check.sh
+
+## package-macos: dist/OnAir Studio.app and the .dmg; on a Mac only (packaging/macos/build.sh)
+package-macos: packaging-tools
+	packaging/macos/build.sh
 
 ## check-packages: what CI checks of the Linux packages (packaging/linux/check.sh)
 check-packages:

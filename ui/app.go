@@ -178,6 +178,12 @@ func (v *View) showLibrary() {
 	v.showScreen(v.library.root, false, true)
 }
 
+// showAbout tells the studio's version.
+func (v *View) showAbout() {
+	dialog.ShowInformation("About OnAir Studio",
+		"OnAir Studio "+v.version+"\nA desktop broadcasting studio: RTMP in; low-latency HLS, recordings and simulcast out.", v.win)
+}
+
 // showSettings shows the settings screen.
 func (v *View) showSettings() {
 	if v.settings == nil {
@@ -396,6 +402,8 @@ func Run(version string, start Starter) {
 			fyne.NewMenuItem("New stream…", v.showCreate),
 			fyne.NewMenuItem("Library", v.showLibrary),
 			fyne.NewMenuItem("Settings", v.showSettings),
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("About OnAir Studio", v.showAbout),
 		)))
 		v.Start(ctx)
 	}

@@ -233,3 +233,10 @@ func TestCloseWindow(t *testing.T) {
 		t.Fatal("Yes did not quit")
 	}
 }
+
+// The About dialog tells the version the binary was built with.
+func TestAbout(t *testing.T) {
+	h := newHarness(t)
+	h.ui(func() { h.v.showAbout() })
+	h.eventually("the version", func() bool { return h.shows("OnAir Studio test") })
+}

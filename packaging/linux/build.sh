@@ -13,6 +13,9 @@ name=$(field Name) id=$(field ID) version=${VERSION:-$(field Version)}
 version=${version#v}
 fyne=${FYNE:-$(go env GOPATH)/bin/fyne}
 [ -x "$fyne" ] || { echo "fyne is missing: make packaging-tools" >&2; exit 2; }
+for tool in dpkg-deb ldd xz; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: sudo apt-get install dpkg xz-utils" >&2; exit 2; }
+done
 mkdir -p dist
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
