@@ -5,29 +5,18 @@
 # The app's name, id, version and icon come from FyneApp.toml. Everything is
 # built in a temporary copy, so the working tree is left as it was (fyne
 # package bumps Build in the FyneApp.toml it reads).
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-field() { sed -n "s/^ *$1 *= *\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\} *$/\\1/p" FyneApp.toml | head -1; }
-name=$(field Name) id=$(field ID) version=${VERSION:-$(field Version)}
-version=${version#v}
-fyne=${FYNE:-$(go env GOPATH)/bin/fyne}
-[ -x "$fyne" ] || { echo "fyne is missing: make packaging-tools" >&2; exit 2; }
+. "$(dirname "$0")/../common.sh"
 for tool in dpkg-deb ldd xz; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: sudo apt-get install dpkg xz-utils" >&2; exit 2; }
 done
-mkdir -p dist
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The binary, with the version stamped in.
 go build -ldflags "-s -w -X main.version=$version" -o "$work/onair" ./cmd/onair
 
 # .tar.xz with fyne package, from a copy of FyneApp.toml.
 mkdir -p "$work/src"
-cp FyneApp.toml cmd/onair/main.go "$work/src/" # fyne package wants the main package's folder
-cp assets/icon.png "$work/src/icon.png"
-sed -i 's#^\( *Icon *= *\).*#\1"icon.png"#' "$work/src/FyneApp.toml"
+cp cmd/onair/main.go "$work/src/" # fyne package wants the main package's folder
+fyne_folder "$work/src"
 (cd "$work/src" && "$fyne" package -os linux --release --exe "$work/onair" --name onair \
   --app-id "$id" --app-version "$version" --icon icon.png >/dev/null)
 mv "$work/src/onair.tar.xz" "dist/onair-studio_${version}_linux_amd64.tar.xz"
