@@ -63,6 +63,8 @@ type Server struct {
 	Assets Assets
 	// OBS is OBS Studio's control. Without it the OBS routes answer 503.
 	OBS OBS
+	// Preview is the WebRTC preview. Without it the WHEP routes answer 503.
+	Preview Preview
 	// CloudName is the {cloud_name} path element. It defaults to "local".
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
@@ -124,6 +126,9 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/live_streams/{id}/obs/setup", true, methods{"POST": s.obsSetup})
 	s.route(mux, base+"/live_streams/{id}/obs/start", true, methods{"POST": s.obsStart})
 	s.route(mux, base+"/live_streams/{id}/obs/stop", true, methods{"POST": s.obsStop})
+	s.route(mux, base+"/live_streams/{id}/preview_token", true, methods{"POST": s.previewTokenCall})
+	mux.HandleFunc(base+"/live_streams/{id}/whep", s.whep)
+	mux.HandleFunc(base+"/live_streams/{id}/whep/{sid}", s.whepSession)
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})

@@ -58,6 +58,7 @@ type statsView struct {
 	FramesReceived uint64  `json:"frames_received"`
 	Dropped        uint64  `json:"dropped_units"`
 	Readers        int     `json:"readers"`
+	BFrames        bool    `json:"b_frames"`
 }
 
 func viewStats(st livestream.Stats) statsView {
@@ -66,7 +67,7 @@ func viewStats(st livestream.Stats) statsView {
 		VideoCodec: st.VideoCodec, Width: st.Width, Height: st.Height, FrameRate: round2(st.FrameRate),
 		AudioCodec: st.AudioCodec, SampleRate: st.SampleRate, Channels: st.Channels,
 		BitrateKbps: round2(st.BitrateKbps), BytesReceived: st.BytesReceived, FramesReceived: st.FramesReceived,
-		Dropped: st.Dropped, Readers: st.Readers,
+		Dropped: st.Dropped, Readers: st.Readers, BFrames: st.BFrames,
 	}
 }
 

@@ -44,6 +44,7 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 		FramesReceived: hs.VideoFrames,
 		Dropped:        hs.Dropped,
 		Readers:        hs.Readers,
+		BFrames:        hs.Reordered > 0,
 	}
 	if t := hs.Tracks; t != nil {
 		if v := t.Video; v != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
+	"github.com/onair-studio/onair/engine/preview"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -63,6 +64,7 @@ type studio struct {
 	store     *store.Store
 	engine    *engine.Service
 	library   *library.Library
+	preview   *preview.Server
 	ingest    *ingest.Server
 	http      *http.Server
 	httpLn    net.Listener
@@ -319,6 +321,13 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		return nil, err
 	}
 
+	// WebRTC media leaves from the HTTP server's address, on the same port
+	// number over UDP: one address to allow through a firewall.
+	s.preview = &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), Logger: log.With("component", "preview")}
+	if err = s.preview.Start(); err != nil {
+		return nil, err
+	}
+
 	hosts, err := allowedHosts(s.store, cfg.HTTPAddr)
 	if err != nil {
 		return nil, err
@@ -328,6 +337,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		Credentials:     s.Credentials,
 		Assets:          s.library,
 		OBS:             obsControl{s},
+		Preview:         s.preview,
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,
@@ -425,6 +435,9 @@ func (s *studio) Close() {
 		if err := s.ingest.Close(); err != nil {
 			s.log.Warn("closing the RTMP server", "error", err)
 		}
+	}
+	if s.preview != nil {
+		s.preview.Close()
 	}
 	if s.engine != nil {
 		s.engine.Close() // releases waiting HLS requests

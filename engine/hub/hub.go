@@ -34,6 +34,9 @@ type Stream struct {
 	units  uint64
 	bytes  uint64
 	frames uint64 // video units
+	// reordered counts video units shown at another time than decoded:
+	// the stream has B-frames.
+	reordered uint64
 }
 
 // Stats are a stream's counters.
@@ -42,8 +45,11 @@ type Stats struct {
 	Bytes uint64
 	// VideoFrames counts video access units.
 	VideoFrames uint64
-	Readers     int
-	Dropped     uint64
+	// Reordered counts video units whose PTS differs from their DTS: the
+	// encoder sends B-frames.
+	Reordered uint64
+	Readers   int
+	Dropped   uint64
 	// Tracks are the current publisher's, nil before the first.
 	Tracks *media.Tracks
 }
@@ -101,6 +107,9 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 		s.bytes += uint64(u.Size())
 		if u.Kind == media.KindVideo {
 			s.frames++
+			if u.PTS != u.DTS {
+				s.reordered++
+			}
 		}
 	}
 	if len(s.readers) == 0 {
@@ -116,7 +125,7 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 func (s *Stream) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Units: s.units, Bytes: s.bytes, VideoFrames: s.frames, Readers: len(s.readers), Tracks: s.tracks}
+	st := Stats{Units: s.units, Bytes: s.bytes, VideoFrames: s.frames, Reordered: s.reordered, Readers: len(s.readers), Tracks: s.tracks}
 	for _, r := range s.readers {
 		st.Dropped += r.Dropped()
 	}

@@ -38,6 +38,10 @@ type Reader struct {
 // Dropped returns how many units the reader lost for being too slow.
 func (r *Reader) Dropped() uint64 { return r.dropped.Load() }
 
+// Done is closed once the reader has stopped: removed, or its stream
+// closed (the session ended). Valid after AddReader.
+func (r *Reader) Done() <-chan struct{} { return r.done }
+
 func (r *Reader) start(log *slog.Logger) {
 	n := r.QueueSize
 	if n <= 0 {

@@ -50,6 +50,9 @@ type Stats struct {
 	Dropped uint64
 	// Readers is how many outputs and viewers read the stream.
 	Readers int
+	// BFrames tells that the encoder sends B-frames, which the WebRTC
+	// preview cannot show (browsers and the window's decoder expect none).
+	BFrames bool
 }
 
 // ListPosition is a place in the list of live streams, which is ordered

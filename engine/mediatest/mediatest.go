@@ -24,7 +24,14 @@ type Clip struct {
 	AudioKbps int
 	// GOPSeconds is the key frame interval. It defaults to 2.
 	GOPSeconds int
+	// NoBFrames encodes without B-frames, as the WebRTC preview needs
+	// (x264's presets use them, as OBS does unless told otherwise).
+	NoBFrames bool
 }
+
+// Preview is a light clip without B-frames and with a key frame every
+// second, for the WebRTC preview.
+var Preview = Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 800, AudioKbps: 96, GOPSeconds: 1, NoBFrames: true}
 
 // Small is a light clip for functional tests.
 var Small = Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 800, AudioKbps: 96}
@@ -34,7 +41,11 @@ var Small = Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 800, 
 var Standard = Clip{Width: 1280, Height: 720, FPS: 30, Seconds: 30, VideoKbps: 2700, AudioKbps: 128}
 
 func (c Clip) name() string {
-	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d.flv", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop())
+	nob := ""
+	if c.NoBFrames {
+		nob = "_nob"
+	}
+	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d%s.flv", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop(), nob)
 }
 
 func (c Clip) gop() int {
@@ -106,6 +117,9 @@ func (c Clip) Make(dir string) (string, error) {
 		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 			"-b:v", fmt.Sprintf("%dk", k), "-maxrate", fmt.Sprintf("%dk", k), "-bufsize", fmt.Sprintf("%dk", 2*k),
 			"-g", fmt.Sprint(c.FPS*c.gop()), "-keyint_min", fmt.Sprint(c.FPS*c.gop()), "-sc_threshold", "0")
+		if c.NoBFrames {
+			args = append(args, "-bf", "0")
+		}
 	}
 	if c.AudioKbps > 0 {
 		args = append(args, "-c:a", "aac", "-b:a", fmt.Sprintf("%dk", c.AudioKbps), "-ac", "2")

@@ -1,0 +1,179 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Preview is the WebRTC preview (WHEP).
+type Preview interface {
+	// Offer answers an SDP offer for the stream: the session's id and the answer.
+	Offer(ctx context.Context, streamID, offer string) (sessionID, answer string, err error)
+	// End closes a session of the stream.
+	End(streamID, sessionID string) error
+}
+
+// PreviewTokenTTL is how long a preview token lets its holder open a
+// preview of one stream.
+const PreviewTokenTTL = 10 * time.Minute
+
+// previewToken signs "stream id, expiry" with the API secret: a page can
+// open the preview of that stream for a while without holding the
+// secret, and rotating the secret voids every token.
+func previewToken(secret, id string, exp time.Time) string {
+	e := strconv.FormatInt(exp.Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("onair-preview\n" + id + "\n" + e))
+	return e + "." + hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) validToken(tok, id string, now time.Time) bool {
+	e, _, ok := strings.Cut(tok, ".")
+	if !ok {
+		return false
+	}
+	sec, err := strconv.ParseInt(e, 10, 64)
+	if err != nil || now.Unix() > sec {
+		return false
+	}
+	_, secret := s.Credentials()
+	return hmac.Equal([]byte(tok), []byte(previewToken(secret, id, time.Unix(sec, 0))))
+}
+
+// previewAuthorized accepts the API credentials or a preview token of the
+// stream (Authorization: Bearer TOKEN).
+func (s *Server) previewAuthorized(w http.ResponseWriter, r *http.Request, id string) bool {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if s.validToken(strings.TrimSpace(tok), id, time.Now()) {
+			return true
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="OnAir Studio preview"`)
+		s.fail(w, r, http.StatusUnauthorized, "the preview token is wrong, for another stream, or expired (tokens last "+PreviewTokenTTL.String()+"); get a new one")
+		return false
+	}
+	key, secret, ok := r.BasicAuth()
+	wantKey, wantSecret := s.Credentials()
+	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="OnAir Studio preview"`)
+	if !ok {
+		s.fail(w, r, http.StatusUnauthorized, "authentication required: the API key and secret (HTTP Basic) or a preview token (Bearer)")
+	} else {
+		s.fail(w, r, http.StatusUnauthorized, "wrong API key or secret")
+	}
+	return false
+}
+
+type tokenView struct {
+	Token      string `json:"token"`
+	ExpiresAt  int64  `json:"expires_at"`
+	PreviewURL string `json:"preview_url"`
+}
+
+// previewTokenCall mints a preview token of the stream.
+func (s *Server) previewTokenCall(w http.ResponseWriter, r *http.Request) {
+	if !s.noBody(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.Engine.Get(id); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	_, secret := s.Credentials()
+	exp := time.Now().Add(PreviewTokenTTL).Truncate(time.Second)
+	tok := previewToken(secret, id, exp)
+	s.reply(w, http.StatusCreated, tokenView{Token: tok, ExpiresAt: millis(exp), PreviewURL: "/preview/" + id + "#token=" + tok})
+}
+
+// whep is the WHEP endpoint of a stream: POST an offer, get an answer.
+func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !s.guard(w, r) || !s.cloudOK(w, r) {
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; POST an SDP offer")
+		return
+	}
+	if !s.previewAuthorized(w, r, id) {
+		return
+	}
+	if s.Preview == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "the preview is not running in this studio")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
+		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp (a WHEP offer), got "+quote(r.Header.Get("Content-Type")))
+		return
+	}
+	if _, err := s.Engine.Get(id); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	sid, answer, err := s.Preview.Offer(ctx, id, string(body))
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	if st, live, err := s.Engine.Stats(id); err == nil && live && st.BFrames {
+		w.Header().Set("X-OnAir-Warning", "the encoder sends B-frames, which the preview cannot show smoothly: in OBS set Output > Advanced > x264 options to bframes=0")
+	}
+	h := w.Header()
+	h.Set("Location", "/v2/video/"+s.CloudName+"/live_streams/"+id+"/whep/"+sid)
+	h.Set("Content-Type", "application/sdp")
+	h.Set("Content-Length", strconv.Itoa(len(answer)))
+	h.Set("Access-Control-Expose-Headers", "Location, X-OnAir-Warning")
+	w.WriteHeader(http.StatusCreated)
+	w.Write([]byte(answer))
+}
+
+// whepSession is a WHEP session's address: DELETE ends it. Trickle ICE
+// (PATCH) is not offered: the answer carries every candidate.
+func (s *Server) whepSession(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !s.guard(w, r) || !s.cloudOK(w, r) {
+		return
+	}
+	if r.Method != http.MethodDelete {
+		w.Header().Set("Allow", "DELETE")
+		s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; DELETE ends the session (trickle ICE is not needed: the answer has every candidate)")
+		return
+	}
+	if !s.previewAuthorized(w, r, id) {
+		return
+	}
+	if s.Preview == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "the preview is not running in this studio")
+		return
+	}
+	if err := s.Preview.End(id, r.PathValue("sid")); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	s.reply(w, http.StatusOK, message{Message: "preview session ended"})
+}
+
+// cloudOK checks the {cloud} path element.
+func (s *Server) cloudOK(w http.ResponseWriter, r *http.Request) bool {
+	if c := r.PathValue("cloud"); c != "" && c != s.CloudName {
+		s.fail(w, r, http.StatusNotFound, "unknown cloud name "+quote(c)+"; this studio's is "+quote(s.CloudName))
+		return false
+	}
+	return true
+}

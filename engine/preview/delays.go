@@ -1,0 +1,44 @@
+package preview
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// delayLog keeps the latest send delays: from ingest reading an access
+// unit to its last RTP packet leaving for a viewer.
+type delayLog struct {
+	mu   sync.Mutex
+	ring [4096]time.Duration
+	n    int // samples ever added
+}
+
+func (d *delayLog) add(v time.Duration) {
+	d.mu.Lock()
+	d.ring[d.n%len(d.ring)] = v
+	d.n++
+	d.mu.Unlock()
+}
+
+// Delays are figures over the latest send delays.
+type Delays struct {
+	Samples     int
+	Median, P95 time.Duration
+}
+
+// SendDelays returns the median and 95th percentile of the latest (at
+// most 4 096) send delays, from ingest reading an access unit to its RTP
+// packets leaving for a viewer.
+func (s *Server) SendDelays() Delays {
+	d := &s.delays
+	d.mu.Lock()
+	n := min(d.n, len(d.ring))
+	v := slices.Clone(d.ring[:n])
+	d.mu.Unlock()
+	if n == 0 {
+		return Delays{}
+	}
+	slices.Sort(v)
+	return Delays{Samples: n, Median: v[n/2], P95: v[n*95/100]}
+}

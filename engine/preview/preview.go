@@ -1,0 +1,200 @@
+// Package preview is the studio's WebRTC preview: WHEP sessions (an SDP
+// offer in, an answer out) that send a live stream's H.264 video, as
+// ingest received it, to browsers and to the window's player.
+//
+// The viewers of one stream share one hub reader and one packetizer (a
+// feed): each access unit becomes RTP packets once, and every viewer's
+// goroutine writes those packets to its own peer connection. A viewer
+// starts at the next key frame and, when it falls behind, drops media and
+// waits for the next one. Audio is not sent: WebRTC has no AAC.
+package preview
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/logging"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Errors of Offer and End. Each is a livestream.ValidationError or wraps
+// livestream.ErrNotFound or livestream.ErrConflict, so callers map them to
+// answers without knowing this package.
+var (
+	ErrBadOffer       = &livestream.ValidationError{Field: "offer", Message: "the body is not an SDP offer"}
+	ErrNoH264         = &livestream.ValidationError{Field: "offer", Message: "the offer has no H.264 video to receive (the preview sends H.264 video only; audio is not in the preview)"}
+	ErrUnknownSession = fmt.Errorf("no such preview session: %w", livestream.ErrNotFound)
+	ErrTooMany        = fmt.Errorf("too many preview sessions: %w", livestream.ErrConflict)
+	ErrClosed         = errors.New("preview server is closed")
+)
+
+// Streams is where viewers attach: the engine.
+type Streams interface {
+	// Attach adds r to the live stream's hub; r stops when the session
+	// ends (r.Done closes) or when detach is called.
+	Attach(id string, r *hub.Reader) (detach func(), err error)
+}
+
+// Server runs the preview sessions of every stream.
+type Server struct {
+	//
+	// parameters
+	//
+	// Streams is required.
+	Streams Streams
+	// UDPAddr is where media goes out and ICE answers, e.g. the HTTP
+	// server's host and port (UDP): candidates carry only this address.
+	// When that port is taken a free one on the same host is used. Required.
+	UDPAddr string
+	// MaxSessions bounds the sessions of the whole studio. It defaults to 100.
+	MaxSessions int
+	// ConnectTimeout ends a session whose peer does not connect in time.
+	// It defaults to 15 s.
+	ConnectTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+
+	//
+	// private
+	//
+	api      *webrtc.API
+	udp      net.PacketConn
+	mux      ice.UDPMux
+	mu       sync.Mutex
+	closed   bool
+	feeds    map[string]*feed
+	sessions map[string]*session
+	delays   delayLog
+	wg       sync.WaitGroup
+}
+
+// Start opens the UDP port and prepares the WebRTC stack.
+func (s *Server) Start() error {
+	if s.Streams == nil || s.UDPAddr == "" {
+		return errors.New("preview: Streams and UDPAddr are required")
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.MaxSessions <= 0 {
+		s.MaxSessions = 100
+	}
+	if s.ConnectTimeout <= 0 {
+		s.ConnectTimeout = 15 * time.Second
+	}
+	udp, err := net.ListenPacket("udp", s.UDPAddr)
+	if err != nil {
+		host, _, _ := net.SplitHostPort(s.UDPAddr)
+		if udp, err = net.ListenPacket("udp", net.JoinHostPort(host, "0")); err != nil {
+			return fmt.Errorf("opening the preview's UDP port on %s: %w", s.UDPAddr, err)
+		}
+		s.Logger.Info("preview UDP port taken, using another", "wanted", s.UDPAddr, "using", udp.LocalAddr().String())
+	}
+	s.udp = udp
+	lf := &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelError, Writer: slogWriter{s.Logger}, ScopeLevels: map[string]logging.LogLevel{}}
+	s.mux = webrtc.NewICEUDPMux(lf.NewLogger("ice"), udp)
+
+	me := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+	for i, profile := range []string{"42e01f", "42001f", "4d001f", "64001f"} {
+		c := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+				SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile,
+				RTCPFeedback: fb,
+			},
+			PayloadType: webrtc.PayloadType(102 + 2*i),
+		}
+		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("preview: registering H.264: %w", err)
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(me, ir); err != nil {
+		return fmt.Errorf("preview: NACK: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return fmt.Errorf("preview: RTCP reports: %w", err)
+	}
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	se.SetICEUDPMux(s.mux)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetICETimeouts(3*time.Second, 8*time.Second, time.Second)
+	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	s.feeds = map[string]*feed{}
+	s.sessions = map[string]*session{}
+	s.Logger.Info("preview ready", "udp", udp.LocalAddr().String())
+	return nil
+}
+
+// UDPPort is the port media leaves from.
+func (s *Server) UDPPort() int { return s.udp.LocalAddr().(*net.UDPAddr).Port }
+
+// Sessions returns how many preview sessions are open.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Close ends every session and closes the UDP port.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed || s.sessions == nil {
+		s.closed = true
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	all := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		s.end(ss, "the studio is closing")
+	}
+	s.wg.Wait()
+	_ = s.mux.Close()
+	_ = s.udp.Close()
+}
+
+// checkOffer reads offer and tells whether it asks for H.264 video.
+func checkOffer(offer string) error {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	for _, m := range sd.MediaDescriptions {
+		if m.MediaName.Media != "video" {
+			continue
+		}
+		for _, a := range m.Attributes {
+			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " H264/90000") {
+				return nil
+			}
+		}
+	}
+	return ErrNoH264
+}
+
+// slogWriter passes pion's log lines to the studio's logger.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.log.Warn(strings.TrimSpace(string(p)), "component", "webrtc")
+	return len(p), nil
+}

@@ -1,0 +1,219 @@
+package preview
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// session is one viewer's peer connection.
+type session struct {
+	id       string
+	streamID string
+	feed     *feed
+	pc       *webrtc.PeerConnection
+	track    *webrtc.TrackLocalStaticRTP
+	v        *viewer
+	sent     chan struct{} // closed when the sending goroutine ends
+	timer    *time.Timer
+	endOnce  sync.Once
+	joinOnce sync.Once
+}
+
+// Offer answers a WHEP offer for stream id: it returns the session's id
+// and the SDP answer, with every ICE candidate in it (no trickle).
+func (s *Server) Offer(ctx context.Context, streamID, offer string) (sessionID, answer string, err error) {
+	if err := checkOffer(offer); err != nil {
+		return "", "", err
+	}
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", "", fmt.Errorf("making a peer connection: %w", err)
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+	}, "video", "onair-"+streamID)
+	if err != nil {
+		_ = pc.Close()
+		return "", "", fmt.Errorf("making the video track: %w", err)
+	}
+	ss, err := s.reserve(streamID, pc, track)
+	if err != nil {
+		_ = pc.Close()
+		return "", "", err
+	}
+	answer, err = s.negotiate(ctx, ss, offer)
+	if err != nil {
+		s.end(ss, "negotiation failed")
+		return "", "", err
+	}
+	return ss.id, answer, nil
+}
+
+// reserve counts a new session against the limits and attaches the
+// stream's feed if it has none yet.
+func (s *Server) reserve(streamID string, pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticRTP) (*session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if len(s.sessions) >= s.MaxSessions {
+		return nil, fmt.Errorf("%w (at most %d at once)", ErrTooMany, s.MaxSessions)
+	}
+	f := s.feeds[streamID]
+	if f == nil {
+		f = newFeed(streamID)
+		detach, err := s.Streams.Attach(streamID, f.reader)
+		if err != nil {
+			return nil, err
+		}
+		f.detach = detach
+		s.feeds[streamID] = f
+		s.wg.Add(1)
+		go s.watch(f)
+	}
+	f.sessions++
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	ss := &session{id: hex.EncodeToString(b[:]), streamID: streamID, feed: f, pc: pc, track: track, v: newViewer(), sent: make(chan struct{})}
+	ss.timer = time.AfterFunc(s.ConnectTimeout, func() {
+		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			s.end(ss, "the viewer did not connect in time")
+		}
+	})
+	s.sessions[ss.id] = ss
+	s.wg.Add(1)
+	go s.send(ss)
+	return ss, nil
+}
+
+// watch ends the feed's sessions once its reader stops (the stream went idle).
+func (s *Server) watch(f *feed) {
+	defer s.wg.Done()
+	<-f.reader.Done()
+	s.mu.Lock()
+	if s.feeds[f.id] == f {
+		delete(s.feeds, f.id)
+	}
+	var ending []*session
+	for _, ss := range s.sessions {
+		if ss.feed == f {
+			ending = append(ending, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range ending {
+		s.end(ss, "the live stream went idle")
+	}
+}
+
+// negotiate makes the peer connection and its answer.
+func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (string, error) {
+	pc := ss.pc
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			ss.joinOnce.Do(func() { ss.feed.add(ss.v) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			go s.end(ss, "the viewer went away ("+st.String()+")")
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	sender, err := pc.AddTrack(ss.track)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoH264, err)
+	}
+	s.wg.Add(1)
+	go func() { // RTCP from the viewer feeds the NACK responder
+		defer s.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoH264, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return "", fmt.Errorf("setting the answer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("gathering ICE candidates: %w", ctx.Err())
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// send writes the viewer's frames to its track until the queue closes.
+func (s *Server) send(ss *session) {
+	defer s.wg.Done()
+	defer close(ss.sent)
+	for fr := range ss.v.queue {
+		for _, p := range fr.packets {
+			if err := ss.track.WriteRTP(p); err != nil {
+				break // the connection is closing; end follows
+			}
+		}
+		if !fr.received.IsZero() {
+			s.delays.add(time.Since(fr.received))
+		}
+	}
+}
+
+// End closes session id of stream streamID (the WHEP DELETE).
+func (s *Server) End(streamID, id string) error {
+	s.mu.Lock()
+	ss := s.sessions[id]
+	s.mu.Unlock()
+	if ss == nil || ss.streamID != streamID {
+		return ErrUnknownSession
+	}
+	s.end(ss, "ended by the viewer")
+	return nil
+}
+
+// end frees everything of ss, once: the viewer leaves the feed, its
+// goroutine stops, the peer connection closes, and the feed's hub reader
+// detaches when it was the last session.
+func (s *Server) end(ss *session, reason string) {
+	ss.endOnce.Do(func() {
+		s.mu.Lock()
+		delete(s.sessions, ss.id)
+		f := ss.feed
+		f.sessions--
+		var detach func()
+		if f.sessions == 0 {
+			if s.feeds[f.id] == f {
+				delete(s.feeds, f.id)
+			}
+			detach = f.detach
+		}
+		s.mu.Unlock()
+		ss.joinOnce.Do(func() {}) // a late "connected" adds it no more
+		f.remove(ss.v)
+		close(ss.v.queue)
+		<-ss.sent
+		ss.timer.Stop()
+		if err := ss.pc.Close(); err != nil {
+			s.Logger.Debug("closing a preview peer connection", "error", err)
+		}
+		if detach != nil {
+			detach()
+		}
+		s.Logger.Info("preview session ended", "live_stream", ss.streamID, "session", ss.id, "reason", reason)
+	})
+}
