@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: run serve build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
+.PHONY: run serve web build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
 
 ## run: build and open the studio window (embedded store, loopback ports)
 run: build
@@ -15,12 +15,20 @@ run: build
 serve: build
 	./$(BIN) serve
 
+## web: the watch page's player (hls.js, pinned in assets/web/package.json),
+## from the npm registry, into assets/web/dist to be embedded
+WEB_PLAYER = assets/web/dist/hls.min.js
+web: $(WEB_PLAYER)
+$(WEB_PLAYER): assets/web/package.json assets/web/package-lock.json
+	cd assets/web && npm ci --no-audit --no-fund --loglevel=error
+	cp assets/web/node_modules/hls.js/dist/hls.min.js $@
+
 ## build: the one binary
-build:
+build: web
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/onair
 
 ## test: vet, gofmt check and every test with the race detector
-test: lint
+test: web lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## test-obs: the tests that drive a real OBS Studio (apt-get install obs-studio xvfb); also part of test

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/api/playback"
+	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
@@ -353,8 +355,12 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		Name:       "HTTP",
 		Logger:     log.With("component", "http"),
 	}
+	// Viewers' pages, then the API (which answers every other path).
+	root := http.NewServeMux()
+	(&playback.Pages{Files: assets.Web(), ValidID: livestream.IsID, Logger: log.With("component", "pages")}).Register(root)
+	root.Handle("/", a.Handler())
 	s.http = &http.Server{
-		Handler:           a.Handler(),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },

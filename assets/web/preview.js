@@ -1,0 +1,127 @@
+// The studio's preview page: WHEP (an SDP offer POSTed, the answer back)
+// in plain JavaScript. It uses the token in the address (#token=…) that
+// the studio minted, or asks for the API key and secret.
+(function () {
+  "use strict";
+  var id = location.pathname.split("/").filter(Boolean).pop();
+  var cloud = new URLSearchParams(location.search).get("cloud") || "local";
+  var endpoint = "/v2/video/" + encodeURIComponent(cloud) + "/live_streams/" + encodeURIComponent(id) + "/whep";
+  var video = document.getElementById("video");
+  var status = document.getElementById("status");
+  var warning = document.getElementById("warning");
+  var dot = document.getElementById("dot");
+  var form = document.getElementById("login");
+  var auth = null;
+  var pc = null;
+  var session = null;
+
+  function say(text, live) {
+    status.textContent = text;
+    dot.classList.toggle("live", !!live);
+  }
+
+  var token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) {
+    auth = "Bearer " + token;
+    history.replaceState(null, "", location.pathname + location.search); // keep it out of the history
+    connect();
+  } else {
+    form.hidden = false;
+    say("Sign in to open the preview.");
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    auth = "Basic " + btoa(document.getElementById("key").value + ":" + document.getElementById("secret").value);
+    form.hidden = true;
+    connect();
+  });
+
+  function gathered(pc) {
+    return new Promise(function (resolve) {
+      if (pc.iceGatheringState === "complete") return resolve();
+      pc.addEventListener("icegatheringstatechange", function () {
+        if (pc.iceGatheringState === "complete") resolve();
+      });
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  function connect() {
+    say("Connecting…");
+    pc = new RTCPeerConnection();
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = function (ev) {
+      video.srcObject = ev.streams[0] || new MediaStream([ev.track]);
+      video.play().catch(function () {});
+    };
+    pc.onconnectionstatechange = function () {
+      if (pc.connectionState === "connected") say("Live preview", true);
+      if (pc.connectionState === "failed" || pc.connectionState === "closed") retry("The preview ended.");
+    };
+    pc.createOffer().then(function (offer) {
+      return pc.setLocalDescription(offer);
+    }).then(function () {
+      return gathered(pc);
+    }).then(function () {
+      return fetch(endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp", "Authorization": auth },
+        body: pc.localDescription.sdp
+      });
+    }).then(function (r) {
+      if (r.status === 401) {
+        if (token) {
+          throw new Error("This preview link has expired: open the preview again from the studio.");
+        }
+        form.hidden = false;
+        throw new Error("Wrong API key or secret.");
+      }
+      if (r.status !== 201) {
+        return r.json().then(function (b) {
+          throw new Error((b.error && b.error.message) || ("The studio answered " + r.status));
+        });
+      }
+      session = r.headers.get("Location");
+      var w = r.headers.get("X-OnAir-Warning");
+      if (w) { warning.textContent = w; warning.hidden = false; }
+      return r.text().then(function (sdp) {
+        return pc.setRemoteDescription({ type: "answer", sdp: sdp });
+      });
+    }).catch(function (err) {
+      retry(err.message || String(err));
+    });
+  }
+
+  var retrying = false;
+  function retry(why) {
+    if (retrying) return;
+    retrying = true;
+    say(why + " Trying again in 3 s…");
+    end();
+    setTimeout(function () {
+      retrying = false;
+      if (form.hidden) connect();
+    }, 3000);
+  }
+
+  function end() {
+    if (session) {
+      fetch(session, { method: "DELETE", headers: { "Authorization": auth }, keepalive: true }).catch(function () {});
+      session = null;
+    }
+    if (pc) { pc.close(); pc = null; }
+  }
+  window.addEventListener("pagehide", end);
+
+  // For tests: frames decoded so far, from the receiver's statistics.
+  window.onairFrames = function () {
+    if (!pc) return Promise.resolve(0);
+    return pc.getStats().then(function (stats) {
+      var n = 0;
+      stats.forEach(function (s) {
+        if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesDecoded || 0;
+      });
+      return n;
+    });
+  };
+})();

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/onair-studio/onair/engine/mediatest"
+)
+
+// chromium starts Debian's headless Chromium for one test, with the flags
+// a loopback WebRTC session needs.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("this test needs Chromium (apt-get install chromium): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate,MediaRouter"),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("disable-gpu", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
+// framesIn loads url and waits until the page's onairFrames() reports
+// decoded frames; it returns the last count.
+func framesIn(t *testing.T, ctx context.Context, url string, within time.Duration) int {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("loading %s: %v", url, err)
+	}
+	deadline := time.Now().Add(within)
+	n := 0
+	for time.Now().Before(deadline) {
+		var err error
+		n, err = chromedp.Run(ctx, chromedp.Evaluate[int](`Promise.resolve(window.onairFrames ? window.onairFrames() : 0)`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("reading frames on %s: %v", url, err)
+		}
+		if n >= 30 {
+			return n
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
+	t.Fatalf("%s decoded %d frames in %v; the page says %q", url, n, within, status)
+	return n
+}
+
+// TestPagesInChromium: the watch page (hls.js) and the preview page (WHEP
+// with a minted token) each decode frames in headless Chromium while
+// ffmpeg publishes.
+func TestPagesInChromium(t *testing.T) {
+	s, st := previewStudio(t, mediatest.Preview)
+	ctx := chromium(t)
+
+	// The page and its player are served.
+	resp, err := http.Get(s.httpURL + "/web/dist/hls.min.js")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("hls.js: %v %v (run make web)", err, resp.StatusCode)
+	}
+	resp.Body.Close()
+
+	n := framesIn(t, ctx, s.httpURL+"/watch/"+st.ID, 30*time.Second)
+	t.Logf("watch page: %d frames decoded", n)
+
+	var tok struct {
+		PreviewURL string `json:"preview_url"`
+	}
+	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.httpURL, "http://")}
+	if code, body := p.call("POST", "/live_streams/"+st.ID+"/preview_token", nil, &tok); code != 201 {
+		t.Fatalf("preview token: %d %s", code, body)
+	}
+	n = framesIn(t, ctx, s.httpURL+tok.PreviewURL, 20*time.Second)
+	t.Logf("preview page: %d frames decoded", n)
+	if s.preview.Sessions() != 1 {
+		t.Errorf("preview sessions while the page plays: %d", s.preview.Sessions())
+	}
+	// Leaving the page ends its session (DELETE on pagehide).
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.preview.Sessions() != 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := s.preview.Sessions(); n != 0 {
+		t.Errorf("sessions after leaving the page: %d", n)
+	}
+}
+
+// TestPagesHeaders: the pages are served with a strict content policy,
+// unknown ids get 404, and the page's files cannot be read past the folder.
+func TestPagesHeaders(t *testing.T) {
+	s, st := previewStudio(t, mediatest.Preview)
+	for _, c := range []struct {
+		path string
+		code int
+		has  string
+	}{
+		{"/watch/" + st.ID, 200, "hls.min.js"},
+		{"/preview/" + st.ID, 200, "preview.js"},
+		{"/watch/..%2f..%2fetc", 404, ""},
+		{"/web/../../go.mod", 404, ""},
+		{"/web/watch.html", 404, ""},
+		{"/web/watch.js", 200, "onairFrames"},
+	} {
+		resp, err := http.Get(s.httpURL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || !strings.Contains(string(b), c.has) {
+			t.Errorf("%s: %d, want %d with %q", c.path, resp.StatusCode, c.code, c.has)
+		}
+		if c.code == 200 && strings.HasSuffix(resp.Header.Get("Content-Type"), "html; charset=utf-8") &&
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("%s: no content policy", c.path)
+		}
+	}
+}
