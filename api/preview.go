@@ -24,6 +24,14 @@ type Preview interface {
 // preview of one stream.
 const PreviewTokenTTL = 10 * time.Minute
 
+// NewPreviewToken mints a preview token of stream id with the API secret,
+// valid for PreviewTokenTTL from now; the window uses it to open the
+// browser preview.
+func NewPreviewToken(secret, id string, now time.Time) (token string, expires time.Time) {
+	exp := now.Add(PreviewTokenTTL).Truncate(time.Second)
+	return previewToken(secret, id, exp), exp
+}
+
 // previewToken signs "stream id, expiry" with the API secret: a page can
 // open the preview of that stream for a while without holding the
 // secret, and rotating the secret voids every token.
@@ -89,8 +97,7 @@ func (s *Server) previewTokenCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, secret := s.Credentials()
-	exp := time.Now().Add(PreviewTokenTTL).Truncate(time.Second)
-	tok := previewToken(secret, id, exp)
+	tok, exp := NewPreviewToken(secret, id, time.Now())
 	s.reply(w, http.StatusCreated, tokenView{Token: tok, ExpiresAt: millis(exp), PreviewURL: "/preview/" + id + "#token=" + tok})
 }
 

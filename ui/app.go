@@ -139,6 +139,9 @@ func (v *View) open(id string) {
 	}
 	v.onSettings, v.onLibrary = false, false
 	if v.page == nil || v.selected != id {
+		if v.page != nil {
+			v.page.close()
+		}
 		v.page = newStreamPage(v, st)
 	}
 	v.selected = id
@@ -197,6 +200,9 @@ func (v *View) showSettings() {
 func (v *View) showScreen(root fyne.CanvasObject, settings, library bool) {
 	v.onSettings, v.onLibrary = settings, library
 	v.selected = ""
+	if v.page != nil {
+		v.page.close()
+	}
 	v.page = nil
 	v.list.unselect()
 	v.detail.Objects = []fyne.CanvasObject{root}

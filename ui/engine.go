@@ -43,6 +43,8 @@ type Studio interface {
 	Library() Library
 	// OBS is OBS Studio on this computer, through obs-websocket.
 	OBS() OBS
+	// Preview is the WebRTC preview; nil when the studio runs none.
+	Preview() Preview
 }
 
 // OBS drives OBS Studio. Every call talks to OBS over the network: the

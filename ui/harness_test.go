@@ -27,27 +27,52 @@ import (
 	"github.com/onair-studio/onair/engine/output/archive"
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
+	"github.com/onair-studio/onair/engine/preview"
 	"github.com/onair-studio/onair/store"
+	"github.com/onair-studio/onair/ui/player"
 )
 
 // testStudio keeps the API credentials and settings in the real store, as
 // the command's studio does.
 type testStudio struct {
-	mu     sync.Mutex
-	st     *store.Store
-	key    string
-	secret string
-	rtmp   string
-	http   string
-	dir    string
-	lib    *library.Library
-	eng    *engine.Service
-	obs    livestream.OBSSettings // under mu
+	mu      sync.Mutex
+	st      *store.Store
+	key     string
+	secret  string
+	rtmp    string
+	http    string
+	dir     string
+	lib     *library.Library
+	eng     *engine.Service
+	preview *preview.Server
+	obs     livestream.OBSSettings // under mu
 }
 
 func (s *testStudio) Library() Library { return s.lib }
 
 func (s *testStudio) OBS() OBS { return &testOBS{s: s} }
+
+func (s *testStudio) Preview() Preview {
+	if s.preview == nil {
+		return nil
+	}
+	return testPreview{s}
+}
+
+// testPreview reaches the preview over the test's HTTP server, as the
+// command's window does.
+type testPreview struct{ s *testStudio }
+
+func (p testPreview) Client(id string) player.Client {
+	key, secret := p.s.Credentials()
+	return player.Client{URL: p.s.http + "/v2/video/local/live_streams/" + id + "/whep", Username: key, Password: secret}
+}
+
+func (p testPreview) PageURL(id string) (string, error) {
+	_, secret := p.s.Credentials()
+	tok, _ := api.NewPreviewToken(secret, id, time.Now())
+	return p.s.http + "/preview/" + id + "#token=" + tok, nil
+}
 
 // testOBS drives a real OBS through engine/obs, as the command does.
 type testOBS struct{ s *testStudio }
@@ -189,7 +214,11 @@ func newHarness(t testing.TB) *harness {
 	if err := h.rtmp.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a := &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Logger: quiet()}
+	h.studio.preview = &preview.Server{Streams: h.eng, UDPAddr: "127.0.0.1:0", Logger: quiet()}
+	if err := h.studio.preview.Start(); err != nil {
+		t.Fatal(err)
+	}
+	a := &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Preview: h.studio.preview, Logger: quiet()}
 	h.api.Config.Handler = a.Handler()
 	h.api.Start()
 
@@ -201,6 +230,12 @@ func newHarness(t testing.TB) *harness {
 	h.v.Start(ctx)
 	t.Cleanup(func() {
 		cancel()
+		h.ui(func() {
+			if h.v.page != nil {
+				h.v.page.close()
+			}
+		})
+		h.studio.preview.Close()
 		h.api.Close()
 		h.rtmp.Close()
 		h.eng.Close()

@@ -45,9 +45,10 @@ type streamPage struct {
 	// recSetting: recOn is being set from the state, not by the user.
 	recSetting bool
 	// recCur is the recording in progress, from the stats poller.
-	recCur *livestream.Asset
-	obs    *obsCard
-	root   fyne.CanvasObject
+	recCur  *livestream.Asset
+	obs     *obsCard
+	preview *previewPane
+	root    fyne.CanvasObject
 }
 
 func newStreamPage(v *View, st livestream.StreamState) *streamPage {
@@ -91,6 +92,7 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 
 	p.outputs = newOutputsSection(p)
 	p.obs = newOBSCard(p)
+	p.preview = newPreviewPane(p)
 
 	p.recText = widget.NewLabel("")
 	p.recText.Wrapping = fyne.TextWrapWord
@@ -105,7 +107,7 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.rename, p.remove), p.name)
 	status := container.NewHBox(p.badge.root, p.toggle)
 	body := container.NewVBox(
-		header, p.nameErr, status,
+		header, p.nameErr, status, p.preview.card,
 		encoder, p.obs.card, p.statsBox, p.recCard, playback, p.outputs.card,
 	)
 	p.root = container.NewVScroll(container.NewPadded(body))
@@ -147,7 +149,11 @@ func (p *streamPage) update(st livestream.StreamState) {
 	p.hls.refresh()
 	p.outputs.update(st)
 	p.showRecording()
+	p.preview.update(st)
 }
+
+// close stops what the page runs (the preview) when it is left (UI thread).
+func (p *streamPage) close() { p.preview.stop() }
 
 // showRecording shows whether the stream records and the current file
 // (UI thread).
@@ -196,6 +202,7 @@ func (p *streamPage) showStats(s livestream.Stats, ok bool) {
 	if !ok || !s.Publishing {
 		return
 	}
+	p.preview.stats(s)
 	var b strings.Builder
 	if s.VideoCodec != "" {
 		fmt.Fprintf(&b, "Video: %s %d×%d, %.4g fps\n", strings.ToUpper(s.VideoCodec), s.Width, s.Height, s.FrameRate)

@@ -82,7 +82,7 @@ func (p *Pages) file(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read "+name, http.StatusInternalServerError)
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	rs, ok := f.(io.ReadSeeker)
 	if !ok {
 		http.Error(w, "cannot serve "+name, http.StatusInternalServerError)

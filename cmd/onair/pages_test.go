@@ -42,7 +42,7 @@ func chromium(t *testing.T) context.Context {
 
 // framesIn loads url and waits until the page's onairFrames() reports
 // decoded frames; it returns the last count.
-func framesIn(t *testing.T, ctx context.Context, url string, within time.Duration) int {
+func framesIn(ctx context.Context, t *testing.T, url string, within time.Duration) int {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("loading %s: %v", url, err)
@@ -74,12 +74,12 @@ func TestPagesInChromium(t *testing.T) {
 
 	// The page and its player are served.
 	resp, err := http.Get(s.httpURL + "/web/dist/hls.min.js")
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("hls.js: %v %v (run make web)", err, resp.StatusCode)
 	}
 	resp.Body.Close()
 
-	n := framesIn(t, ctx, s.httpURL+"/watch/"+st.ID, 30*time.Second)
+	n := framesIn(ctx, t, s.httpURL+"/watch/"+st.ID, 30*time.Second)
 	t.Logf("watch page: %d frames decoded", n)
 
 	var tok struct {
@@ -89,7 +89,7 @@ func TestPagesInChromium(t *testing.T) {
 	if code, body := p.call("POST", "/live_streams/"+st.ID+"/preview_token", nil, &tok); code != 201 {
 		t.Fatalf("preview token: %d %s", code, body)
 	}
-	n = framesIn(t, ctx, s.httpURL+tok.PreviewURL, 20*time.Second)
+	n = framesIn(ctx, t, s.httpURL+tok.PreviewURL, 20*time.Second)
 	t.Logf("preview page: %d frames decoded", n)
 	if s.preview.Sessions() != 1 {
 		t.Errorf("preview sessions while the page plays: %d", s.preview.Sessions())

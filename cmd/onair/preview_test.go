@@ -194,7 +194,13 @@ func offerSDP(t *testing.T, mime string) string {
 	return o.SDP
 }
 
-func post(t *testing.T, url, ctype, body string, auth func(*http.Request)) (*http.Response, string) {
+// reply is what the studio answered: status, headers and body.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func post(t *testing.T, url, ctype, body string, auth func(*http.Request)) (reply, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
@@ -212,7 +218,7 @@ func post(t *testing.T, url, ctype, body string, auth func(*http.Request)) (*htt
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp, string(b)
+	return reply{resp.StatusCode, resp.Header}, string(b)
 }
 
 // TestPreviewBadInput: each bad offer gets a clear 4xx; 200 offers in a row
@@ -258,7 +264,7 @@ func TestPreviewBadInput(t *testing.T) {
 		t.Fatalf("preview token: %d %s", code, body)
 	}
 	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.Token) }
-	if resp, body := post(t, whepURL(s, idle.ID), "application/sdp", good, bearer); resp.StatusCode != 401 {
+	if resp, body := post(t, whepURL(s, idle.ID), "application/sdp", good, bearer); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("token of another stream: %d %s", resp.StatusCode, body)
 	}
 
@@ -271,7 +277,7 @@ func TestPreviewBadInput(t *testing.T) {
 			auth = bearer
 		}
 		resp, body := post(t, url, "application/sdp", good, auth)
-		if resp.StatusCode != 201 || !strings.Contains(body, "a=candidate") {
+		if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "a=candidate") {
 			t.Fatalf("offer %d: %d %s", i, resp.StatusCode, body)
 		}
 		req, _ := http.NewRequest(http.MethodDelete, s.httpURL+resp.Header.Get("Location"), nil)
@@ -281,7 +287,7 @@ func TestPreviewBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		dr.Body.Close()
-		if dr.StatusCode != 200 {
+		if dr.StatusCode != http.StatusOK {
 			t.Fatalf("DELETE %d: %d", i, dr.StatusCode)
 		}
 	}
@@ -296,8 +302,13 @@ func TestPreviewBadInput(t *testing.T) {
 	// A deleted session is gone.
 	req, _ := http.NewRequest(http.MethodDelete, url+"/0123456789abcdef01234567", nil)
 	basic(req)
-	if dr, err := http.DefaultClient.Do(req); err != nil || dr.StatusCode != 404 {
-		t.Errorf("DELETE of an unknown session: %v %v", dr.StatusCode, err)
+	dr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr.Body.Close()
+	if dr.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE of an unknown session: %d", dr.StatusCode)
 	}
 }
 
@@ -311,4 +322,25 @@ func openFiles(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// TestPreviewWarnsOfBFrames: a stream with B-frames is reported in its
+// stats and in the WHEP answer's warning header.
+func TestPreviewWarnsOfBFrames(t *testing.T) {
+	s, st := previewStudio(t, mediatest.Small)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stats, _, _ := s.engine.Stats(st.ID)
+		if stats.BFrames {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B-frames of x264's preset not detected")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, body := post(t, whepURL(s, st.ID), "application/sdp", offerSDP(t, webrtc.MimeTypeH264), func(r *http.Request) { r.SetBasicAuth(testKey, testSecret) })
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(resp.Header.Get("X-OnAir-Warning"), "bframes=0") {
+		t.Fatalf("answer %d, warning %q: %s", resp.StatusCode, resp.Header.Get("X-OnAir-Warning"), body)
+	}
 }

@@ -3,6 +3,11 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/ui/player"
 
 	"github.com/onair-studio/onair/ui"
 )
@@ -58,6 +63,26 @@ func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
 func (w windowStudio) Library() ui.Library           { return w.s.library }
 func (w windowStudio) OBS() ui.OBS                   { return obsControl(w) }
+func (w windowStudio) Preview() ui.Preview           { return windowPreview(w) }
+
+// windowPreview is the studio's preview as the window reaches it: over
+// the HTTP server, as any client does.
+type windowPreview struct{ s *studio }
+
+func (w windowPreview) Client(id string) player.Client {
+	key, secret := w.s.Credentials()
+	return player.Client{URL: w.s.httpURL + "/v2/video/" + w.s.cloud + "/live_streams/" + id + "/whep", Username: key, Password: secret}
+}
+
+func (w windowPreview) PageURL(id string) (string, error) {
+	_, secret := w.s.Credentials()
+	tok, _ := api.NewPreviewToken(secret, id, time.Now())
+	u := w.s.httpURL + "/preview/" + id
+	if w.s.cloud != "local" {
+		u += "?cloud=" + url.QueryEscape(w.s.cloud)
+	}
+	return u + "#token=" + tok, nil
+}
 
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()

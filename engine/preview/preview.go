@@ -176,7 +176,7 @@ func (s *Server) Close() {
 func checkOffer(offer string) error {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	for _, m := range sd.MediaDescriptions {
 		if m.MediaName.Media != "video" {

@@ -126,25 +126,23 @@ func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (stri
 		}
 	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
 	sender, err := pc.AddTrack(ss.track)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNoH264, err)
+		return "", fmt.Errorf("%w: %w", ErrNoH264, err)
 	}
-	s.wg.Add(1)
-	go func() { // RTCP from the viewer feeds the NACK responder
-		defer s.wg.Done()
+	s.wg.Go(func() { // RTCP from the viewer feeds the NACK responder
 		buf := make([]byte, 1500)
 		for {
 			if _, _, err := sender.Read(buf); err != nil {
 				return
 			}
 		}
-	}()
+	})
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNoH264, err)
+		return "", fmt.Errorf("%w: %w", ErrNoH264, err)
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(ans); err != nil {

@@ -35,17 +35,17 @@ func LoadDecoder() error {
 	loadOnce.Do(func() {
 		var errs []error
 		for _, name := range libraryNames() {
-			if err := openh264.Open(name); err == nil {
+			err := openh264.Open(name)
+			if err == nil {
 				return
-			} else {
-				errs = append(errs, err)
 			}
+			errs = append(errs, err)
 		}
 		hint := "install libopenh264-7 (Debian, Ubuntu) or openh264 from your system's packages"
 		if runtime.GOOS == "windows" {
 			hint = "put Cisco's openh264-2.4.1-win64.dll next to the studio"
 		}
-		loadErr = fmt.Errorf("%w: %s (%v)", ErrNoDecoder, hint, errors.Join(errs...))
+		loadErr = fmt.Errorf("%w: %s (%w)", ErrNoDecoder, hint, errors.Join(errs...))
 	})
 	return loadErr
 }
@@ -116,11 +116,11 @@ func ToRGBA(pic *Picture, dst *image.RGBA) *image.RGBA {
 	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h {
 		dst = image.NewRGBA(image.Rect(0, 0, w, h))
 	}
-	for y := 0; y < h; y++ {
+	for y := range h {
 		yrow := pic.Y[y*pic.YStride : y*pic.YStride+w]
 		crow := (y / 2) * pic.CStride
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-		for x := 0; x < w; x++ {
+		for x := range w {
 			c := int32(yrow[x]) - 16
 			u := int32(pic.Cb[crow+x/2]) - 128
 			v := int32(pic.Cr[crow+x/2]) - 128

@@ -59,7 +59,7 @@ func (p *Player) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	defer func() { _ = sess.Close() }()
 	var (
 		bufs [3]*image.RGBA
 		next int

@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/ui/player"
+)
+
+// Preview is how the window reaches the studio's WebRTC preview.
+type Preview interface {
+	// Client is the WHEP client of a stream, with the credentials.
+	Client(streamID string) player.Client
+	// PageURL is the browser preview page of a stream, with a fresh token.
+	PageURL(streamID string) (string, error)
+}
+
+// previewRetry is the pause before the pane tries again after a failure.
+const previewRetry = 3 * time.Second
+
+// bframesHint is what the pane says when the encoder sends B-frames.
+const bframesHint = "The encoder sends B-frames, which the preview cannot show smoothly. In OBS: Settings > Output > Output Mode: Advanced > x264 options: bframes=0"
+
+// previewPane shows the live preview on a stream's page. Its player runs
+// while the stream is published and the page is shown; pictures reach the
+// image through do (fyne.Do), one at a time: while one waits to be drawn,
+// newer ones are dropped, not queued.
+type previewPane struct {
+	p       *streamPage
+	img     *canvas.Image
+	blank   *canvas.Rectangle
+	note    *widget.Label
+	pause   *widget.Button
+	browser *widget.Button
+	card    *widget.Card
+
+	// UI thread only:
+	cancel  context.CancelFunc // of the running player, nil when stopped
+	paused  bool
+	failed  time.Time // when the player last stopped on an error
+	noCodec bool      // OpenH264 is missing: only the browser is offered
+	run     int       // counts player runs, to ignore a stale one's end
+	pl      *player.Player
+}
+
+func newPreviewPane(p *streamPage) *previewPane {
+	pp := &previewPane{p: p}
+	pp.img = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9)))
+	pp.img.FillMode = canvas.ImageFillContain
+	pp.img.ScaleMode = canvas.ImageScaleFastest
+	pp.img.SetMinSize(fyne.NewSize(480, 270))
+	pp.img.Hide()
+	pp.blank = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	pp.blank.SetMinSize(fyne.NewSize(480, 270))
+	pp.note = widget.NewLabel("")
+	pp.note.Wrapping = fyne.TextWrapWord
+	pp.pause = widget.NewButtonWithIcon("Pause preview", theme.MediaPauseIcon(), pp.flip)
+	pp.browser = widget.NewButtonWithIcon("Open preview in browser", theme.ComputerIcon(), pp.openBrowser)
+	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (video only: WebRTC carries no AAC audio)",
+		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.browser)))
+	return pp
+}
+
+// update starts or stops the player for the stream's state (UI thread).
+func (pp *previewPane) update(st livestream.StreamState) {
+	if pp.p.v.studio.Preview() == nil {
+		pp.card.Hide()
+		return
+	}
+	pp.card.Show()
+	switch {
+	case pp.noCodec:
+		pp.pause.Hide()
+	case !st.Publishing:
+		pp.stop()
+		pp.img.Hide()
+		pp.pause.Hide()
+		if st.Status == livestream.StatusActive {
+			pp.note.SetText("The preview starts when the encoder sends.")
+		} else {
+			pp.note.SetText("The preview shows here while the stream is live.")
+		}
+	case pp.paused:
+		pp.pause.Show()
+		pp.note.SetText("Preview paused.")
+	case pp.cancel == nil && time.Since(pp.failed) >= previewRetry:
+		pp.pause.Show()
+		pp.start()
+	}
+}
+
+// stats shows what the player needs to say about the input (UI thread).
+func (pp *previewPane) stats(s livestream.Stats) {
+	if pp.cancel != nil && s.BFrames {
+		pp.note.SetText(bframesHint)
+	}
+	pp.update(pp.p.st) // retries after a failure
+}
+
+// start runs a player for the stream (UI thread).
+func (pp *previewPane) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	pp.cancel = cancel
+	pp.run++
+	run := pp.run
+	pl := &player.Player{Client: pp.p.v.studio.Preview().Client(pp.p.id)}
+	pl.OnFrame = func(img *image.RGBA) {
+		pp.p.v.do(func() {
+			if pp.run != run {
+				return
+			}
+			pp.img.Image = img
+			pp.img.Show()
+			pp.img.Refresh()
+			pl.Shown()
+		})
+	}
+	pp.pl = pl
+	pp.note.SetText("Connecting to the preview…")
+	pp.pause.SetText("Pause preview")
+	go func() {
+		err := pl.Run(ctx)
+		pp.p.v.do(func() { pp.ended(run, err) })
+	}()
+}
+
+// ended takes the end of player run (UI thread).
+func (pp *previewPane) ended(run int, err error) {
+	if pp.run != run {
+		return
+	}
+	pp.cancel = nil
+	if err == nil {
+		return // stopped on purpose
+	}
+	pp.failed = time.Now()
+	pp.img.Hide()
+	switch {
+	case errors.Is(err, player.ErrNoDecoder):
+		pp.noCodec = true
+		pp.pause.Hide()
+		pp.note.SetText("The preview needs the OpenH264 decoder, which is not installed (" + plain(err) + "). The browser preview works without it.")
+	case errors.Is(err, player.ErrEnded):
+		pp.note.SetText("The preview ended; it starts again when the stream is live.")
+	default:
+		pp.note.SetText("The preview stopped: " + plain(err) + ". Trying again shortly.")
+	}
+}
+
+// stop ends the running player (UI thread).
+func (pp *previewPane) stop() {
+	if pp.cancel != nil {
+		pp.cancel()
+		pp.cancel = nil
+		pp.run++
+	}
+}
+
+func (pp *previewPane) flip() {
+	pp.paused = !pp.paused
+	if pp.paused {
+		pp.stop()
+		pp.pause.SetText("Resume preview")
+		pp.pause.SetIcon(theme.MediaPlayIcon())
+	} else {
+		pp.pause.SetText("Pause preview")
+		pp.pause.SetIcon(theme.MediaPauseIcon())
+	}
+	pp.update(pp.p.st)
+}
+
+func (pp *previewPane) openBrowser() {
+	id := pp.p.id
+	var page string
+	pp.p.v.act.run("Opening the preview", func() error {
+		var err error
+		page, err = pp.p.v.studio.Preview().PageURL(id)
+		return err
+	}, func(err error) {
+		if err != nil {
+			pp.p.v.act.showError("Opening the preview", err)
+			return
+		}
+		u, err := url.Parse(page)
+		if err == nil {
+			err = pp.p.v.app.OpenURL(u)
+		}
+		if err != nil {
+			pp.p.v.act.showError("Opening the preview", err)
+		}
+	})
+}
