@@ -60,6 +60,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzRequest -fuzztime $(FUZZTIME) ./engine/output/hls/
 	$(GO) test -run XXX -fuzz FuzzScan -fuzztime $(FUZZTIME) ./engine/output/mp4frag/
+	$(GO) test -run XXX -fuzz FuzzCheckOffer -fuzztime $(FUZZTIME) ./engine/preview/
 	$(GO) test -run XXX -fuzz FuzzCreateBody -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzStrictJSON -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzNewestURI -fuzztime $(FUZZTIME) ./cmd/onair-load/
@@ -68,7 +69,7 @@ fuzz:
 ## bench: Go benchmarks of the hot paths, then the standard load scenario
 ## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the
 ## recording scenario (16 streams recorded, against the same without recording), then the
-## API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000).
+## preview scenario (20 WebRTC viewers of one stream), then the API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000).
 ## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-record.json, bin/bench-api.json;
 ## see docs/PERFORMANCE.md.
 bench: build
@@ -78,6 +79,7 @@ bench: build
 	./bin/onair-load -n 16 -duration 20s -warmup 8s -json bin/bench-hls16.json
 	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
 	./bin/onair-load -api -json bin/bench-api.json
+	./bin/onair-load -n 1 -preview 20 -duration 20s -warmup 8s -json bin/bench-preview.json
 
 ## packaging-tools: the fyne command, pinned (each package's script names the system tools it needs)
 FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4

@@ -453,9 +453,12 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/v2/video/{cloud_name}/assets/{public_id}":                    {"get", "delete"},
 		"/v2/video/{cloud_name}/assets/{public_id}/file":               {"get"},
 		"/v2/video/{cloud_name}/events":                                {"get"},
-		"/healthz":                                                     {"get"},
-		"/openapi.json":                                                {"get"},
-		"/hls/{id}/{file}":                                             {"get"},
+		"/v2/video/{cloud_name}/live_streams/{id}/preview_token":       {"post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/whep":                {"post"},
+		"/v2/video/{cloud_name}/live_streams/{id}/whep/{session_id}":   {"delete"},
+		"/healthz":         {"get"},
+		"/openapi.json":    {"get"},
+		"/hls/{id}/{file}": {"get"},
 	}
 	for path, methods := range routes {
 		for _, m := range methods {

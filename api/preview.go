@@ -18,6 +18,9 @@ type Preview interface {
 	Offer(ctx context.Context, streamID, offer string) (sessionID, answer string, err error)
 	// End closes a session of the stream.
 	End(streamID, sessionID string) error
+	// StreamStats returns the stream's preview viewers and the median and
+	// 95th percentile of the time from ingest to RTP sent.
+	StreamStats(streamID string) (viewers int, median, p95 time.Duration)
 }
 
 // PreviewTokenTTL is how long a preview token lets its holder open a

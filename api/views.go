@@ -44,32 +44,46 @@ type streamView struct {
 
 // statsView is the stats object of an active stream.
 type statsView struct {
-	UptimeSec      int64   `json:"uptime_sec"`
-	Publishing     bool    `json:"publishing"`
-	VideoCodec     string  `json:"video_codec,omitempty"`
-	Width          int     `json:"width,omitempty"`
-	Height         int     `json:"height,omitempty"`
-	FrameRate      float64 `json:"frame_rate,omitempty"`
-	AudioCodec     string  `json:"audio_codec,omitempty"`
-	SampleRate     int     `json:"sample_rate,omitempty"`
-	Channels       int     `json:"channels,omitempty"`
-	BitrateKbps    float64 `json:"bitrate_kbps"`
-	BytesReceived  uint64  `json:"bytes_received"`
-	FramesReceived uint64  `json:"frames_received"`
-	Dropped        uint64  `json:"dropped_units"`
-	Readers        int     `json:"readers"`
-	BFrames        bool    `json:"b_frames"`
+	UptimeSec      int64             `json:"uptime_sec"`
+	Publishing     bool              `json:"publishing"`
+	VideoCodec     string            `json:"video_codec,omitempty"`
+	Width          int               `json:"width,omitempty"`
+	Height         int               `json:"height,omitempty"`
+	FrameRate      float64           `json:"frame_rate,omitempty"`
+	AudioCodec     string            `json:"audio_codec,omitempty"`
+	SampleRate     int               `json:"sample_rate,omitempty"`
+	Channels       int               `json:"channels,omitempty"`
+	BitrateKbps    float64           `json:"bitrate_kbps"`
+	BytesReceived  uint64            `json:"bytes_received"`
+	FramesReceived uint64            `json:"frames_received"`
+	Dropped        uint64            `json:"dropped_units"`
+	Readers        int               `json:"readers"`
+	BFrames        bool              `json:"b_frames"`
+	Preview        *previewStatsView `json:"preview,omitempty"`
+}
+
+// previewStatsView is the WebRTC preview of an active stream with viewers.
+type previewStatsView struct {
+	Viewers     int     `json:"viewers"`
+	DelayMedian float64 `json:"send_delay_ms_median"`
+	DelayP95    float64 `json:"send_delay_ms_p95"`
 }
 
 func viewStats(st livestream.Stats) statsView {
-	return statsView{
+	v := statsView{
 		UptimeSec: int64(st.Uptime / time.Second), Publishing: st.Publishing,
 		VideoCodec: st.VideoCodec, Width: st.Width, Height: st.Height, FrameRate: round2(st.FrameRate),
 		AudioCodec: st.AudioCodec, SampleRate: st.SampleRate, Channels: st.Channels,
 		BitrateKbps: round2(st.BitrateKbps), BytesReceived: st.BytesReceived, FramesReceived: st.FramesReceived,
 		Dropped: st.Dropped, Readers: st.Readers, BFrames: st.BFrames,
 	}
+	if st.PreviewViewers > 0 {
+		v.Preview = &previewStatsView{st.PreviewViewers, ms(st.PreviewDelayMedian), ms(st.PreviewDelayP95)}
+	}
+	return v
 }
+
+func ms(d time.Duration) float64 { return round2(float64(d) / float64(time.Millisecond)) }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"net/url"
 	"time"
@@ -50,6 +51,8 @@ type previewPane struct {
 	failed  time.Time // when the player last stopped on an error
 	noCodec bool      // OpenH264 is missing: only the browser is offered
 	run     int       // counts player runs, to ignore a stale one's end
+	playing bool      // the running player has shown a picture
+	bframes bool      // the encoder sends B-frames (the hint is shown)
 	pl      *player.Player
 }
 
@@ -101,9 +104,10 @@ func (pp *previewPane) update(st livestream.StreamState) {
 
 // stats shows what the player needs to say about the input (UI thread).
 func (pp *previewPane) stats(s livestream.Stats) {
-	if pp.cancel != nil && s.BFrames {
+	if pp.cancel != nil && s.BFrames && !pp.bframes {
 		pp.note.SetText(bframesHint)
 	}
+	pp.bframes = s.BFrames
 	pp.update(pp.p.st) // retries after a failure
 }
 
@@ -123,9 +127,16 @@ func (pp *previewPane) start() {
 			pp.img.Show()
 			pp.img.Refresh()
 			pl.Shown()
+			if !pp.playing {
+				pp.playing = true
+				if !pp.bframes {
+					pp.note.SetText(fmt.Sprintf("Playing %d×%d as it arrives.", img.Rect.Dx(), img.Rect.Dy()))
+				}
+			}
 		})
 	}
 	pp.pl = pl
+	pp.playing = false
 	pp.note.SetText("Connecting to the preview…")
 	pp.pause.SetText("Pause preview")
 	go func() {

@@ -27,6 +27,7 @@
     connect();
   } else {
     form.hidden = false;
+    video.hidden = true;
     say("Sign in to open the preview.");
   }
   form.addEventListener("submit", function (e) {
@@ -47,6 +48,7 @@
   }
 
   function connect() {
+    video.hidden = false;
     say("Connecting…");
     pc = new RTCPeerConnection();
     pc.addTransceiver("video", { direction: "recvonly" });

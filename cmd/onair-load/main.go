@@ -42,6 +42,7 @@ type options struct {
 	Follow       bool
 	Record       bool
 	Destinations int
+	Preview      int
 }
 
 func main() { os.Exit(run()) }
@@ -63,6 +64,7 @@ func run() int {
 	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
 	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
 	flag.IntVar(&o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
+	flag.IntVar(&o.Preview, "preview", 0, "WebRTC preview viewers of the first stream (WHEP, as the window opens them)")
 	flag.BoolVar(&o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
 	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
@@ -138,7 +140,11 @@ func run() int {
 
 	if o.Clip == "" {
 		dir, _ := os.UserCacheDir()
-		p, err := mediatest.Standard.Make(dir + "/onair-test-media")
+		clip := mediatest.Standard
+		if o.Preview > 0 {
+			clip.NoBFrames = true // as OBS must be set for the preview
+		}
+		p, err := clip.Make(dir + "/onair-test-media")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
 			return 1
@@ -156,6 +162,12 @@ func run() int {
 		results = append(results, r)
 	}
 	printTable(os.Stdout, results)
+	for _, r := range results {
+		if r.PreviewViewers > 0 {
+			fmt.Printf("preview (first stream): %d viewers, %.0f access units each while measuring, send delay ms median %.2f / p95 %.2f, %d errors\n",
+				r.PreviewViewers, r.PreviewUnitsPerViewer, r.PreviewDelayMedian, r.PreviewDelayP95, r.PreviewErrors)
+		}
+	}
 	if o.JSON != "" {
 		if err := writeJSON(o.JSON, results); err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)

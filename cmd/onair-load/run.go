@@ -55,6 +55,15 @@ type result struct {
 	// while measuring.
 	Destinations      int   `json:"destinations"`
 	DestinationFrames int64 `json:"destination_frames"`
+	// PreviewViewers watched the first stream's WebRTC preview;
+	// PreviewUnitsPerViewer is what each received while measuring, on
+	// average; the delays are the server's, from ingest reading an access
+	// unit to its RTP packets leaving (its stats).
+	PreviewViewers        int     `json:"preview_viewers"`
+	PreviewUnitsPerViewer float64 `json:"preview_units_per_viewer"`
+	PreviewDelayMedian    float64 `json:"preview_send_delay_ms_median"`
+	PreviewDelayP95       float64 `json:"preview_send_delay_ms_p95"`
+	PreviewErrors         int     `json:"preview_errors"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -191,6 +200,14 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	f := firsts.values()
 	r.FirstPlaylistMedian, r.FirstPlaylistMax = ms(quantile(f, 0.5)), ms(quantile(f, 1))
 	log.Info("all playable; warming up", "first_playlist_median_ms", r.FirstPlaylistMedian)
+	var pv *previewViewers
+	if o.Preview > 0 {
+		if pv, err = startPreview(ctx, log, srv.httpAddr, streams[0].ID, o.Preview, measuring.Load); err != nil {
+			return r, err
+		}
+		defer func() { cancel(); pv.wg.Wait() }() // before the publishers stop
+		r.PreviewViewers = o.Preview
+	}
 
 	select {
 	case <-time.After(o.Warmup):
@@ -218,6 +235,18 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	cpu1, _ := cpuTime(srv.pid())
 	wall := time.Since(t0)
 	measuring.Store(false)
+	if pv != nil {
+		r.PreviewUnitsPerViewer = float64(pv.units.Load()) / float64(o.Preview)
+		r.PreviewErrors = int(pv.errors.Load())
+		viewers, med, p95, err := srv.previewFigures(streams[0].ID)
+		if err != nil {
+			return r, err
+		}
+		if viewers != o.Preview {
+			r.PreviewErrors += o.Preview - viewers
+		}
+		r.PreviewDelayMedian, r.PreviewDelayP95 = med, p95
+	}
 	r.RecordedMB = float64(srv.libraryBytes()) / 1e6
 	if dest != nil {
 		r.DestinationFrames = dest.frames.Load() - destFrames0

@@ -53,6 +53,13 @@ type Stats struct {
 	// BFrames tells that the encoder sends B-frames, which the WebRTC
 	// preview cannot show (browsers and the window's decoder expect none).
 	BFrames bool
+	// PreviewViewers watch the WebRTC preview; PreviewDelayMedian and
+	// PreviewDelayP95 are the time from ingest reading an access unit to
+	// its RTP packets leaving for them (of the latest few thousand). Set
+	// by the preview, not the engine.
+	PreviewViewers     int
+	PreviewDelayMedian time.Duration
+	PreviewDelayP95    time.Duration
 }
 
 // ListPosition is a place in the list of live streams, which is ordered

@@ -27,11 +27,30 @@ type Delays struct {
 	Median, P95 time.Duration
 }
 
+// StreamStats returns how many viewers watch stream id's preview and the
+// median and 95th percentile send delays of its latest access units.
+func (s *Server) StreamStats(id string) (viewers int, median, p95 time.Duration) {
+	s.mu.Lock()
+	f := s.feeds[id]
+	if f != nil {
+		viewers = f.sessions
+	}
+	s.mu.Unlock()
+	if f == nil {
+		return 0, 0, 0
+	}
+	d := f.delays.figures()
+	return viewers, d.Median, d.P95
+}
+
 // SendDelays returns the median and 95th percentile of the latest (at
 // most 4 096) send delays, from ingest reading an access unit to its RTP
 // packets leaving for a viewer.
 func (s *Server) SendDelays() Delays {
-	d := &s.delays
+	return s.delays.figures()
+}
+
+func (d *delayLog) figures() Delays {
 	d.mu.Lock()
 	n := min(d.n, len(d.ring))
 	v := slices.Clone(d.ring[:n])

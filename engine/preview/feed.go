@@ -43,6 +43,8 @@ type feed struct {
 
 	mu      sync.Mutex
 	viewers []*viewer
+
+	delays delayLog // of this stream's viewers
 }
 
 func newFeed(id string) *feed {

@@ -167,7 +167,9 @@ func (s *Server) send(ss *session) {
 			}
 		}
 		if !fr.received.IsZero() {
-			s.delays.add(time.Since(fr.received))
+			d := time.Since(fr.received)
+			s.delays.add(d)
+			ss.feed.delays.add(d)
 		}
 	}
 }

@@ -1,0 +1,296 @@
+package preview
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/goleak"
+
+	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/mediatest"
+	"github.com/onair-studio/onair/engine/mediatest/clipunits"
+)
+
+// hubs is a stand-in for the engine: one hub per stream id.
+type hubs map[string]*hub.Stream
+
+func (h hubs) Attach(id string, r *hub.Reader) (func(), error) {
+	s, ok := h[id]
+	if !ok {
+		return nil, livestream.ErrNotFound
+	}
+	s.AddReader(r)
+	return func() { s.RemoveReader(r) }, nil
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// peer is a receiving pion peer on loopback that counts what arrives.
+type peer struct {
+	pc      *webrtc.PeerConnection
+	packets atomic.Int64
+	frames  atomic.Int64 // RTP packets with the marker bit: access units
+	firstTS chan uint32
+	done    chan struct{}
+}
+
+func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{pc: pc, firstTS: make(chan uint32, 1), done: make(chan struct{})}
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		defer close(p.done)
+		first := true
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			if first {
+				first = false
+				// The first packet of a viewer starts a key frame: SPS
+				// (7), alone or in a STAP-A (24) with the PPS.
+				nal := pkt.Payload[0] & 0x1f
+				if nal == 24 {
+					nal = pkt.Payload[3] & 0x1f
+				}
+				if nal == 7 {
+					p.firstTS <- pkt.Timestamp
+				} else {
+					p.firstTS <- 0
+				}
+			}
+			p.packets.Add(1)
+			if pkt.Marker {
+				p.frames.Add(1)
+			}
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	sid, answer, err := s.Offer(context.Background(), id, pc.LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	return p, sid
+}
+
+func startServer(t testing.TB, h hubs) *Server {
+	t.Helper()
+	s := &Server{Streams: h, UDPAddr: "127.0.0.1:0", Logger: quiet()}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// publish sends the clip's units in real time until stop is closed.
+func publish(st *hub.Stream, tracks media.Tracks, units []*media.Unit, stop <-chan struct{}) {
+	st.StartPublisher(tracks)
+	start := time.Now()
+	var base time.Duration
+	for loop := 0; ; loop++ {
+		for _, u := range clipunits.Copy(units) {
+			u.DTS += base
+			u.PTS += base
+			if d := time.Until(start.Add(u.DTS)); d > 0 {
+				select {
+				case <-stop:
+					return
+				case <-time.After(d):
+				}
+			}
+			u.Received = time.Now()
+			st.Publish(u)
+		}
+		base += units[len(units)-1].DTS + 33*time.Millisecond
+	}
+}
+
+// Two viewers of one stream share its one hub reader; each starts at a key
+// frame and receives the video; ending the sessions detaches the reader.
+func TestViewersShareOneReader(t *testing.T) {
+	tracks, units := clipunits.Units(t, mediatest.Preview)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	defer s.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	defer func() { close(stop); wg.Wait() }()
+
+	p1, id1 := newPeer(t, s, "a")
+	p2, id2 := newPeer(t, s, "a")
+	if n := st.Stats().Readers; n != 1 {
+		t.Fatalf("hub readers with two viewers: %d, want 1", n)
+	}
+	for i, p := range []*peer{p1, p2} {
+		select {
+		case ts := <-p.firstTS:
+			if ts == 0 {
+				t.Errorf("viewer %d did not start at a key frame", i+1)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("viewer %d received nothing", i+1)
+		}
+	}
+	time.Sleep(time.Second)
+	for i, p := range []*peer{p1, p2} {
+		if n := p.frames.Load(); n < 20 {
+			t.Errorf("viewer %d: %d frames in about a second", i+1, n)
+		}
+	}
+	if err := s.End("a", id1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.End("a", id1); !errors.Is(err, livestream.ErrNotFound) {
+		t.Errorf("ending twice: %v", err)
+	}
+	if err := s.End("b", id2); !errors.Is(err, livestream.ErrNotFound) {
+		t.Errorf("ending through another stream: %v", err)
+	}
+	if n := st.Stats().Readers; n != 1 {
+		t.Fatalf("hub readers with one viewer left: %d", n)
+	}
+	if err := s.End("a", id2); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Stats().Readers; n != 0 {
+		t.Fatalf("hub readers without viewers: %d", n)
+	}
+	p1.pc.Close()
+	p2.pc.Close()
+}
+
+// The stream's end (its hub closed) ends every session and frees all.
+func TestStreamEndEndsSessions(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	tracks, units := clipunits.Units(t, mediatest.Preview)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	p, _ := newPeer(t, s, "a")
+	select {
+	case <-p.firstTS:
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing received")
+	}
+	close(stop)
+	wg.Wait()
+	st.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Sessions() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := s.Sessions(); n != 0 {
+		t.Fatalf("sessions after the stream ended: %d", n)
+	}
+	p.pc.Close()
+	<-p.done
+	s.Close()
+}
+
+// An offer for an unknown stream, and offers past the limit, are refused.
+func TestRefusals(t *testing.T) {
+	st := &hub.Stream{Logger: quiet()}
+	s := &Server{Streams: hubs{"a": st}, UDPAddr: "127.0.0.1:0", Logger: quiet(), MaxSessions: 1}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st.StartPublisher(media.Tracks{Video: &media.H264Params{}})
+	p, _ := newPeer(t, s, "a")
+	defer p.pc.Close()
+	offer := p.pc.LocalDescription().SDP
+	if _, _, err := s.Offer(context.Background(), "a", offer); !errors.Is(err, ErrTooMany) {
+		t.Errorf("past the limit: %v", err)
+	}
+	s.MaxSessions = 10 // read only by Offer, on this goroutine
+	if _, _, err := s.Offer(context.Background(), "nope", offer); !errors.Is(err, livestream.ErrNotFound) {
+		t.Errorf("unknown stream: %v", err)
+	}
+}
+
+// FuzzCheckOffer: whatever the body, the check answers without panicking,
+// and an error is one of the two the API turns into a 400.
+func FuzzCheckOffer(f *testing.F) {
+	f.Add("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n")
+	f.Add("v=0\r\nm=audio 9 RTP/AVP 0\r\n")
+	f.Add("")
+	f.Add("\x00\r\n")
+	f.Fuzz(func(t *testing.T, offer string) {
+		err := checkOffer(offer)
+		var ve *livestream.ValidationError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("%q: %v is not a validation error", offer, err)
+		}
+	})
+}
+
+// BenchmarkFanOut: one access unit of the standard clip packetized once
+// and handed to 20 viewers' queues (the reader goroutine's work per unit).
+func BenchmarkFanOut(b *testing.B) {
+	_, units := clipunits.Units(b, mediatest.Standard)
+	var video []*media.Unit
+	for _, u := range units {
+		if u.Kind == media.KindVideo {
+			video = append(video, u)
+		}
+	}
+	f := newFeed("a")
+	for range 20 {
+		v := newViewer()
+		v.needKey = false
+		f.add(v)
+		go func() {
+			for range v.queue {
+			}
+		}()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		f.onUnit(video[i%len(video)])
+	}
+	b.StopTimer()
+	for _, v := range f.viewers {
+		close(v.queue)
+	}
+}
