@@ -42,12 +42,17 @@ type assetView struct {
 }
 
 func (s *Server) viewAsset(r *http.Request, a livestream.Asset) assetView {
+	return s.viewAssetAt(baseURL(r), a)
+}
+
+// viewAssetAt is an asset's view with its file's URL under base.
+func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
 	v := assetView{
 		PublicID: a.PublicID, ResourceType: "video", Format: "mp4", LiveStreamID: a.StreamID,
 		Status: string(a.Status), Error: a.Error, StartedAt: millis(a.Started),
 		Duration: float64(a.Duration.Milliseconds()) / 1000, Bytes: a.Bytes, Codecs: a.Codecs,
 		Width: a.Width, Height: a.Height, CreatedAt: millis(a.CreatedAt),
-		URL: baseURL(r) + "/v2/video/" + s.CloudName + "/assets/" + a.PublicID + "/file",
+		URL: base + "/v2/video/" + s.CloudName + "/assets/" + a.PublicID + "/file",
 	}
 	if v.Codecs == nil {
 		v.Codecs = []string{}

@@ -41,7 +41,9 @@ type Engine interface {
 	CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error)
 	UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error)
 	DeleteOutput(id, outputID string) error
-	Subscribe(ctx context.Context) <-chan livestream.Event
+	// SubscribeAfter returns the kept events after the id (none for 0),
+	// then every new one; complete is false when some were no longer kept.
+	SubscribeAfter(ctx context.Context, after uint64) (events <-chan livestream.Event, complete bool)
 	// OutputHandler is the HTTP handler of a running output of the stream
 	// (nil when there is none).
 	OutputHandler(id string, t livestream.OutputType) http.Handler
@@ -65,6 +67,8 @@ type Server struct {
 	OBS OBS
 	// Preview is the WebRTC preview. Without it the WHEP routes answer 503.
 	Preview Preview
+	// Webhooks are the webhook registrations. Without them their routes answer 503.
+	Webhooks Webhooks
 	// CloudName is the {cloud_name} path element. It defaults to "local".
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
@@ -130,6 +134,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(base+"/live_streams/{id}/whep", s.whep)
 	mux.HandleFunc(base+"/live_streams/{id}/whep/{sid}", s.whepSession)
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
+	s.route(mux, base+"/webhooks", true, methods{"GET": s.listWebhooks, "POST": s.createWebhook})
+	s.route(mux, base+"/webhooks/{wid}", true, methods{"GET": s.getWebhook, "PATCH": s.updateWebhook, "DELETE": s.deleteWebhook})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})
 	mux.HandleFunc("/hls/{id}/{file}", s.hls)

@@ -12,6 +12,10 @@ import (
 // events are dropped for it.
 const subscriberQueue = 256
 
+// historySize is how many of the latest events are kept for subscribers
+// that resume after a reconnect (SSE's Last-Event-ID).
+const historySize = 1024
+
 type subscriber struct {
 	ch      chan livestream.Event
 	dropped atomic.Uint64
@@ -21,12 +25,29 @@ type subscriber struct {
 // closes; then the channel is closed. A subscriber that does not keep up
 // loses events rather than slowing the studio.
 func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
-	sub := &subscriber{ch: make(chan livestream.Event, subscriberQueue)}
+	ch, _ := s.SubscribeAfter(ctx, 0)
+	return ch
+}
+
+// SubscribeAfter is Subscribe, first replaying the kept events with an id
+// above after (none when after is 0). complete is false when events after
+// it were no longer kept: the subscriber missed some.
+func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan livestream.Event, complete bool) {
+	sub := &subscriber{ch: make(chan livestream.Event, subscriberQueue+historySize)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	complete = true
+	if after > 0 {
+		complete = after+1 >= s.oldestKeptLocked()
+		for _, ev := range s.historyLocked() {
+			if ev.ID > after {
+				sub.ch <- ev
+			}
+		}
+	}
 	if s.closed {
 		close(sub.ch)
-		return sub.ch
+		return sub.ch, complete
 	}
 	s.subs[sub] = struct{}{}
 	s.wg.Go(func() {
@@ -42,7 +63,25 @@ func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
 			close(sub.ch)
 		}
 	})
-	return sub.ch
+	return sub.ch, complete
+}
+
+// historyLocked returns the kept events, oldest first.
+func (s *Service) historyLocked() []livestream.Event {
+	if s.histN < len(s.history) {
+		return s.history[:s.histN]
+	}
+	i := s.histN % len(s.history)
+	return append(append([]livestream.Event(nil), s.history[i:]...), s.history[:i]...)
+}
+
+// oldestKeptLocked is the id of the oldest kept event (the next id when
+// none is kept).
+func (s *Service) oldestKeptLocked() uint64 {
+	if h := s.historyLocked(); len(h) > 0 {
+		return h[0].ID
+	}
+	return s.lastEventID + 1
 }
 
 // Emit sends ev to every subscriber, as the engine's own events: for the
@@ -55,10 +94,37 @@ func (s *Service) Emit(ev livestream.Event) {
 	}
 }
 
-// emitLocked sends ev to every subscriber without blocking.
+// emitLocked numbers ev, attaches the stream and output as they are now,
+// keeps it in the history, hands it to the sink and sends it to every
+// subscriber without blocking.
 func (s *Service) emitLocked(ev livestream.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
+	}
+	if s.lastEventID == 0 {
+		// Ids go on increasing across restarts: they start at the clock.
+		s.lastEventID = uint64(ev.Time.UnixMicro())
+	}
+	s.lastEventID++
+	ev.ID = s.lastEventID
+	if e := s.streams[ev.StreamID]; e != nil && ev.Stream == nil {
+		st := s.stateLocked(e)
+		ev.Stream = &st
+	}
+	if ev.Stream != nil && ev.OutputID != "" && ev.Output == nil {
+		for i := range ev.Stream.Outputs {
+			if ev.Stream.Outputs[i].ID == ev.OutputID {
+				ev.Output = &ev.Stream.Outputs[i]
+			}
+		}
+	}
+	if s.history == nil {
+		s.history = make([]livestream.Event, historySize)
+	}
+	s.history[s.histN%len(s.history)] = ev
+	s.histN++
+	if s.Sink != nil {
+		s.Sink(ev)
 	}
 	for sub := range s.subs {
 		select {

@@ -60,7 +60,7 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 		s.refreshHandlersLocked(e.sess)
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventOutputCreated, StreamID: id, OutputID: o.ID})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: o.ID, Message: "output added"})
 	return s.outputStateLocked(e, o.ID), nil
 }
 
@@ -112,7 +112,7 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 		closing = sess.takeEndingLocked()
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventOutputUpdated, StreamID: id, OutputID: outputID})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output changed"})
 	return s.outputStateLocked(e, outputID), nil
 }
 
@@ -149,7 +149,7 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 		closing = sess.takeEndingLocked()
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventOutputDeleted, StreamID: id, OutputID: outputID})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"})
 	return nil
 }
 

@@ -42,6 +42,10 @@ type Service struct {
 	// Outputs are the factories of the output types the studio runs, by
 	// type; outputs of other types stay idle.
 	Outputs output.Factories
+	// Sink, when set, receives every event synchronously, under the
+	// engine's lock, before the call that caused it returns (the webhook
+	// outbox stores it there). It must not call the engine.
+	Sink func(livestream.Event)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Second is the length of the seconds in idle_timeout_sec and
@@ -61,6 +65,11 @@ type Service struct {
 	streams    map[string]*entry
 	byKey      map[string]string
 	subs       map[*subscriber]struct{}
+	// history is a ring of the latest events (histN written in all);
+	// lastEventID the id of the newest. Under mu.
+	history     []livestream.Event
+	histN       int
+	lastEventID uint64
 	// live maps stream ids to their sessions for requests to outputs. It
 	// has its own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.

@@ -201,8 +201,8 @@ func TestRefusalEvents(t *testing.T) {
 		t.Fatal("second publisher accepted")
 	}
 	target.Close()
-	want := []string{livestream.EventPublisherRefused, livestream.EventStreamActive, livestream.EventPublisherConnected,
-		livestream.EventPublisherRefused, livestream.EventPublisherDisconnected}
+	want := []string{livestream.EventPublisherRefused, livestream.EventStreamActive, livestream.EventStreamConnected,
+		livestream.EventPublisherRefused, livestream.EventStreamDisconnected}
 	for _, w := range want {
 		select {
 		case e := <-ev:

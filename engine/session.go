@@ -149,7 +149,7 @@ func (s *Service) setOutputStatus(sess *session, outputID string, rs *outputRunt
 		rs.lastError = err.Error()
 	}
 	s.publishLocked(e)
-	ev := livestream.Event{Type: livestream.EventOutputStatus, StreamID: sess.id, OutputID: outputID, Status: string(st)}
+	ev := livestream.Event{Type: livestream.OutputEvent(st), StreamID: sess.id, OutputID: outputID, Status: string(st)}
 	if err != nil {
 		ev.Message = err.Error()
 	}
@@ -281,7 +281,7 @@ func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, err
 	p := &publisher{svc: s, sess: sess, remote: remote, kickFn: kick}
 	sess.pub = p
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventPublisherConnected, StreamID: id, Message: "encoder connected from " + remote})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamConnected, StreamID: id, Message: "encoder connected from " + remote})
 	return p, nil
 }
 
@@ -318,7 +318,7 @@ func (p *publisher) Close() {
 	}
 	p.sess.pub = nil
 	e := s.streams[p.sess.id]
-	s.emitLocked(livestream.Event{Type: livestream.EventPublisherDisconnected, StreamID: p.sess.id, Message: "encoder disconnected: " + p.remote})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamDisconnected, StreamID: p.sess.id, Message: "encoder disconnected: " + p.remote})
 	if e == nil || e.sess != p.sess {
 		return
 	}

@@ -102,10 +102,11 @@ func (s *Service) Delete(id string) error {
 	if e.sess != nil {
 		ending = s.detachLocked(e, "live stream deleted")
 	}
+	last := s.stateLocked(e) // as it was, for the event
 	delete(s.streams, id)
 	delete(s.byKey, e.cfg.Input.StreamKey)
 	s.removeLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id})
+	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id, Stream: &last})
 	s.mu.Unlock()
 	if ending != nil {
 		ending.teardown()

@@ -1,5 +1,6 @@
 // Package store keeps the studio's state in one bbolt file: live streams
-// (with their outputs), the asset library's index and settings, one transaction per change, with the
+// (with their outputs), the asset library's index, settings, webhooks with
+// their outbox and latest deliveries, one transaction per change, with the
 // schema version recorded.
 package store
 
@@ -23,6 +24,9 @@ var (
 	bucketStreams  = []byte("live_streams")
 	bucketSettings = []byte("settings")
 	bucketAssets   = []byte("assets")
+	bucketHooks    = []byte("webhooks")
+	bucketOutbox   = []byte("webhook_outbox")
+	bucketDeliver  = []byte("webhook_deliveries")
 	keySchema      = []byte("schema_version")
 )
 
@@ -44,7 +48,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketStreams, bucketSettings, bucketAssets} {
+		for _, b := range [][]byte{bucketMeta, bucketStreams, bucketSettings, bucketAssets, bucketHooks, bucketOutbox, bucketDeliver} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

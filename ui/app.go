@@ -9,6 +9,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -279,13 +280,13 @@ func (v *View) notifyEvent(ev livestream.Event) {
 		})
 		return
 	}
-	if ev.Type == livestream.EventOutputStatus {
+	if strings.HasPrefix(ev.Type, "output.") {
 		v.notifyDestination(ev)
 		return
 	}
 	var title string
 	switch ev.Type {
-	case livestream.EventPublisherConnected:
+	case livestream.EventStreamConnected:
 		title = "is live"
 	case livestream.EventStreamIdle:
 		title = "is idle"

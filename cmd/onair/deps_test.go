@@ -32,6 +32,10 @@ func TestDependencyDirection(t *testing.T) {
 		// The preview reads hubs the engine hands it; the window's player is
 		// a client with no widgets and no engine code.
 		{"engine/preview", []string{mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		// Webhooks see events and a store they are given, nothing of the media.
+		{"engine/webhook", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		// Viewers' pages know nothing of the engine.
+		{"api/playback", []string{mod + "engine", mod + "store", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		{"ui/player", []string{mod + "engine/", mod + "store", mod + "api", "fyne.io/", "go.etcd.io/"}},
 		{"ui", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", "go.etcd.io/"}},
 	}

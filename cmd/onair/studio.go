@@ -27,6 +27,7 @@ import (
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
 )
 
@@ -67,6 +68,7 @@ type studio struct {
 	engine    *engine.Service
 	library   *library.Library
 	preview   *preview.Server
+	webhooks  *webhook.Dispatcher
 	ingest    *ingest.Server
 	http      *http.Server
 	httpLn    net.Listener
@@ -294,6 +296,18 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if err = s.library.Start(); err != nil {
 		return nil, err
 	}
+	// Webhooks: every event goes to the outbox before the call that made it
+	// returns; their bodies are the API's event view.
+	var a *api.Server
+	s.webhooks = &webhook.Dispatcher{
+		Store:     s.store,
+		Encode:    func(ev livestream.Event) ([]byte, error) { return a.EncodeEvent(ev, s.httpURL) },
+		UserAgent: "OnAirStudio-Webhooks/" + version,
+		Logger:    log.With("component", "webhooks"),
+	}
+	if err = s.webhooks.Start(); err != nil {
+		return nil, err
+	}
 	s.engine = &engine.Service{
 		Repo:    s.store,
 		RTMPURL: s.rtmpURL,
@@ -303,6 +317,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 			livestream.OutputArchive:   &archive.Factory{Library: s.library},
 			livestream.OutputSimulcast: &simulcast.Factory{},
 		},
+		Sink:   s.webhooks.Sink,
 		Logger: log,
 	}
 	s.library.OnEvent = s.engine.Emit
@@ -334,12 +349,13 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &api.Server{
+	a = &api.Server{
 		Engine:          s.engine,
 		Credentials:     s.Credentials,
 		Assets:          s.library,
 		OBS:             obsControl{s},
 		Preview:         s.preview,
+		Webhooks:        s.webhooks,
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,
@@ -447,6 +463,9 @@ func (s *studio) Close() {
 	}
 	if s.engine != nil {
 		s.engine.Close() // releases waiting HLS requests
+	}
+	if s.webhooks != nil {
+		s.webhooks.Close() // what is not delivered stays in the outbox
 	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -288,6 +288,7 @@ func clone(a livestream.Asset) livestream.Asset {
 
 func (l *Library) emit(typ string, a livestream.Asset) {
 	if l.OnEvent != nil {
-		l.OnEvent(livestream.Event{Type: typ, StreamID: a.StreamID, AssetID: a.PublicID, Status: string(a.Status)})
+		c := clone(a)
+		l.OnEvent(livestream.Event{Type: typ, StreamID: a.StreamID, AssetID: a.PublicID, Status: string(a.Status), Asset: &c})
 	}
 }

@@ -69,32 +69,54 @@ type ListPosition struct {
 	ID        string
 }
 
-// Event types.
+// Event types, in Mux's style: the same names on the SSE feed, in webhooks
+// and in the window.
 const (
-	EventStreamCreated         = "live_stream.created"
-	EventStreamUpdated         = "live_stream.updated"
-	EventStreamDeleted         = "live_stream.deleted"
-	EventStreamActive          = "live_stream.active"
-	EventStreamIdle            = "live_stream.idle"
-	EventStreamKeyReset        = "live_stream.stream_key_reset"
-	EventPublisherConnected    = "publisher.connected"
-	EventPublisherDisconnected = "publisher.disconnected"
-	EventPublisherRefused      = "publisher.refused"
-	EventOutputCreated         = "output.created"
-	EventOutputUpdated         = "output.updated"
-	EventOutputDeleted         = "output.deleted"
-	EventOutputStatus          = "output.status"
+	EventStreamCreated      = "live_stream.created"
+	EventStreamUpdated      = "live_stream.updated" // also when an output is added, changed or removed
+	EventStreamDeleted      = "live_stream.deleted"
+	EventStreamConnected    = "live_stream.connected"    // an encoder connected
+	EventStreamDisconnected = "live_stream.disconnected" // the encoder left
+	EventStreamActive       = "live_stream.active"
+	EventStreamIdle         = "live_stream.idle"
+	EventStreamKeyReset     = "live_stream.key_reset"
+	// EventPublisherRefused: an encoder was refused (unknown key, or the
+	// stream already has one); without a stream id when the key is unknown.
+	EventPublisherRefused = "live_stream.publisher_refused"
+	// Output status changes: "output." and the status.
+	EventOutputStarting     = "output.starting"
+	EventOutputBroadcasting = "output.broadcasting"
+	EventOutputErrored      = "output.errored"
+	EventOutputIdle         = "output.idle"
 )
+
+// EventTypes are every event type, for webhook filters and documentation.
+var EventTypes = []string{EventStreamCreated, EventStreamUpdated, EventStreamDeleted, EventStreamConnected,
+	EventStreamDisconnected, EventStreamActive, EventStreamIdle, EventStreamKeyReset, EventPublisherRefused,
+	EventOutputStarting, EventOutputBroadcasting, EventOutputErrored, EventOutputIdle,
+	EventAssetRecording, EventAssetReady, EventAssetDeleted}
+
+// OutputEvent is the event type of an output's status.
+func OutputEvent(st OutputStatus) string { return "output." + string(st) }
 
 // Event is one state change.
 type Event struct {
-	Type     string    `json:"type"`
-	StreamID string    `json:"live_stream_id,omitempty"`
-	OutputID string    `json:"output_id,omitempty"`
-	AssetID  string    `json:"public_id,omitempty"`
-	Status   string    `json:"status,omitempty"`
-	Message  string    `json:"message,omitempty"`
-	Time     time.Time `json:"-"`
+	// ID increases with every event (across restarts too, as long as the
+	// clock does not go back); set by the engine.
+	ID       uint64
+	Type     string
+	StreamID string
+	OutputID string
+	AssetID  string
+	Status   string
+	Message  string
+	Time     time.Time
+	// The object as it was when the event happened: the stream (for
+	// stream and output events), the output, the asset. Set by the engine
+	// and the library; nil where there is none.
+	Stream *StreamState
+	Output *OutputState
+	Asset  *Asset
 }
 
 // OBSStatus is what OBS Studio tells of itself through obs-websocket.

@@ -1,0 +1,62 @@
+package livestream
+
+import (
+	"slices"
+	"time"
+)
+
+// Webhook is a URL the studio posts its events to.
+type Webhook struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+	// Events are the event types sent; empty: all.
+	Events []string `json:"events,omitempty"`
+	// Secret signs the deliveries; shown once, when the webhook is made.
+	Secret    string    `json:"secret"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WebhookParams create or change a webhook; nil leaves a field as it is.
+type WebhookParams struct {
+	URL    *string   `json:"url"`
+	Events *[]string `json:"events"`
+}
+
+// Wants reports whether the webhook takes events of type t.
+func (w Webhook) Wants(t string) bool {
+	return len(w.Events) == 0 || slices.Contains(w.Events, t)
+}
+
+// OutboxItem is one event waiting to reach one webhook; it stays in the
+// store until it is delivered or given up.
+type OutboxItem struct {
+	Seq       uint64    `json:"seq"` // the order of the outbox; set by the store
+	WebhookID string    `json:"webhook_id"`
+	EventID   uint64    `json:"event_id"`
+	Type      string    `json:"type"`
+	StreamID  string    `json:"live_stream_id,omitempty"`
+	Body      []byte    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"next_at"`
+}
+
+// Delivery outcomes.
+const (
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"    // tried again later
+	DeliveryAbandoned = "abandoned" // given up after the retry period
+)
+
+// WebhookDelivery is one attempt to deliver an event.
+type WebhookDelivery struct {
+	WebhookID  string        `json:"webhook_id"`
+	EventID    uint64        `json:"event_id"`
+	Type       string        `json:"type"`
+	Attempt    int           `json:"attempt"`
+	At         time.Time     `json:"at"`
+	Outcome    string        `json:"outcome"`
+	StatusCode int           `json:"status_code,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Took       time.Duration `json:"took"`
+}

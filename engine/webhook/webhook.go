@@ -1,0 +1,375 @@
+// Package webhook posts the studio's events to the URLs users register:
+// each delivery signed with the webhook's secret (Stripe's and Mux's
+// scheme), carrying the event's id for idempotency. Events go through an
+// outbox in the store, written before the call that caused them returns,
+// so an event the API answered for survives a restart or a crash; a
+// worker delivers them in order per webhook and stream, trying again with
+// exponential backoff for up to a day.
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Store keeps webhooks, the outbox and the latest deliveries (the studio's
+// bbolt store). Each call is one transaction.
+type Store interface {
+	LoadWebhooks() ([]livestream.Webhook, error)
+	PutWebhook(livestream.Webhook) error
+	DeleteWebhook(id string) error
+	Enqueue([]livestream.OutboxItem) error
+	LoadOutbox() ([]livestream.OutboxItem, error)
+	Delivered(livestream.OutboxItem, livestream.WebhookDelivery) error
+	Deliveries(id string, limit int) ([]livestream.WebhookDelivery, error)
+}
+
+// Signature headers and the like, as receivers see them.
+const (
+	HeaderSignature = "X-OnAir-Signature" // t=UNIX,v1=HEX(HMAC-SHA256(secret, "t.body"))
+	HeaderEventID   = "X-OnAir-Event-Id"  // the same for every attempt: receivers drop repeats by it
+	HeaderAttempt   = "X-OnAir-Delivery-Attempt"
+)
+
+// Dispatcher runs the webhooks.
+type Dispatcher struct {
+	//
+	// parameters
+	//
+	// Store is required.
+	Store Store
+	// Encode turns an event into the JSON body. Required.
+	Encode func(livestream.Event) ([]byte, error)
+	// Timeout bounds one delivery attempt. It defaults to 10 s.
+	Timeout time.Duration
+	// MaxAge is how long an event is tried. It defaults to 24 h.
+	MaxAge time.Duration
+	// MinBackoff and MaxBackoff bound the wait between attempts, which
+	// doubles from the first. They default to 1 s and 1 min.
+	MinBackoff, MaxBackoff time.Duration
+	// Concurrency bounds deliveries in flight. It defaults to 4.
+	Concurrency int
+	// UserAgent defaults to "OnAirStudio-Webhooks".
+	UserAgent string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+
+	//
+	// private
+	//
+	client   *http.Client
+	mu       sync.Mutex
+	hooks    map[string]livestream.Webhook
+	inflight map[string]bool // "webhook stream" pairs with a delivery under way
+	wake     chan struct{}
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	counts   [3]atomic.Uint64 // delivered, failed, abandoned
+	enqueued atomic.Uint64
+}
+
+// Start loads the webhooks and starts delivering what the outbox holds.
+func (d *Dispatcher) Start() error {
+	if d.Store == nil || d.Encode == nil {
+		return errors.New("webhook: Store and Encode are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	d.Timeout = cmpOr(d.Timeout, 10*time.Second)
+	d.MaxAge = cmpOr(d.MaxAge, 24*time.Hour)
+	d.MinBackoff = cmpOr(d.MinBackoff, time.Second)
+	d.MaxBackoff = cmpOr(d.MaxBackoff, time.Minute)
+	if d.Concurrency <= 0 {
+		d.Concurrency = 4
+	}
+	if d.UserAgent == "" {
+		d.UserAgent = "OnAirStudio-Webhooks"
+	}
+	d.client = &http.Client{
+		Timeout: d.Timeout,
+		// A redirect is not followed: the receiver must answer itself.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	list, err := d.Store.LoadWebhooks()
+	if err != nil {
+		return fmt.Errorf("loading webhooks: %w", err)
+	}
+	d.hooks = make(map[string]livestream.Webhook, len(list))
+	for _, w := range list {
+		d.hooks[w.ID] = w
+	}
+	d.inflight = map[string]bool{}
+	d.wake = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.wg.Go(func() { d.run(ctx) })
+	return nil
+}
+
+// Close stops the worker; what was not delivered stays in the outbox.
+func (d *Dispatcher) Close() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.wg.Wait()
+}
+
+// Sink stores ev in the outbox of every webhook that wants it (the
+// engine's Sink: called under its lock, before the call that made the
+// event returns). With no webhook it does nothing.
+func (d *Dispatcher) Sink(ev livestream.Event) {
+	d.mu.Lock()
+	var to []livestream.Webhook
+	for _, w := range d.hooks {
+		if w.Wants(ev.Type) {
+			to = append(to, w)
+		}
+	}
+	d.mu.Unlock()
+	if len(to) == 0 {
+		return
+	}
+	body, err := d.Encode(ev)
+	if err != nil {
+		d.Logger.Error("encoding an event for webhooks", "event", ev.ID, "error", err)
+		return
+	}
+	now := time.Now()
+	items := make([]livestream.OutboxItem, 0, len(to))
+	for _, w := range to {
+		items = append(items, livestream.OutboxItem{WebhookID: w.ID, EventID: ev.ID, Type: ev.Type, StreamID: ev.StreamID,
+			Body: body, CreatedAt: now, NextAt: now})
+	}
+	if err := d.Store.Enqueue(items); err != nil {
+		d.Logger.Error("storing an event for webhooks", "event", ev.ID, "type", ev.Type, "error", err)
+		return
+	}
+	d.enqueued.Add(uint64(len(items)))
+	d.poke()
+}
+
+func (d *Dispatcher) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run delivers, for each webhook and stream, the oldest waiting event
+// whose time has come; it sleeps until the next one is due or an event
+// arrives.
+func (d *Dispatcher) run(ctx context.Context) {
+	slots := make(chan struct{}, d.Concurrency)
+	for {
+		next := d.MaxBackoff
+		items, err := d.Store.LoadOutbox()
+		if err != nil {
+			d.Logger.Error("reading the webhook outbox", "error", err)
+		}
+		now := time.Now()
+		seen := map[string]bool{}
+		for _, it := range items {
+			pair := it.WebhookID + " " + it.StreamID
+			if seen[pair] {
+				continue // in order: the older one of this stream goes first
+			}
+			seen[pair] = true
+			d.mu.Lock()
+			hook, ok := d.hooks[it.WebhookID]
+			busy := d.inflight[pair]
+			d.mu.Unlock()
+			if !ok || busy {
+				continue
+			}
+			if wait := it.NextAt.Sub(now); wait > 0 {
+				next = min(next, wait)
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			d.mu.Lock()
+			d.inflight[pair] = true
+			d.mu.Unlock()
+			d.wg.Go(func() {
+				defer func() { <-slots }()
+				d.deliver(ctx, hook, it)
+				d.mu.Lock()
+				delete(d.inflight, pair)
+				d.mu.Unlock()
+				d.poke()
+			})
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// deliver makes one attempt and records it.
+func (d *Dispatcher) deliver(ctx context.Context, w livestream.Webhook, it livestream.OutboxItem) {
+	it.Attempts++
+	start := time.Now()
+	code, err := d.post(ctx, w, it)
+	if ctx.Err() != nil {
+		return // stopping: the item stays as it was
+	}
+	rec := livestream.WebhookDelivery{WebhookID: w.ID, EventID: it.EventID, Type: it.Type, Attempt: it.Attempts,
+		At: start, StatusCode: code, Took: time.Since(start), Outcome: livestream.DeliveryDelivered}
+	switch {
+	case err == nil:
+		d.counts[0].Add(1)
+	case time.Since(it.CreatedAt) >= d.MaxAge:
+		rec.Outcome, rec.Error = livestream.DeliveryAbandoned, err.Error()
+		d.counts[2].Add(1)
+		d.Logger.Warn("webhook delivery abandoned", "webhook", w.ID, "event", it.EventID, "type", it.Type, "attempts", it.Attempts, "error", err)
+	default:
+		rec.Outcome, rec.Error = livestream.DeliveryFailed, err.Error()
+		it.NextAt = time.Now().Add(d.backoff(it.Attempts))
+		d.counts[1].Add(1)
+		d.Logger.Info("webhook delivery failed, trying again", "webhook", w.ID, "event", it.EventID, "attempt", it.Attempts, "next_in", time.Until(it.NextAt).Round(time.Millisecond), "error", err)
+	}
+	if err := d.Store.Delivered(it, rec); err != nil {
+		d.Logger.Error("recording a webhook delivery", "webhook", w.ID, "error", err)
+	}
+}
+
+// backoff is the wait after the n-th failed attempt: MinBackoff doubled
+// each time, at most MaxBackoff.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.MinBackoff
+	for i := 1; i < n && b < d.MaxBackoff; i++ {
+		b *= 2
+	}
+	return min(b, d.MaxBackoff)
+}
+
+// post sends one attempt; any answer but 2xx is a failure.
+func (d *Dispatcher) post(ctx context.Context, w livestream.Webhook, it livestream.OutboxItem) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytesReader(it.Body))
+	if err != nil {
+		return 0, fmt.Errorf("the webhook's URL: %w", err)
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", d.UserAgent)
+	h.Set(HeaderEventID, strconv.FormatUint(it.EventID, 10))
+	h.Set("Idempotency-Key", strconv.FormatUint(it.EventID, 10))
+	h.Set(HeaderAttempt, strconv.Itoa(it.Attempts))
+	h.Set(HeaderSignature, Sign(w.Secret, time.Now(), it.Body))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return 0, fmt.Errorf("posting to %s: %w", w.URL, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("%s answered %s", w.URL, resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+// Sign is the signature header of body sent at t.
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a signature header against body, as a receiver does; the
+// time must be within tolerance of now.
+func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) bool {
+	var ts, sig string
+	for _, part := range splitComma(header) {
+		switch {
+		case len(part) > 2 && part[:2] == "t=":
+			ts = part[2:]
+		case len(part) > 3 && part[:3] == "v1=":
+			sig = part[3:]
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sig == "" {
+		return false
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return false
+	}
+	want := Sign(secret, time.Unix(sec, 0), body)
+	return hmac.Equal([]byte(want), []byte("t="+ts+",v1="+sig))
+}
+
+// Counts are deliveries by outcome since the start.
+type Counts struct {
+	Delivered, Failed, Abandoned, Enqueued uint64
+}
+
+// Counts returns the deliveries so far.
+func (d *Dispatcher) Counts() Counts {
+	return Counts{Delivered: d.counts[0].Load(), Failed: d.counts[1].Load(), Abandoned: d.counts[2].Load(), Enqueued: d.enqueued.Load()}
+}
+
+// newSecret makes a signing secret.
+func newSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "whsec_" + hex.EncodeToString(b[:])
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "wh_" + hex.EncodeToString(b[:])
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != ',' {
+			i++
+		}
+		out = append(out, s[:i])
+		if i == len(s) {
+			break
+		}
+		s = s[i+1:]
+	}
+	return slices.DeleteFunc(out, func(p string) bool { return p == "" })
+}

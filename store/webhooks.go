@@ -1,0 +1,181 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// deliveriesKept is how many of a webhook's latest deliveries are kept.
+const deliveriesKept = 50
+
+// LoadWebhooks returns every webhook.
+func (s *Store) LoadWebhooks() ([]livestream.Webhook, error) {
+	var out []livestream.Webhook
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketHooks).ForEach(func(k, v []byte) error {
+			var w livestream.Webhook
+			if err := json.Unmarshal(v, &w); err != nil {
+				return fmt.Errorf("decoding webhook %s: %w", k, err)
+			}
+			out = append(out, w)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutWebhook writes one webhook.
+func (s *Store) PutWebhook(w livestream.Webhook) error {
+	v, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("encoding webhook %s: %w", w.ID, err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHooks).Put([]byte(w.ID), v) })
+}
+
+// DeleteWebhook removes a webhook with what waits for it and its deliveries.
+func (s *Store) DeleteWebhook(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketHooks).Delete([]byte(id)); err != nil {
+			return err
+		}
+		ob := tx.Bucket(bucketOutbox)
+		var gone [][]byte
+		err := ob.ForEach(func(k, v []byte) error {
+			var it livestream.OutboxItem
+			if json.Unmarshal(v, &it) == nil && it.WebhookID == id {
+				gone = append(gone, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := ob.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketDeliver).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return err
+		}
+		return nil
+	})
+}
+
+// Enqueue adds items to the outbox in one transaction, numbering them in
+// order; when it returns nil they survive a crash.
+func (s *Store) Enqueue(items []livestream.OutboxItem) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		for i := range items {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			items[i].Seq = seq
+			v, err := json.Marshal(items[i])
+			if err != nil {
+				return fmt.Errorf("encoding an outbox item: %w", err)
+			}
+			if err := b.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LoadOutbox returns what waits for delivery, oldest first.
+func (s *Store) LoadOutbox() ([]livestream.OutboxItem, error) {
+	var out []livestream.OutboxItem
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			var it livestream.OutboxItem
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decoding outbox item %x: %w", k, err)
+			}
+			out = append(out, it)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Delivered records an attempt; a delivered or abandoned item leaves the
+// outbox, a failed one is written back with its next try.
+func (s *Store) Delivered(it livestream.OutboxItem, d livestream.WebhookDelivery) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encoding a delivery: %w", err)
+	}
+	iv, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("encoding an outbox item: %w", err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		if d.Outcome == livestream.DeliveryFailed {
+			if ob.Get(seqKey(it.Seq)) == nil {
+				return nil // its webhook was deleted meanwhile
+			}
+			if err := ob.Put(seqKey(it.Seq), iv); err != nil {
+				return err
+			}
+		} else if err := ob.Delete(seqKey(it.Seq)); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketHooks).Get([]byte(d.WebhookID)) == nil {
+			return nil
+		}
+		db, err := tx.Bucket(bucketDeliver).CreateBucketIfNotExists([]byte(d.WebhookID))
+		if err != nil {
+			return err
+		}
+		n, err := db.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := db.Put(seqKey(n), v); err != nil {
+			return err
+		}
+		if n > deliveriesKept {
+			return db.Delete(seqKey(n - deliveriesKept))
+		}
+		return nil
+	})
+}
+
+// Deliveries returns a webhook's latest deliveries, newest first.
+func (s *Store) Deliveries(id string, limit int) ([]livestream.WebhookDelivery, error) {
+	var out []livestream.WebhookDelivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDeliver).Bucket([]byte(id))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var d livestream.WebhookDelivery
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decoding a delivery: %w", err)
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func seqKey(n uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], n)
+	return k[:]
+}
