@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -102,10 +103,20 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 
 // authorized checks HTTP Basic credentials in constant time.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	addr := clientAddr(r)
+	now := time.Now()
+	if wait := s.logins.blocked(addr, now); wait > 0 {
+		s.tooMany(w, r, wait)
+		return false
+	}
 	key, secret, ok := r.BasicAuth()
 	wantKey, wantSecret := s.Credentials()
 	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
+		s.logins.succeeded(addr)
 		return true
+	}
+	if ok && s.logins.failed(addr, now) {
+		s.logBlocked(r, addr)
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="OnAir Studio", charset="UTF-8"`)
 	if !ok {

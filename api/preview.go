@@ -69,10 +69,19 @@ func (s *Server) previewAuthorized(w http.ResponseWriter, r *http.Request, id st
 		s.fail(w, r, http.StatusUnauthorized, "the preview token is wrong, for another stream, or expired (tokens last "+PreviewTokenTTL.String()+"); get a new one")
 		return false
 	}
+	addr := clientAddr(r)
+	if wait := s.logins.blocked(addr, time.Now()); wait > 0 {
+		s.tooMany(w, r, wait)
+		return false
+	}
 	key, secret, ok := r.BasicAuth()
 	wantKey, wantSecret := s.Credentials()
 	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
+		s.logins.succeeded(addr)
 		return true
+	}
+	if ok && s.logins.failed(addr, time.Now()) {
+		s.logBlocked(r, addr)
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="OnAir Studio preview"`)
 	if !ok {

@@ -69,6 +69,9 @@ type Server struct {
 	Preview Preview
 	// Webhooks are the webhook registrations. Without them their routes answer 503.
 	Webhooks Webhooks
+	// Metrics serves /metrics (Prometheus), behind the API's authentication.
+	// Without it the route answers 503.
+	Metrics http.Handler
 	// CloudName is the {cloud_name} path element. It defaults to "local".
 	CloudName string
 	// MaxBodyBytes limits request bodies. It defaults to 64 KiB.
@@ -96,6 +99,7 @@ type Server struct {
 	//
 	crossOrigin *http.CrossOriginProtection
 	views       viewCache
+	logins      loginLimiter
 }
 
 // Handler returns the HTTP handler of every route.
@@ -136,6 +140,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
 	s.route(mux, base+"/webhooks", true, methods{"GET": s.listWebhooks, "POST": s.createWebhook})
 	s.route(mux, base+"/webhooks/{wid}", true, methods{"GET": s.getWebhook, "PATCH": s.updateWebhook, "DELETE": s.deleteWebhook})
+	s.route(mux, "/metrics", true, methods{"GET": s.metrics})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})
 	mux.HandleFunc("/hls/{id}/{file}", s.hls)
@@ -190,6 +195,14 @@ func (s *Server) route(mux *http.ServeMux, pattern string, auth bool, m methods)
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "metrics are not collected in this studio")
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,9 @@ type session struct {
 	// handlers are the outputs that answer HTTP, by type, for requests that
 	// never take the service lock; replaced whole when outputs change.
 	handlers atomic.Pointer[map[livestream.OutputType]http.Handler]
+	// counters are the running outputs that count, for Stats (replaced
+	// whole with handlers).
+	counters atomic.Pointer[[]outputCounter]
 	// ending are the outputs to close once the lock is released.
 	ending []output.Output
 	rateMu sync.Mutex // for Stats' bitrate samples
@@ -125,15 +128,28 @@ func closeOutputs(outs []output.Output) {
 	}
 }
 
-// refreshHandlersLocked publishes the session's outputs that answer HTTP.
+// outputCounter is a running output that counts.
+type outputCounter struct {
+	id  string
+	typ livestream.OutputType
+	c   output.Counter
+}
+
+// refreshHandlersLocked publishes the session's outputs that answer HTTP
+// and those that count.
 func (s *Service) refreshHandlersLocked(sess *session) {
 	m := map[livestream.OutputType]http.Handler{}
-	for _, rs := range sess.outputs {
+	var cs []outputCounter
+	for id, rs := range sess.outputs {
 		if h, ok := rs.out.(http.Handler); ok {
 			m[rs.typ] = h
 		}
+		if c, ok := rs.out.(output.Counter); ok {
+			cs = append(cs, outputCounter{id: id, typ: rs.typ, c: c})
+		}
 	}
 	sess.handlers.Store(&m)
+	sess.counters.Store(&cs)
 }
 
 // setOutputStatus records what an output reported, if it still runs.

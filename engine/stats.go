@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -61,6 +63,20 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 		}
 	}
 	st.BitrateKbps = sess.bitrate(now, hs.Bytes)
+	if cs := sess.counters.Load(); cs != nil {
+		state := e.state.Load()
+		for _, oc := range *cs {
+			c := oc.c.Counts()
+			os := livestream.OutputStats{ID: oc.id, Type: oc.typ, Dropped: c.Dropped, Requests: c.Requests, BytesServed: c.BytesServed, Viewers: c.Viewers}
+			for _, o := range state.Outputs {
+				if o.ID == oc.id {
+					os.Status = o.Status
+				}
+			}
+			st.Outputs = append(st.Outputs, os)
+		}
+		slices.SortFunc(st.Outputs, func(a, b livestream.OutputStats) int { return strings.Compare(a.ID, b.ID) })
+	}
 	return st, true, nil
 }
 

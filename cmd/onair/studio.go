@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/api/metrics"
 	"github.com/onair-studio/onair/api/playback"
 	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine"
@@ -350,12 +351,20 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		return nil, err
 	}
 	a = &api.Server{
-		Engine:          s.engine,
-		Credentials:     s.Credentials,
-		Assets:          s.library,
-		OBS:             obsControl{s},
-		Preview:         s.preview,
-		Webhooks:        s.webhooks,
+		Engine:      s.engine,
+		Credentials: s.Credentials,
+		Assets:      s.library,
+		OBS:         obsControl{s},
+		Preview:     s.preview,
+		Webhooks:    s.webhooks,
+		Metrics: metrics.Handler(metrics.Sources{
+			Streams:        s.engine,
+			PreviewViewers: func(id string) int { n, _, _ := s.preview.StreamStats(id); return n },
+			Webhooks: func() (delivered, failed, abandoned, enqueued uint64) {
+				c := s.webhooks.Counts()
+				return c.Delivered, c.Failed, c.Abandoned, c.Enqueued
+			},
+		}),
 		CloudName:       s.cloud,
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,

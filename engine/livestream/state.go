@@ -60,6 +60,22 @@ type Stats struct {
 	PreviewViewers     int
 	PreviewDelayMedian time.Duration
 	PreviewDelayP95    time.Duration
+	// Outputs are the running outputs' counters.
+	Outputs []OutputStats
+}
+
+// OutputStats are one running output's counters.
+type OutputStats struct {
+	ID     string
+	Type   OutputType
+	Status OutputStatus
+	// Dropped counts media units the output lost for being too slow.
+	Dropped uint64
+	// Requests, BytesServed and Viewers (distinct clients in the last 30 s)
+	// are for outputs viewers fetch over HTTP (HLS).
+	Requests    uint64
+	BytesServed uint64
+	Viewers     int
 }
 
 // ListPosition is a place in the list of live streams, which is ordered

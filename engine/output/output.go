@@ -57,5 +57,22 @@ type URIFactory interface {
 	URI(streamID string, o livestream.Output) string
 }
 
+// Counts are an output's counters, read at any time without locks.
+type Counts struct {
+	// Dropped counts the media units the output's hub reader lost for
+	// being too slow.
+	Dropped uint64
+	// Requests and BytesServed count what an output answering HTTP served;
+	// Viewers are the distinct clients (address and user agent) it served
+	// in the last 30 s.
+	Requests, BytesServed uint64
+	Viewers               int
+}
+
+// Counter is an output that counts (the metrics and stats read it).
+type Counter interface {
+	Counts() Counts
+}
+
 // Factories is the table of output types the engine runs.
 type Factories map[livestream.OutputType]Factory

@@ -257,3 +257,11 @@ func (o *Output) stop(err error) {
 func megabytes(b uint64) string {
 	return fmt.Sprintf("%d MB", b/1_000_000)
 }
+
+// Counts implements output.Counter.
+func (o *Output) Counts() output.Counts {
+	if o.reader == nil {
+		return output.Counts{}
+	}
+	return output.Counts{Dropped: o.reader.Dropped()}
+}

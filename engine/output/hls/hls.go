@@ -93,6 +93,7 @@ type Output struct {
 	stream   *hub.Stream
 	sessions int
 
+	served         served
 	awaitingKey    bool // video is dropped until the next key frame
 	encodeErrors   int
 	lastEncodeWarn time.Time
@@ -243,6 +244,8 @@ func (o *Output) encodeError(err error) {
 // ServeHTTP serves the playlists and media; the file name is the last
 // element of the request path (index.m3u8 is the multivariant playlist).
 func (o *Output) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.served.note(r)
+	w = &countingWriter{ResponseWriter: w, n: &o.served.bytes}
 	o.mu.RLock()
 	m := o.muxer
 	o.mu.RUnlock()

@@ -313,3 +313,11 @@ func (o *Output) watch(ctx context.Context, p *push) error {
 }
 
 var errClosed = errors.New("the output closed")
+
+// Counts implements output.Counter.
+func (o *Output) Counts() output.Counts {
+	if o.reader == nil {
+		return output.Counts{}
+	}
+	return output.Counts{Dropped: o.reader.Dropped()}
+}
