@@ -45,6 +45,8 @@ type Studio interface {
 	OBS() OBS
 	// Preview is the WebRTC preview; nil when the studio runs none.
 	Preview() Preview
+	// Webhooks are the webhook URLs; nil when the studio runs none.
+	Webhooks() Webhooks
 }
 
 // OBS drives OBS Studio. Every call talks to OBS over the network: the
@@ -91,4 +93,7 @@ type Settings struct {
 	DataDir string
 	RTMPURL string // the server URL encoders use now
 	HTTPURL string // the base URL of the API and HLS now
+	// TLSFingerprint is the SHA-256 of the HTTPS certificate, when the API
+	// is served beyond this computer ("" on loopback).
+	TLSFingerprint string
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
 	"github.com/onair-studio/onair/ui/player"
 )
@@ -45,12 +46,20 @@ type testStudio struct {
 	lib     *library.Library
 	eng     *engine.Service
 	preview *preview.Server
+	hooks   *webhook.Dispatcher
 	obs     livestream.OBSSettings // under mu
 }
 
 func (s *testStudio) Library() Library { return s.lib }
 
 func (s *testStudio) OBS() OBS { return &testOBS{s: s} }
+
+func (s *testStudio) Webhooks() Webhooks {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks
+}
 
 func (s *testStudio) Preview() Preview {
 	if s.preview == nil {
@@ -204,6 +213,13 @@ func newHarness(t testing.TB) *harness {
 			livestream.OutputArchive:   &archive.Factory{Library: h.studio.lib},
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 		}}
+	var a *api.Server
+	h.studio.hooks = &webhook.Dispatcher{Store: st, Logger: quiet(), MinBackoff: 100 * time.Millisecond,
+		Encode: func(ev livestream.Event) ([]byte, error) { return a.EncodeEvent(ev, h.studio.http) }}
+	if err := h.studio.hooks.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h.eng.Sink = h.studio.hooks.Sink
 	h.studio.lib.OnEvent = h.eng.Emit
 	h.studio.eng = h.eng
 	h.studio.obs = livestream.OBSSettings{Host: "127.0.0.1", Port: 1} // nothing there until a test says so
@@ -218,7 +234,8 @@ func newHarness(t testing.TB) *harness {
 	if err := h.studio.preview.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a := &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Preview: h.studio.preview, Logger: quiet()}
+	a = &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Preview: h.studio.preview,
+		Webhooks: h.studio.hooks, Logger: quiet()}
 	h.api.Config.Handler = a.Handler()
 	h.api.Start()
 
@@ -239,6 +256,7 @@ func newHarness(t testing.TB) *harness {
 		h.api.Close()
 		h.rtmp.Close()
 		h.eng.Close()
+		h.studio.hooks.Close()
 		st.Close()
 	})
 	h.eventually("the window loads", func() bool { return h.v.follow.Reloads.Load() > 0 })

@@ -44,6 +44,9 @@ type settingsPage struct {
 	obsPass *field
 	obsTest *widget.Button
 	obsSaid *widget.Label
+	hooks   *webhooksCard
+	cert    *copyRow
+	certRow *fyne.Container
 	root    fyne.CanvasObject
 	cur     Settings
 }
@@ -55,12 +58,14 @@ func newSettingsPage(v *View) *settingsPage {
 	s.secret = newSecretField(clip, func() string { _, sec := v.studio.Credentials(); return sec })
 	s.rotate = widget.NewButtonWithIcon("Rotate secret", theme.ViewRefreshIcon(), s.confirmRotate)
 	s.apiURL = newCopyRow(clip, func() string { return s.cur.HTTPURL + "/v2/video/" + s.cur.CloudName + "/live_streams" })
+	s.cert = newCopyRow(clip, func() string { return s.cur.TLSFingerprint })
+	s.certRow = container.NewVBox(widget.NewLabel("HTTPS certificate (SHA-256): check it matches on the other computer"), s.cert.root)
 	api := widget.NewCard("REST API", "HTTP Basic: the key is the user name, the secret the password",
-		widget.NewForm(
+		container.NewVBox(widget.NewForm(
 			widget.NewFormItem("Live streams", s.apiURL.root),
 			widget.NewFormItem("API key", s.key.root),
 			widget.NewFormItem("API secret", container.NewBorder(nil, nil, nil, s.rotate, s.secret.root)),
-		))
+		), s.certRow))
 
 	s.http = newField("API, HLS and pages", "127.0.0.1:8935")
 	s.rtmp = newField("RTMP for encoders", "127.0.0.1:1935")
@@ -101,9 +106,10 @@ func newSettingsPage(v *View) *settingsPage {
 	obsCard := widget.NewCard("OBS Studio", "Its WebSocket server (OBS 28 and later: Tools > WebSocket Server Settings)",
 		container.NewVBox(widget.NewForm(s.obsHost.item(), s.obsPort.item(), s.obsPass.item()), container.NewHBox(s.obsTest), s.obsSaid))
 	about := widget.NewLabel("OnAir Studio " + v.version)
+	s.hooks = newWebhooksCard(v)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		api, network, obsCard, data, about)))
+		api, network, s.hooks.card, obsCard, data, about)))
 	return s
 }
 
@@ -123,6 +129,13 @@ func (s *settingsPage) load() {
 	s.obsPort.entry.SetText(strconv.Itoa(o.Port))
 	s.obsPass.entry.SetText(o.Password)
 	s.data.SetText(s.cur.DataDir)
+	s.cert.refresh()
+	if s.cur.TLSFingerprint == "" {
+		s.certRow.Hide()
+	} else {
+		s.certRow.Show()
+	}
+	s.hooks.load()
 }
 
 func (s *settingsPage) confirmRotate() {

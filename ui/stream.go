@@ -215,6 +215,11 @@ func (p *streamPage) showStats(s livestream.Stats, ok bool) {
 		b.WriteString("Audio: none\n")
 	}
 	fmt.Fprintf(&b, "Bitrate: %.0f kbit/s · Up for %s · %d frames received\n", s.BitrateKbps, uptime(s.Uptime), s.FramesReceived)
+	for _, o := range s.Outputs {
+		if o.Type == livestream.OutputHLS {
+			fmt.Fprintf(&b, "HLS viewers: %d (players seen in the last 30 s)\n", o.Viewers)
+		}
+	}
 	if s.Dropped > 0 {
 		fmt.Fprintf(&b, "Dropped for slow outputs: %d media units", s.Dropped)
 	} else {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "folder for the store, the library and logs")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "HTTPS certificate (PEM) when --http listens beyond this computer; default: a self-signed one made in the data folder")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP even when --http listens beyond this computer (the secret then travels in the clear)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
 	fs.Usage = func() {
@@ -95,6 +99,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "api_key=%s\napi_secret=%s\n", k, s)
+		// The HTTPS certificate's fingerprint, once there is one.
+		cf, kf := certFiles(cfg.DataDir)
+		if cfg.TLSCert != "" {
+			cf, kf = cfg.TLSCert, cfg.TLSKey
+		}
+		if c, err := tls.LoadX509KeyPair(cf, kf); err == nil {
+			fmt.Fprintf(stdout, "tls_sha256=%s\n", fingerprint(c))
+		}
 		return 0
 	case "serve":
 		if *cpuProfile != "" {

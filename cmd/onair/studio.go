@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,11 @@ type config struct {
 	// line; otherwise the saved setting, if any, is used.
 	HTTPSet bool
 	RTMPSet bool
+	// TLSCert and TLSKey are the HTTPS certificate beyond loopback (empty:
+	// a self-signed one in the data folder); InsecureHTTP serves plain
+	// HTTP beyond loopback instead.
+	TLSCert, TLSKey string
+	InsecureHTTP    bool
 
 	// Limits; zero means the package's default. Tests shorten them.
 	BodyTimeout     time.Duration
@@ -82,6 +88,8 @@ type studio struct {
 	cloud     string
 	httpURL   string
 	rtmpURL   string
+	// tls is the HTTPS certificate, when the API listens beyond loopback.
+	tls *tls.Certificate
 }
 
 // Setting names in the store.
@@ -283,6 +291,19 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	rtmpAddr := rtmpLn.Addr()
 
 	s.httpURL = "http://" + urlHost(s.httpLn.Addr())
+	switch {
+	case loopbackOnly(cfg.HTTPAddr):
+	case cfg.InsecureHTTP:
+		log.Warn("serving the API beyond this computer over plain HTTP (--insecure-http): the API secret and everything else travel in the clear", "http", cfg.HTTPAddr)
+	default:
+		c, err := loadCertificate(cfg.DataDir, cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = &c
+		s.httpURL = "https://" + urlHost(s.httpLn.Addr())
+		log.Info("serving HTTPS beyond this computer", "http", cfg.HTTPAddr, "certificate_sha256", fingerprint(c))
+	}
 	s.rtmpURL = "rtmp://" + urlHost(rtmpAddr) + "/" + ingest.AppName
 	// Finished HLS segments go to files; whatever a previous run left is stale.
 	hlsDir := filepath.Join(cfg.DataDir, "cache", "hls")
@@ -397,6 +418,12 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	limited := s.httpLimit.Listen(s.httpLn)
+	if s.tls != nil {
+		// A plain HTTP request on this port gets Go's 400 "client sent an
+		// HTTP request to an HTTPS server".
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tls}, MinVersion: tls.VersionTLS12}
+		limited = tls.NewListener(limited, s.http.TLSConfig)
+	}
 	go func() {
 		if err := s.http.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", "error", err)
@@ -488,4 +515,12 @@ func (s *studio) Close() {
 			s.log.Error("closing store", "error", err)
 		}
 	}
+}
+
+// fingerprint is the HTTPS certificate's SHA-256, or "" on plain HTTP.
+func (s *studio) fingerprint() string {
+	if s.tls == nil {
+		return ""
+	}
+	return fingerprint(*s.tls)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -64,6 +65,7 @@ func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret()
 func (w windowStudio) Library() ui.Library           { return w.s.library }
 func (w windowStudio) OBS() ui.OBS                   { return obsControl(w) }
 func (w windowStudio) Preview() ui.Preview           { return windowPreview(w) }
+func (w windowStudio) Webhooks() ui.Webhooks         { return w.s.webhooks }
 
 // windowPreview is the studio's preview as the window reaches it: over
 // the HTTP server, as any client does.
@@ -71,7 +73,11 @@ type windowPreview struct{ s *studio }
 
 func (w windowPreview) Client(id string) player.Client {
 	key, secret := w.s.Credentials()
-	return player.Client{URL: w.s.httpURL + "/v2/video/" + w.s.cloud + "/live_streams/" + id + "/whep", Username: key, Password: secret}
+	c := player.Client{URL: w.s.httpURL + "/v2/video/" + w.s.cloud + "/live_streams/" + id + "/whep", Username: key, Password: secret}
+	if w.s.tls != nil {
+		c.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinnedTLS(*w.s.tls)}}
+	}
+	return c
 }
 
 func (w windowPreview) PageURL(id string) (string, error) {
@@ -87,7 +93,7 @@ func (w windowPreview) PageURL(id string) (string, error) {
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()
 	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName, AllowedHosts: set.AllowedHosts,
-		LibraryDir: set.LibraryDir, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL}
+		LibraryDir: set.LibraryDir, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL, TLSFingerprint: w.s.fingerprint()}
 }
 
 func (w windowStudio) SaveSettings(set ui.Settings) error {

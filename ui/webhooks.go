@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Webhooks are the URLs the studio posts its events to.
+type Webhooks interface {
+	List() []livestream.Webhook
+	Get(id string) (livestream.Webhook, []livestream.WebhookDelivery, error)
+	Create(livestream.WebhookParams) (livestream.Webhook, error)
+	Delete(id string) error
+}
+
+// webhooksCard is the Settings section of webhooks: each with its latest
+// delivery, a remove button, and a field to add one (its signing secret is
+// shown once).
+type webhooksCard struct {
+	v    *View
+	list *fyne.Container
+	url  *field
+	add  *widget.Button
+	card *widget.Card
+}
+
+func newWebhooksCard(v *View) *webhooksCard {
+	c := &webhooksCard{v: v, list: container.NewVBox()}
+	c.url = newField("URL", "https://example.com/onair-events")
+	c.add = widget.NewButtonWithIcon("Add webhook", theme.ContentAddIcon(), c.create)
+	c.card = widget.NewCard("Webhooks", "Every event (live_stream.active, output.errored, asset.ready, …) is posted, signed, to these URLs; undelivered ones are kept and tried again for a day",
+		container.NewVBox(c.list, container.NewBorder(nil, nil, nil, c.add, c.url.entry), c.url.err))
+	return c
+}
+
+// webhookRow is what the card shows of one webhook.
+type webhookRow struct {
+	hook livestream.Webhook
+	last *livestream.WebhookDelivery
+}
+
+// load reads the webhooks and their latest deliveries off the UI thread.
+func (c *webhooksCard) load() {
+	hooks := c.v.studio.Webhooks()
+	if hooks == nil {
+		c.card.Hide()
+		return
+	}
+	var rows []webhookRow
+	c.v.act.run("Reading the webhooks", func() error {
+		for _, h := range hooks.List() {
+			r := webhookRow{hook: h}
+			if _, ds, err := hooks.Get(h.ID); err == nil && len(ds) > 0 {
+				r.last = &ds[0]
+			}
+			rows = append(rows, r)
+		}
+		return nil
+	}, func(error) { c.show(rows) })
+}
+
+// show lists rows (UI thread).
+func (c *webhooksCard) show(rows []webhookRow) {
+	c.list.Objects = nil
+	if len(rows) == 0 {
+		c.list.Add(widget.NewLabel("No webhooks yet."))
+	}
+	for _, r := range rows {
+		id, u := r.hook.ID, r.hook.URL
+		text := widget.NewLabel(u + "\n" + webhookSummary(r, time.Now()))
+		text.Wrapping = fyne.TextWrapBreak
+		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
+			dialog.ShowConfirm("Remove this webhook?", u+"\n\nEvents not yet delivered to it are dropped.", func(ok bool) {
+				if ok {
+					c.v.act.run("Removing the webhook", func() error { return c.v.studio.Webhooks().Delete(id) }, func(err error) {
+						if err != nil {
+							c.v.act.showError("Removing the webhook", err)
+						}
+						c.load()
+					})
+				}
+			}, c.v.win)
+		})
+		c.list.Add(container.NewBorder(nil, nil, nil, remove, text))
+	}
+	c.list.Refresh()
+}
+
+// webhookSummary says which events go and how the latest delivery went.
+func webhookSummary(r webhookRow, now time.Time) string {
+	events := "all events"
+	if len(r.hook.Events) > 0 {
+		events = strings.Join(r.hook.Events, ", ")
+	}
+	if r.last == nil {
+		return events + " · nothing sent yet"
+	}
+	d := r.last
+	ago := now.Sub(d.At).Round(time.Second)
+	switch d.Outcome {
+	case livestream.DeliveryDelivered:
+		return fmt.Sprintf("%s · last: %s delivered (%d) %s ago", events, d.Type, d.StatusCode, ago)
+	case livestream.DeliveryAbandoned:
+		return fmt.Sprintf("%s · last: %s given up after %d tries: %s", events, d.Type, d.Attempt, d.Error)
+	}
+	return fmt.Sprintf("%s · last: %s failed (try %d, trying again): %s", events, d.Type, d.Attempt, d.Error)
+}
+
+func (c *webhooksCard) create() {
+	u := strings.TrimSpace(c.url.entry.Text)
+	c.url.err.set("")
+	var made livestream.Webhook
+	c.add.Disable()
+	c.v.act.run("Adding the webhook", func() error {
+		var err error
+		made, err = c.v.studio.Webhooks().Create(livestream.WebhookParams{URL: &u})
+		return err
+	}, func(err error) {
+		c.add.Enable()
+		if err != nil {
+			c.url.err.set(plain(err))
+			return
+		}
+		c.url.entry.SetText("")
+		c.load()
+		secret := newCopyRow(func() fyne.Clipboard { return c.v.app.Clipboard() }, func() string { return made.Secret })
+		dialog.ShowCustom("Webhook added", "Done", container.NewVBox(
+			widget.NewLabel("Its signing secret, shown only now: the receiver checks\nX-OnAir-Signature (t=…,v1=HMAC-SHA256 of \"t.body\") with it."),
+			secret.root), c.v.win)
+	})
+}
