@@ -52,7 +52,7 @@ func TestSettingsWebhooks(t *testing.T) {
 	}
 	var shown string
 	h.ui(func() {
-		for _, line := range strings.Split(h.textLocked(), "\n") {
+		for line := range strings.SplitSeq(h.textLocked(), "\n") {
 			if strings.HasPrefix(line, "whsec_") && len(line) > len(shown) {
 				shown = line // the label's text, not one of its wrapped lines
 			}
