@@ -19,10 +19,6 @@ const (
 	DefaultBodyTimeout = 30 * time.Second
 	// DefaultResponseTimeout bounds writing an API answer.
 	DefaultResponseTimeout = 30 * time.Second
-	// DefaultHLSTimeout bounds an HLS request: a blocking playlist reload
-	// waits at most about three target durations, and a segment must reach
-	// the viewer within the rest.
-	DefaultHLSTimeout = 60 * time.Second
 	// DefaultEventWriteTimeout bounds writing one Server-Sent Event (or
 	// keep-alive) to a subscriber; the stream itself has no end.
 	DefaultEventWriteTimeout = 30 * time.Second

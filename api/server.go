@@ -1,7 +1,8 @@
-// Package api is the studio's REST API, shaped like Cloudinary's Live
-// Streaming API: routes, HTTP Basic authentication, the JSON envelope,
-// paging, Server-Sent Events and the OpenAPI document. It also serves the
-// public HLS files.
+// Package api is the studio's control API, shaped like Cloudinary's Live
+// Streaming API: routes, HTTP Basic authentication (with failed logins
+// slowed), the JSON envelope, paging, Server-Sent Events, WHEP, webhooks,
+// metrics and the OpenAPI document. What viewers fetch (HLS, the pages)
+// is api/playback's, which never passes through this package.
 package api
 
 import (
@@ -44,9 +45,6 @@ type Engine interface {
 	// SubscribeAfter returns the kept events after the id (none for 0),
 	// then every new one; complete is false when some were no longer kept.
 	SubscribeAfter(ctx context.Context, after uint64) (events <-chan livestream.Event, complete bool)
-	// OutputHandler is the HTTP handler of a running output of the stream
-	// (nil when there is none).
-	OutputHandler(id string, t livestream.OutputType) http.Handler
 }
 
 // Credentials returns the current API key and secret.
@@ -85,9 +83,6 @@ type Server struct {
 	// ResponseTimeout bounds writing an API answer. It defaults to
 	// DefaultResponseTimeout.
 	ResponseTimeout time.Duration
-	// HLSTimeout bounds one HLS request, waiting included. It defaults to
-	// DefaultHLSTimeout.
-	HLSTimeout time.Duration
 	// EventWriteTimeout bounds writing one event to an SSE subscriber. It
 	// defaults to DefaultEventWriteTimeout.
 	EventWriteTimeout time.Duration
@@ -115,7 +110,6 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.BodyTimeout = cmp.Or(s.BodyTimeout, DefaultBodyTimeout)
 	s.ResponseTimeout = cmp.Or(s.ResponseTimeout, DefaultResponseTimeout)
-	s.HLSTimeout = cmp.Or(s.HLSTimeout, DefaultHLSTimeout)
 	s.EventWriteTimeout = cmp.Or(s.EventWriteTimeout, DefaultEventWriteTimeout)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	mux := http.NewServeMux()
@@ -143,13 +137,12 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "/metrics", true, methods{"GET": s.metrics})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})
-	mux.HandleFunc("/hls/{id}/{file}", s.hls)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
 	// Every request starts with the API's time limits, /healthz,
-	// /openapi.json and unknown routes included; HLS and SSE handlers set
-	// their own. (net/http clears the write deadline after each request.)
+	// /openapi.json and unknown routes included; the SSE handler sets its
+	// own. (net/http clears the write deadline after each request.)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setDeadlines(w, s.BodyTimeout, s.ResponseTimeout)
 		mux.ServeHTTP(w, r)
@@ -208,37 +201,4 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(OpenAPI)
-}
-
-// hls serves the public HLS files, with CORS for web players.
-func (s *Server) hls(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Range, Origin, Accept")
-	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
-	switch r.Method {
-	case http.MethodOptions:
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case http.MethodGet, http.MethodHead:
-	default:
-		h.Set("Allow", "GET, HEAD, OPTIONS")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	id := r.PathValue("id")
-	if !livestream.IsID(id) {
-		http.Error(w, "unknown live stream", http.StatusNotFound)
-		return
-	}
-	// A viewer that stops reading is dropped when this runs out; the
-	// request's context then ends any wait.
-	setDeadlines(w, s.HLSTimeout, s.HLSTimeout)
-	hls := s.Engine.OutputHandler(id, livestream.OutputHLS)
-	if hls == nil {
-		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
-		return
-	}
-	hls.ServeHTTP(w, r)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/api/playback"
+	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
@@ -236,7 +239,11 @@ func newHarness(t testing.TB) *harness {
 	}
 	a = &api.Server{Engine: h.eng, Credentials: h.studio.Credentials, Assets: h.studio.lib, Preview: h.studio.preview,
 		Webhooks: h.studio.hooks, Logger: quiet()}
-	h.api.Config.Handler = a.Handler()
+	root := http.NewServeMux()
+	(&playback.Server{Files: assets.Web(), ValidID: livestream.IsID, Logger: quiet(),
+		HLS: func(id string) http.Handler { return h.eng.OutputHandler(id, livestream.OutputHLS) }}).Register(root)
+	root.Handle("/", a.Handler())
+	h.api.Config.Handler = root
 	h.api.Start()
 
 	h.app = test.NewTempApp(t)

@@ -1,7 +1,8 @@
-// Package playback is the studio's HTTP surface for viewers' browsers:
-// the public watch page (HLS with hls.js), the preview page (WHEP; it asks
-// for the API credentials or uses a minted token) and their scripts. It
-// never passes through the API's authentication.
+// Package playback is the studio's HTTP surface for viewers: the public
+// HLS files (with CORS for web players), the watch page (HLS with hls.js),
+// the preview page (WHEP; it asks for the API credentials or uses a minted
+// token) and their scripts. Nothing here passes through the API's
+// authentication or middleware; each request has its own time limits.
 package playback
 
 import (
@@ -15,24 +16,83 @@ import (
 	"time"
 )
 
-// Pages serves the web pages.
-type Pages struct {
+// DefaultHLSTimeout bounds an HLS request: a blocking playlist reload
+// waits at most about three target durations, and a segment must reach
+// the viewer within the rest.
+const DefaultHLSTimeout = 60 * time.Second
+
+// pageTimeout bounds serving a page or script.
+const pageTimeout = 30 * time.Second
+
+// Server serves what viewers fetch.
+type Server struct {
 	// Files are the pages and scripts (assets.Web()). Required.
 	Files fs.FS
 	// ValidID tells whether a path element may be a stream id. Required.
 	ValidID func(string) bool
+	// HLS returns the HLS output of an active stream, nil when there is
+	// none (the engine's OutputHandler). Required.
+	HLS func(id string) http.Handler
+	// HLSTimeout bounds one HLS request, waiting included. It defaults to
+	// DefaultHLSTimeout.
+	HLSTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
 
-// Register adds the pages' routes to mux.
-func (p *Pages) Register(mux *http.ServeMux) {
+// Register adds the routes to mux.
+func (p *Server) Register(mux *http.ServeMux) {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
+	if p.HLSTimeout <= 0 {
+		p.HLSTimeout = DefaultHLSTimeout
+	}
+	mux.HandleFunc("/hls/{id}/{file}", p.hls)
 	mux.HandleFunc("GET /watch/{id}", p.page("watch.html"))
 	mux.HandleFunc("GET /preview/{id}", p.page("preview.html"))
 	mux.HandleFunc("GET /web/{file...}", p.file)
+}
+
+// hls serves the public HLS files, with CORS for web players.
+func (p *Server) hls(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Range, Origin, Accept")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
+	switch r.Method {
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodGet, http.MethodHead:
+	default:
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	id := r.PathValue("id")
+	if !p.ValidID(id) {
+		http.Error(w, "unknown live stream", http.StatusNotFound)
+		return
+	}
+	// A viewer that stops reading is dropped when this runs out; the
+	// request's context then ends any wait.
+	deadlines(w, p.HLSTimeout)
+	out := p.HLS(id)
+	if out == nil {
+		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
+		return
+	}
+	out.ServeHTTP(w, r)
+}
+
+// deadlines sets the connection's read and write deadlines for this
+// request (net/http clears them after it).
+func deadlines(w http.ResponseWriter, d time.Duration) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(d))
+	_ = rc.SetWriteDeadline(time.Now().Add(d))
 }
 
 // policy lets a page load only the studio's own scripts and media; hls.js
@@ -40,8 +100,9 @@ func (p *Pages) Register(mux *http.ServeMux) {
 const policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-func (p *Pages) page(name string) http.HandlerFunc {
+func (p *Server) page(name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		deadlines(w, pageTimeout)
 		if !p.ValidID(r.PathValue("id")) {
 			http.Error(w, "no such live stream", http.StatusNotFound)
 			return
@@ -63,7 +124,8 @@ func (p *Pages) page(name string) http.HandlerFunc {
 }
 
 // file serves a script or style sheet.
-func (p *Pages) file(w http.ResponseWriter, r *http.Request) {
+func (p *Server) file(w http.ResponseWriter, r *http.Request) {
+	deadlines(w, pageTimeout)
 	name := path.Clean(r.PathValue("file"))
 	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".html") || strings.HasSuffix(name, ".md") {
 		http.NotFound(w, r)

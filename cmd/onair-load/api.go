@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,9 @@ type apiOptions struct {
 	Duration    time.Duration
 	ListStreams int
 	ListCalls   int
+	// Webhook registers a webhook to a receiver that accepts and never
+	// answers, so every write's event waits in the outbox.
+	Webhook bool
 }
 
 // apiResult is what the API scenario measured, in milliseconds.
@@ -50,6 +54,7 @@ type apiResult struct {
 	FirstError    string  `json:"first_error,omitempty"`
 	ServerRSSMB   float64 `json:"server_rss_mb"`
 	CreateSeconds float64 `json:"create_seconds"`
+	Webhook       bool    `json:"webhook"`
 }
 
 // apiConn is one worker's keep-alive connection to the API. Requests are
@@ -216,7 +221,18 @@ func runAPI(ctx context.Context, o options, ao apiOptions) (apiResult, error) {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(apiKey+":"+apiSecret))
 	const base = "/v2/video/local"
 	newConn := func() *apiConn { return &apiConn{addr: srv.httpAddr, auth: auth} }
-	r := apiResult{Streams: ao.Streams, Readers: ao.Readers, Writers: ao.Writers, ListStreams: ao.ListStreams}
+	r := apiResult{Streams: ao.Streams, Readers: ao.Readers, Writers: ao.Writers, ListStreams: ao.ListStreams, Webhook: ao.Webhook}
+	if ao.Webhook {
+		stuck, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+		if err != nil {
+			return r, err
+		}
+		defer stuck.Close()
+		body := `{"url":"http://` + stuck.Addr().String() + `/hook"}`
+		if err := srv.send(http.MethodPost, "/webhooks", body, http.StatusCreated, "adding a webhook"); err != nil {
+			return r, err
+		}
+	}
 
 	start := time.Now()
 	ids, err := createStreams(srv, ao.Streams)

@@ -75,6 +75,7 @@ func run() int {
 	flag.IntVar(&ao.Writers, "api-writers", 20, "API scenario: concurrent writers (PATCH a stream's name)")
 	flag.DurationVar(&ao.Duration, "api-duration", 10*time.Second, "API scenario: time readers and writers run")
 	flag.IntVar(&ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
+	flag.BoolVar(&ao.Webhook, "api-webhook", false, "API scenario: with a webhook whose receiver never answers (every change's event is stored for delivery)")
 	flag.IntVar(&ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
 	windowMode := flag.Bool("window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
 	windowRuns := flag.Int("window-runs", 5, "window scenario: starts measured")

@@ -390,7 +390,6 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		AllowedHosts:    hosts,
 		BodyTimeout:     cfg.BodyTimeout,
 		ResponseTimeout: cfg.ResponseTimeout,
-		HLSTimeout:      cfg.HLSTimeout,
 		Logger:          log.With("component", "api"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -401,9 +400,12 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 		Name:       "HTTP",
 		Logger:     log.With("component", "http"),
 	}
-	// Viewers' pages, then the API (which answers every other path).
+	// What viewers fetch (HLS, pages), then the API, which answers every
+	// other path; HLS never passes through the API's middleware.
 	root := http.NewServeMux()
-	(&playback.Pages{Files: assets.Web(), ValidID: livestream.IsID, Logger: log.With("component", "pages")}).Register(root)
+	(&playback.Server{Files: assets.Web(), ValidID: livestream.IsID, HLSTimeout: cfg.HLSTimeout,
+		HLS:    func(id string) http.Handler { return s.engine.OutputHandler(id, livestream.OutputHLS) },
+		Logger: log.With("component", "playback")}).Register(root)
 	root.Handle("/", a.Handler())
 	s.http = &http.Server{
 		Handler:           root,
