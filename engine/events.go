@@ -35,7 +35,7 @@ func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
 func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan livestream.Event, complete bool) {
 	sub := &subscriber{ch: make(chan livestream.Event, subscriberQueue+historySize)}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	complete = true
 	if after > 0 {
 		complete = after+1 >= s.oldestKeptLocked()
@@ -57,7 +57,7 @@ func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan li
 			return
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
+		defer s.unlockFlush()
 		if _, ok := s.subs[sub]; ok {
 			delete(s.subs, sub)
 			close(sub.ch)
@@ -88,7 +88,7 @@ func (s *Service) oldestKeptLocked() uint64 {
 // parts of the studio beside the engine (the asset library).
 func (s *Service) Emit(ev livestream.Event) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	if !s.closed {
 		s.emitLocked(ev)
 	}
@@ -134,5 +134,15 @@ func (s *Service) emitLocked(ev livestream.Event) {
 				s.Logger.Warn("event subscriber too slow, dropping events")
 			}
 		}
+	}
+}
+
+// unlockFlush releases the lock, then waits until the sink has made the
+// events emitted so far durable (Flush): a call answers only once its
+// events are stored, and calls that overlap share one write.
+func (s *Service) unlockFlush() {
+	s.mu.Unlock()
+	if s.Flush != nil {
+		s.Flush()
 	}
 }

@@ -31,7 +31,7 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 		return livestream.OutputState{}, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return livestream.OutputState{}, err
@@ -72,7 +72,7 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 	s.mu.Lock()
 	var closing []output.Output
 	defer func() {
-		s.mu.Unlock()
+		s.unlockFlush()
 		closeOutputs(closing)
 	}()
 	e, err := s.lookupLocked(id)
@@ -122,7 +122,7 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 	s.mu.Lock()
 	var closing []output.Output
 	defer func() {
-		s.mu.Unlock()
+		s.unlockFlush()
 		closeOutputs(closing)
 	}()
 	e, err := s.lookupLocked(id)

@@ -42,10 +42,13 @@ type Service struct {
 	// Outputs are the factories of the output types the studio runs, by
 	// type; outputs of other types stay idle.
 	Outputs output.Factories
-	// Sink, when set, receives every event synchronously, under the
-	// engine's lock, before the call that caused it returns (the webhook
-	// outbox stores it there). It must not call the engine.
-	Sink func(livestream.Event)
+	// Sink, when set, receives every event in order, under the engine's
+	// lock (the webhook outbox queues it); it must be quick and must not
+	// call the engine. Flush is then called after the lock is released,
+	// before the call that caused the events returns: it makes what Sink
+	// queued durable.
+	Sink  func(livestream.Event)
+	Flush func()
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Second is the length of the seconds in idle_timeout_sec and
@@ -129,7 +132,7 @@ func (s *Service) Start() error {
 func (s *Service) Close() {
 	s.mu.Lock()
 	if s.closed {
-		s.mu.Unlock()
+		s.unlockFlush()
 		return
 	}
 	s.closed = true
@@ -145,7 +148,7 @@ func (s *Service) Close() {
 		close(sub.ch)
 	}
 	close(s.done)
-	s.mu.Unlock()
+	s.unlockFlush()
 	for _, sess := range ending {
 		sess.teardown()
 	}

@@ -35,7 +35,7 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	if s.closed {
 		return livestream.StreamState{}, ErrClosed
 	}
@@ -57,7 +57,7 @@ func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.Strea
 		return livestream.StreamState{}, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return livestream.StreamState{}, err
@@ -91,11 +91,11 @@ func (s *Service) Delete(id string) error {
 	s.mu.Lock()
 	e, err := s.lookupLocked(id)
 	if err != nil {
-		s.mu.Unlock()
+		s.unlockFlush()
 		return err
 	}
 	if err := s.Repo.DeleteStream(id); err != nil {
-		s.mu.Unlock()
+		s.unlockFlush()
 		return fmt.Errorf("deleting live stream %s: %w", id, err)
 	}
 	var ending *session
@@ -107,7 +107,7 @@ func (s *Service) Delete(id string) error {
 	delete(s.byKey, e.cfg.Input.StreamKey)
 	s.removeLocked(e)
 	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id, Stream: &last})
-	s.mu.Unlock()
+	s.unlockFlush()
 	if ending != nil {
 		ending.teardown()
 	}
@@ -119,7 +119,7 @@ func (s *Service) Delete(id string) error {
 // the idle timeout, so the encoder can come back with the new key).
 func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockFlush()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return livestream.StreamState{}, err

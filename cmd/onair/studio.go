@@ -340,6 +340,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 			livestream.OutputSimulcast: &simulcast.Factory{},
 		},
 		Sink:   s.webhooks.Sink,
+		Flush:  s.webhooks.Flush,
 		Logger: log,
 	}
 	s.library.OnEvent = s.engine.Emit

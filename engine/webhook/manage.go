@@ -148,6 +148,7 @@ func (d *Dispatcher) Delete(id string) error {
 		return fmt.Errorf("deleting webhook %s: %w", id, err)
 	}
 	delete(d.hooks, id)
+	d.pending = slices.DeleteFunc(d.pending, func(it livestream.OutboxItem) bool { return it.WebhookID == id })
 	d.Logger.Info("webhook removed", "webhook", id)
 	return nil
 }

@@ -76,11 +76,18 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	hooks    map[string]livestream.Webhook
 	inflight map[string]bool // "webhook stream" pairs with a delivery under way
+	// pending mirrors the outbox in the store, oldest first (under mu): the
+	// worker scans it without reading the store.
+	pending  []livestream.OutboxItem
 	wake     chan struct{}
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	counts   [3]atomic.Uint64 // delivered, failed, abandoned
 	enqueued atomic.Uint64
+	// queued are items Sink took and Flush has not stored yet (under mu);
+	// flushMu orders the flushes.
+	queued  []livestream.OutboxItem
+	flushMu sync.Mutex
 }
 
 // Start loads the webhooks and starts delivering what the outbox holds.
@@ -115,6 +122,9 @@ func (d *Dispatcher) Start() error {
 		d.hooks[w.ID] = w
 	}
 	d.inflight = map[string]bool{}
+	if d.pending, err = d.Store.LoadOutbox(); err != nil {
+		return fmt.Errorf("reading the webhook outbox: %w", err)
+	}
 	d.wake = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -130,9 +140,9 @@ func (d *Dispatcher) Close() {
 	d.wg.Wait()
 }
 
-// Sink stores ev in the outbox of every webhook that wants it (the
-// engine's Sink: called under its lock, before the call that made the
-// event returns). With no webhook it does nothing.
+// Sink queues ev for every webhook that wants it (the engine's Sink:
+// called in order under its lock); Flush stores the queue. With no webhook
+// it does nothing.
 func (d *Dispatcher) Sink(ev livestream.Event) {
 	d.mu.Lock()
 	var to []livestream.Webhook
@@ -156,10 +166,38 @@ func (d *Dispatcher) Sink(ev livestream.Event) {
 		items = append(items, livestream.OutboxItem{WebhookID: w.ID, EventID: ev.ID, Type: ev.Type, StreamID: ev.StreamID,
 			Body: body, CreatedAt: now, NextAt: now})
 	}
-	if err := d.Store.Enqueue(items); err != nil {
-		d.Logger.Error("storing an event for webhooks", "event", ev.ID, "type", ev.Type, "error", err)
+	d.mu.Lock()
+	d.queued = append(d.queued, items...)
+	d.mu.Unlock()
+}
+
+// Flush stores what Sink queued, in one transaction, and returns once it
+// is durable (the engine calls it before answering). Flushes that overlap
+// share one write: a caller whose items an earlier flush took returns as
+// soon as that one is done.
+func (d *Dispatcher) Flush() {
+	d.mu.Lock()
+	empty := len(d.queued) == 0
+	d.mu.Unlock()
+	if empty {
 		return
 	}
+	d.flushMu.Lock()
+	defer d.flushMu.Unlock()
+	d.mu.Lock()
+	items := d.queued
+	d.queued = nil
+	d.mu.Unlock()
+	if len(items) == 0 {
+		return // an earlier flush stored them
+	}
+	if err := d.Store.Enqueue(items); err != nil {
+		d.Logger.Error("storing events for webhooks", "events", len(items), "error", err)
+		return
+	}
+	d.mu.Lock()
+	d.pending = append(d.pending, items...)
+	d.mu.Unlock()
 	d.enqueued.Add(uint64(len(items)))
 	d.poke()
 }
@@ -178,10 +216,9 @@ func (d *Dispatcher) run(ctx context.Context) {
 	slots := make(chan struct{}, d.Concurrency)
 	for {
 		next := d.MaxBackoff
-		items, err := d.Store.LoadOutbox()
-		if err != nil {
-			d.Logger.Error("reading the webhook outbox", "error", err)
-		}
+		d.mu.Lock()
+		items := slices.Clone(d.pending)
+		d.mu.Unlock()
 		now := time.Now()
 		seen := map[string]bool{}
 		for _, it := range items {
@@ -256,6 +293,18 @@ func (d *Dispatcher) deliver(ctx context.Context, w livestream.Webhook, it lives
 	if err := d.Store.Delivered(it, rec); err != nil {
 		d.Logger.Error("recording a webhook delivery", "webhook", w.ID, "error", err)
 	}
+	d.mu.Lock()
+	for i := range d.pending {
+		if d.pending[i].Seq == it.Seq {
+			if rec.Outcome == livestream.DeliveryFailed {
+				d.pending[i] = it
+			} else {
+				d.pending = slices.Delete(d.pending, i, i+1)
+			}
+			break
+		}
+	}
+	d.mu.Unlock()
 }
 
 // backoff is the wait after the n-th failed attempt: MinBackoff doubled
