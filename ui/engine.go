@@ -89,6 +89,9 @@ type Settings struct {
 	AllowedHosts string
 	// LibraryDir is the folder recordings go to.
 	LibraryDir string
+	// TLSCert and TLSKey are the HTTPS certificate and key files used when
+	// the API listens beyond this computer (empty: a self-signed one).
+	TLSCert, TLSKey string
 	// Read only:
 	DataDir string
 	RTMPURL string // the server URL encoders use now

@@ -34,6 +34,8 @@ type settingsPage struct {
 	cloud   *field
 	hosts   *field
 	lib     *field
+	tlsCert *field
+	tlsKey  *field
 	save    *widget.Button
 	saved   *widget.Label
 	restart *widget.Button
@@ -72,6 +74,8 @@ func newSettingsPage(v *View) *settingsPage {
 	s.cloud = newField("Cloud name", "local")
 	s.hosts = newField("Other names of this computer", "e.g. studio.local, my-pc.lan")
 	s.lib = newField("Recordings folder", "the library folder")
+	s.tlsCert = newField("HTTPS certificate", "PEM file; empty: a self-signed one (beyond 127.0.0.1 only)")
+	s.tlsKey = newField("HTTPS key", "its key, PEM file")
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
 	s.saved = widget.NewLabel("")
 	s.saved.Wrapping = fyne.TextWrapWord
@@ -86,7 +90,7 @@ func newSettingsPage(v *View) *settingsPage {
 	})
 	s.restart.Hide()
 	network := widget.NewCard("Network and folders", "Addresses to listen on (127.0.0.1 keeps the studio to this computer) and where recordings go",
-		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item(), s.lib.item()), container.NewHBox(s.save, s.restart), s.saved))
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item(), s.lib.item(), s.tlsCert.item(), s.tlsKey.item()), container.NewHBox(s.save, s.restart), s.saved))
 
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
@@ -124,6 +128,8 @@ func (s *settingsPage) load() {
 	s.cloud.entry.SetText(s.cur.CloudName)
 	s.hosts.entry.SetText(s.cur.AllowedHosts)
 	s.lib.entry.SetText(s.cur.LibraryDir)
+	s.tlsCert.entry.SetText(s.cur.TLSCert)
+	s.tlsKey.entry.SetText(s.cur.TLSKey)
 	o := s.v.studio.OBS().Settings()
 	s.obsHost.entry.SetText(o.Host)
 	s.obsPort.entry.SetText(strconv.Itoa(o.Port))
@@ -242,6 +248,11 @@ func (s *settingsPage) submit() {
 	next.HTTPAddr, next.RTMPAddr, next.CloudName = s.http.entry.Text, s.rtmp.entry.Text, s.cloud.entry.Text
 	next.AllowedHosts = s.hosts.entry.Text
 	next.LibraryDir = strings.TrimSpace(s.lib.entry.Text)
+	next.TLSCert, next.TLSKey = strings.TrimSpace(s.tlsCert.entry.Text), strings.TrimSpace(s.tlsKey.entry.Text)
+	s.tlsKey.err.set("")
+	if (next.TLSCert == "") != (next.TLSKey == "") {
+		s.tlsKey.err.set("The certificate and its key go together: give both, or neither for a self-signed one.")
+	}
 	s.hosts.err.set(checkHosts(next.AllowedHosts))
 	s.lib.err.set(checkFolder(next.LibraryDir))
 	s.http.err.set(checkAddr(next.HTTPAddr))
@@ -254,7 +265,7 @@ func (s *settingsPage) submit() {
 	} else {
 		s.cloud.err.set("")
 	}
-	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" || s.lib.err.Text != "" {
+	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" || s.lib.err.Text != "" || s.tlsKey.err.Text != "" {
 		return
 	}
 	s.save.Disable()

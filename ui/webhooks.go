@@ -37,8 +37,10 @@ func newWebhooksCard(v *View) *webhooksCard {
 	c := &webhooksCard{v: v, list: container.NewVBox()}
 	c.url = newField("URL", "https://example.com/onair-events")
 	c.add = widget.NewButtonWithIcon("Add webhook", theme.ContentAddIcon(), c.create)
-	c.card = widget.NewCard("Webhooks", "Every event (live_stream.active, output.errored, asset.ready, …) is posted, signed, to these URLs; undelivered ones are kept and tried again for a day",
-		container.NewVBox(c.list, container.NewBorder(nil, nil, nil, c.add, c.url.entry), c.url.err))
+	note := widget.NewLabel("Every event (live_stream.active, output.errored, asset.ready, …) is posted to these URLs, signed with the webhook's secret; what cannot be delivered is kept and tried again for a day.")
+	note.Wrapping = fyne.TextWrapWord
+	c.card = widget.NewCard("Webhooks", "Events posted to other programs",
+		container.NewVBox(note, c.list, container.NewBorder(nil, nil, nil, c.add, c.url.entry), c.url.err))
 	return c
 }
 

@@ -102,6 +102,10 @@ const (
 	settingRTMPAddr   = "rtmp_addr"
 	// settingLibraryDir: the folder of recordings (default DATA/library).
 	settingLibraryDir = "library_dir"
+	// settingTLSCert and settingTLSKey: the HTTPS certificate beyond
+	// loopback, when --tls-cert and --tls-key are not given.
+	settingTLSCert = "tls_cert"
+	settingTLSKey  = "tls_key"
 	// settingAllowedHosts: comma-separated host names, besides loopback
 	// names and IP addresses, by which the API may be reached.
 	settingAllowedHosts = "allowed_hosts"
@@ -296,6 +300,10 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	case cfg.InsecureHTTP:
 		log.Warn("serving the API beyond this computer over plain HTTP (--insecure-http): the API secret and everything else travel in the clear", "http", cfg.HTTPAddr)
 	default:
+		if cfg.TLSCert == "" && cfg.TLSKey == "" {
+			cfg.TLSCert, _ = setting(s.store, settingTLSCert, "")
+			cfg.TLSKey, _ = setting(s.store, settingTLSKey, "")
+		}
 		c, err := loadCertificate(cfg.DataDir, cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
 			return nil, err
@@ -464,7 +472,7 @@ func (s *studio) RotateSecret() (string, error) {
 
 // savedSettings are the addresses and cloud name the next start uses.
 type savedSettings struct {
-	HTTPAddr, RTMPAddr, CloudName, AllowedHosts, LibraryDir string
+	HTTPAddr, RTMPAddr, CloudName, AllowedHosts, LibraryDir, TLSCert, TLSKey string
 }
 
 // saved reads the settings the next start uses.
@@ -474,13 +482,16 @@ func (s *studio) saved() savedSettings {
 	cloud, _ := setting(s.store, settingCloudName, s.cloud)
 	hosts, _ := setting(s.store, settingAllowedHosts, "")
 	lib, _ := setting(s.store, settingLibraryDir, s.library.Dir())
-	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud, AllowedHosts: hosts, LibraryDir: lib}
+	cert, _ := setting(s.store, settingTLSCert, "")
+	key, _ := setting(s.store, settingTLSKey, "")
+	return savedSettings{HTTPAddr: httpAddr, RTMPAddr: rtmpAddr, CloudName: cloud, AllowedHosts: hosts, LibraryDir: lib, TLSCert: cert, TLSKey: key}
 }
 
 // save stores the settings for the next start, in one transaction.
 func (s *studio) save(set savedSettings) error {
 	if err := s.store.SetSettings(map[string]string{settingHTTPAddr: set.HTTPAddr, settingRTMPAddr: set.RTMPAddr,
-		settingCloudName: set.CloudName, settingAllowedHosts: set.AllowedHosts, settingLibraryDir: set.LibraryDir}); err != nil {
+		settingCloudName: set.CloudName, settingAllowedHosts: set.AllowedHosts, settingLibraryDir: set.LibraryDir,
+		settingTLSCert: set.TLSCert, settingTLSKey: set.TLSKey}); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	return nil

@@ -93,10 +93,10 @@ func (w windowPreview) PageURL(id string) (string, error) {
 func (w windowStudio) Settings() ui.Settings {
 	set := w.s.saved()
 	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName, AllowedHosts: set.AllowedHosts,
-		LibraryDir: set.LibraryDir, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL, TLSFingerprint: w.s.fingerprint()}
+		LibraryDir: set.LibraryDir, TLSCert: set.TLSCert, TLSKey: set.TLSKey, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL, TLSFingerprint: w.s.fingerprint()}
 }
 
 func (w windowStudio) SaveSettings(set ui.Settings) error {
 	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
-		AllowedHosts: set.AllowedHosts, LibraryDir: set.LibraryDir})
+		AllowedHosts: set.AllowedHosts, LibraryDir: set.LibraryDir, TLSCert: set.TLSCert, TLSKey: set.TLSKey})
 }
