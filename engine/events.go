@@ -97,7 +97,17 @@ func (s *Service) Emit(ev livestream.Event) {
 // emitLocked numbers ev, attaches the stream and output as they are now,
 // keeps it in the history, hands it to the sink and sends it to every
 // subscriber without blocking.
-func (s *Service) emitLocked(ev livestream.Event) {
+func (s *Service) emitLocked(ev livestream.Event) { s.emit(ev, true) }
+
+// emitStoredLocked is emitLocked for an event whose outbox items were
+// stored with its change (stageLocked).
+func (s *Service) emitStoredLocked(ev livestream.Event, stored bool) { s.emit(ev, !stored) }
+
+// numberLocked gives ev its id and time, once.
+func (s *Service) numberLocked(ev *livestream.Event) {
+	if ev.ID != 0 {
+		return
+	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
@@ -107,24 +117,77 @@ func (s *Service) emitLocked(ev livestream.Event) {
 	}
 	s.lastEventID++
 	ev.ID = s.lastEventID
-	if e := s.streams[ev.StreamID]; e != nil && ev.Stream == nil {
-		st := s.stateLocked(e)
-		ev.Stream = &st
-	}
-	if ev.Stream != nil && ev.OutputID != "" && ev.Output == nil {
-		for i := range ev.Stream.Outputs {
-			if ev.Stream.Outputs[i].ID == ev.OutputID {
-				ev.Output = &ev.Stream.Outputs[i]
+}
+
+// attachLocked sets the event's stream (as e is now) and output.
+func (s *Service) attachLocked(ev *livestream.Event, e *entry) {
+	st := s.stateLocked(e)
+	ev.Stream = &st
+	ev.Output = nil
+	if ev.OutputID != "" {
+		for i := range st.Outputs {
+			if st.Outputs[i].ID == ev.OutputID {
+				ev.Output = &st.Outputs[i]
 			}
 		}
+	}
+}
+
+// stageLocked prepares the outbox items of ev, the event of changing e to
+// next (nil: e is deleted), for storing in the change's own transaction.
+// It returns nil when there is nothing to store that way.
+func (s *Service) stageLocked(ev *livestream.Event, e *entry, next *livestream.LiveStream) []livestream.OutboxItem {
+	if s.Outbox == nil {
+		return nil
+	}
+	if _, ok := s.Repo.(OutboxRepository); !ok {
+		return nil
+	}
+	s.numberLocked(ev)
+	saved := e.cfg
+	if next != nil {
+		e.cfg = *next // the object as it will be
+	}
+	s.attachLocked(ev, e)
+	e.cfg = saved
+	return s.Outbox.Prepare(*ev)
+}
+
+// putLocked stores next with the staged items in one transaction (or
+// alone without them).
+func (s *Service) putLocked(next livestream.LiveStream, items []livestream.OutboxItem) error {
+	if items == nil {
+		return s.Repo.PutStream(next)
+	}
+	r := s.Repo.(OutboxRepository)
+	return s.Outbox.StoreWith(items, func(all []livestream.OutboxItem) error { return r.PutStreamOutbox(next, all) })
+}
+
+// deleteLocked removes stream id with the staged items in one transaction.
+func (s *Service) deleteLocked(id string, items []livestream.OutboxItem) error {
+	if items == nil {
+		return s.Repo.DeleteStream(id)
+	}
+	r := s.Repo.(OutboxRepository)
+	return s.Outbox.StoreWith(items, func(all []livestream.OutboxItem) error { return r.DeleteStreamOutbox(id, all) })
+}
+
+func (s *Service) emit(ev livestream.Event, sink bool) {
+	s.numberLocked(&ev)
+	if e := s.streams[ev.StreamID]; e != nil {
+		// The stream as it is now (a staged event's snapshot was taken
+		// before its change was applied); a deleted one keeps the last.
+		s.attachLocked(&ev, e)
 	}
 	if s.history == nil {
 		s.history = make([]livestream.Event, historySize)
 	}
 	s.history[s.histN%len(s.history)] = ev
 	s.histN++
-	if s.Sink != nil {
-		s.Sink(ev)
+	if sink && s.Outbox != nil {
+		if items := s.Outbox.Prepare(ev); len(items) > 0 {
+			s.Outbox.Queue(items)
+		}
 	}
 	for sub := range s.subs {
 		select {
@@ -142,7 +205,7 @@ func (s *Service) emitLocked(ev livestream.Event) {
 // events are stored, and calls that overlap share one write.
 func (s *Service) unlockFlush() {
 	s.mu.Unlock()
-	if s.Flush != nil {
-		s.Flush()
+	if s.Outbox != nil {
+		s.Outbox.Flush()
 	}
 }

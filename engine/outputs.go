@@ -51,7 +51,9 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 	next := e.cfg.Clone()
 	next.Outputs = append(next.Outputs, o)
 	next.UpdatedAt = now
-	if err := s.Repo.PutStream(next); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: o.ID, Message: "output added"}
+	items := s.stageLocked(&ev, e, &next)
+	if err := s.putLocked(next, items); err != nil {
 		return livestream.OutputState{}, fmt.Errorf("storing new output of %s: %w", id, err)
 	}
 	e.cfg = next
@@ -60,7 +62,7 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream
 		s.refreshHandlersLocked(e.sess)
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: o.ID, Message: "output added"})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return s.outputStateLocked(e, o.ID), nil
 }
 
@@ -101,7 +103,9 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 	next := e.cfg.Clone()
 	next.Outputs[i] = o
 	next.UpdatedAt = now
-	if err := s.Repo.PutStream(next); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output changed"}
+	items := s.stageLocked(&ev, e, &next)
+	if err := s.putLocked(next, items); err != nil {
 		return livestream.OutputState{}, fmt.Errorf("storing output %s of %s: %w", outputID, id, err)
 	}
 	e.cfg = next
@@ -112,7 +116,7 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 		closing = sess.takeEndingLocked()
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output changed"})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return s.outputStateLocked(e, outputID), nil
 }
 
@@ -139,7 +143,9 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 	next := e.cfg.Clone()
 	next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
 	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Repo.PutStream(next); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"}
+	items := s.stageLocked(&ev, e, &next)
+	if err := s.putLocked(next, items); err != nil {
 		return fmt.Errorf("deleting output %s of %s: %w", outputID, id, err)
 	}
 	e.cfg = next
@@ -149,7 +155,7 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 		closing = sess.takeEndingLocked()
 	}
 	s.publishLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return nil
 }
 

@@ -25,6 +25,31 @@ type Repository interface {
 	DeleteStream(id string) error
 }
 
+// Outbox stores events for later delivery (the webhook dispatcher). Its
+// methods are called under the engine's lock, except Flush; none may call
+// the engine.
+type Outbox interface {
+	// Prepare returns the outbox items of ev (none when nobody wants it).
+	Prepare(ev livestream.Event) []livestream.OutboxItem
+	// Queue keeps items to be stored by the next Flush or StoreWith.
+	Queue(items []livestream.OutboxItem)
+	// Flush stores what is queued; called after the engine's lock is
+	// released, before the call returns. Overlapping flushes share a write.
+	Flush()
+	// StoreWith runs write, the change's own transaction, with what is queued
+	// followed by items, so the change and its events are durable together
+	// and in order.
+	StoreWith(items []livestream.OutboxItem, write func(all []livestream.OutboxItem) error) error
+}
+
+// OutboxRepository is a Repository that stores outbox items in the same
+// transaction as a change. With it and an Outbox, a change costs one write
+// whether or not webhooks are set.
+type OutboxRepository interface {
+	PutStreamOutbox(ls livestream.LiveStream, items []livestream.OutboxItem) error
+	DeleteStreamOutbox(id string, items []livestream.OutboxItem) error
+}
+
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("studio engine is closed")
 
@@ -42,13 +67,9 @@ type Service struct {
 	// Outputs are the factories of the output types the studio runs, by
 	// type; outputs of other types stay idle.
 	Outputs output.Factories
-	// Sink, when set, receives every event in order, under the engine's
-	// lock (the webhook outbox queues it); it must be quick and must not
-	// call the engine. Flush is then called after the lock is released,
-	// before the call that caused the events returns: it makes what Sink
-	// queued durable.
-	Sink  func(livestream.Event)
-	Flush func()
+	// Outbox, when set, is where events go to be stored for webhooks
+	// before the call that caused them returns (see Outbox).
+	Outbox Outbox
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Second is the length of the seconds in idle_timeout_sec and

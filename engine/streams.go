@@ -39,14 +39,16 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 	if s.closed {
 		return livestream.StreamState{}, ErrClosed
 	}
-	if err := s.Repo.PutStream(ls); err != nil {
+	e := newEntry(ls)
+	ev := livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)}
+	items := s.stageLocked(&ev, e, nil)
+	if err := s.putLocked(ls, items); err != nil {
 		return livestream.StreamState{}, fmt.Errorf("storing new live stream: %w", err)
 	}
-	e := newEntry(ls)
 	s.streams[id] = e
 	s.byKey[ls.Input.StreamKey] = id
 	s.addLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return s.stateLocked(e), nil
 }
 
@@ -73,7 +75,9 @@ func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.Strea
 		next.MaxRuntimeSec = *p.MaxRuntimeSec
 	}
 	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Repo.PutStream(next); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id}
+	items := s.stageLocked(&ev, e, &next)
+	if err := s.putLocked(next, items); err != nil {
 		return livestream.StreamState{}, fmt.Errorf("storing live stream %s: %w", id, err)
 	}
 	e.cfg = next
@@ -81,7 +85,7 @@ func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.Strea
 	if e.sess != nil && p.MaxRuntimeSec != nil {
 		s.armMaxRuntimeLocked(e)
 	}
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return s.stateLocked(e), nil
 }
 
@@ -94,7 +98,9 @@ func (s *Service) Delete(id string) error {
 		s.unlockFlush()
 		return err
 	}
-	if err := s.Repo.DeleteStream(id); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id}
+	items := s.stageLocked(&ev, e, nil)
+	if err := s.deleteLocked(id, items); err != nil {
 		s.unlockFlush()
 		return fmt.Errorf("deleting live stream %s: %w", id, err)
 	}
@@ -103,10 +109,11 @@ func (s *Service) Delete(id string) error {
 		ending = s.detachLocked(e, "live stream deleted")
 	}
 	last := s.stateLocked(e) // as it was, for the event
+	ev.Stream, ev.Output = &last, nil
 	delete(s.streams, id)
 	delete(s.byKey, e.cfg.Input.StreamKey)
 	s.removeLocked(e)
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id, Stream: &last})
+	s.emitStoredLocked(ev, len(items) > 0)
 	s.unlockFlush()
 	if ending != nil {
 		ending.teardown()
@@ -127,7 +134,9 @@ func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
 	next := e.cfg.Clone()
 	next.Input.StreamKey = livestream.NewStreamKey()
 	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	if err := s.Repo.PutStream(next); err != nil {
+	ev := livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id}
+	items := s.stageLocked(&ev, e, &next)
+	if err := s.putLocked(next, items); err != nil {
 		return livestream.StreamState{}, fmt.Errorf("storing new stream key of %s: %w", id, err)
 	}
 	delete(s.byKey, e.cfg.Input.StreamKey)
@@ -137,6 +146,6 @@ func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
 	if e.sess != nil && e.sess.pub != nil {
 		e.sess.pub.kick()
 	}
-	s.emitLocked(livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id})
+	s.emitStoredLocked(ev, len(items) > 0)
 	return s.stateLocked(e), nil
 }

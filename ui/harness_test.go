@@ -222,7 +222,7 @@ func newHarness(t testing.TB) *harness {
 	if err := h.studio.hooks.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h.eng.Sink, h.eng.Flush = h.studio.hooks.Sink, h.studio.hooks.Flush
+	h.eng.Outbox = h.studio.hooks
 	h.studio.lib.OnEvent = h.eng.Emit
 	h.studio.eng = h.eng
 	h.studio.obs = livestream.OBSSettings{Host: "127.0.0.1", Port: 1} // nothing there until a test says so

@@ -347,8 +347,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 			livestream.OutputArchive:   &archive.Factory{Library: s.library},
 			livestream.OutputSimulcast: &simulcast.Factory{},
 		},
-		Sink:   s.webhooks.Sink,
-		Flush:  s.webhooks.Flush,
+		Outbox: s.webhooks,
 		Logger: log,
 	}
 	s.library.OnEvent = s.engine.Emit

@@ -140,38 +140,81 @@ func (d *Dispatcher) Close() {
 	d.wg.Wait()
 }
 
-// Sink queues ev for every webhook that wants it (the engine's Sink:
-// called in order under its lock); Flush stores the queue. With no webhook
-// it does nothing.
-func (d *Dispatcher) Sink(ev livestream.Event) {
+// Prepare returns ev's outbox items, one per webhook that wants it (none
+// without webhooks); the body is encoded once.
+func (d *Dispatcher) Prepare(ev livestream.Event) []livestream.OutboxItem {
 	d.mu.Lock()
-	var to []livestream.Webhook
+	var to []string
 	for _, w := range d.hooks {
 		if w.Wants(ev.Type) {
-			to = append(to, w)
+			to = append(to, w.ID)
 		}
 	}
 	d.mu.Unlock()
 	if len(to) == 0 {
-		return
+		return nil
 	}
 	body, err := d.Encode(ev)
 	if err != nil {
 		d.Logger.Error("encoding an event for webhooks", "event", ev.ID, "error", err)
-		return
+		return nil
 	}
 	now := time.Now()
 	items := make([]livestream.OutboxItem, 0, len(to))
-	for _, w := range to {
-		items = append(items, livestream.OutboxItem{WebhookID: w.ID, EventID: ev.ID, Type: ev.Type, StreamID: ev.StreamID,
+	for _, id := range to {
+		items = append(items, livestream.OutboxItem{WebhookID: id, EventID: ev.ID, Type: ev.Type, StreamID: ev.StreamID,
 			Body: body, CreatedAt: now, NextAt: now})
 	}
+	return items
+}
+
+// Queue keeps items for the next Flush or Store (the engine calls it in
+// event order, under its lock).
+func (d *Dispatcher) Queue(items []livestream.OutboxItem) {
 	d.mu.Lock()
 	d.queued = append(d.queued, items...)
 	d.mu.Unlock()
 }
 
-// Flush stores what Sink queued, in one transaction, and returns once it
+// Sink prepares and queues ev: what the engine does with an event whose
+// change has no transaction of its own.
+func (d *Dispatcher) Sink(ev livestream.Event) {
+	if items := d.Prepare(ev); len(items) > 0 {
+		d.Queue(items)
+	}
+}
+
+// StoreWith runs write (a change's own transaction) with everything queued
+// followed by items, so that the outbox keeps the events' order; then the
+// worker has them.
+func (d *Dispatcher) StoreWith(items []livestream.OutboxItem, write func(all []livestream.OutboxItem) error) error {
+	d.flushMu.Lock()
+	defer d.flushMu.Unlock()
+	d.mu.Lock()
+	queued := d.queued
+	d.queued = nil
+	d.mu.Unlock()
+	all := append(queued, items...)
+	if err := write(all); err != nil {
+		d.mu.Lock()
+		d.queued = append(queued, d.queued...) // not stored: the next flush tries them
+		d.mu.Unlock()
+		return err
+	}
+	d.stored(all)
+	return nil
+}
+
+// stored hands items now in the store to the worker.
+func (d *Dispatcher) stored(items []livestream.OutboxItem) {
+	d.mu.Lock()
+	d.pending = append(d.pending, items...)
+	d.mu.Unlock()
+	d.enqueued.Add(uint64(len(items)))
+	d.poke()
+}
+
+// Flush stores what was queued, in one transaction, and returns once it
 // is durable (the engine calls it before answering). Flushes that overlap
 // share one write: a caller whose items an earlier flush took returns as
 // soon as that one is done.
@@ -195,11 +238,7 @@ func (d *Dispatcher) Flush() {
 		d.Logger.Error("storing events for webhooks", "events", len(items), "error", err)
 		return
 	}
-	d.mu.Lock()
-	d.pending = append(d.pending, items...)
-	d.mu.Unlock()
-	d.enqueued.Add(uint64(len(items)))
-	d.poke()
+	d.stored(items)
 }
 
 func (d *Dispatcher) poke() {
@@ -213,48 +252,8 @@ func (d *Dispatcher) poke() {
 // whose time has come; it sleeps until the next one is due or an event
 // arrives.
 func (d *Dispatcher) run(ctx context.Context) {
-	slots := make(chan struct{}, d.Concurrency)
 	for {
-		next := d.MaxBackoff
-		d.mu.Lock()
-		items := slices.Clone(d.pending)
-		d.mu.Unlock()
-		now := time.Now()
-		seen := map[string]bool{}
-		for _, it := range items {
-			pair := it.WebhookID + " " + it.StreamID
-			if seen[pair] {
-				continue // in order: the older one of this stream goes first
-			}
-			seen[pair] = true
-			d.mu.Lock()
-			hook, ok := d.hooks[it.WebhookID]
-			busy := d.inflight[pair]
-			d.mu.Unlock()
-			if !ok || busy {
-				continue
-			}
-			if wait := it.NextAt.Sub(now); wait > 0 {
-				next = min(next, wait)
-				continue
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			d.mu.Lock()
-			d.inflight[pair] = true
-			d.mu.Unlock()
-			d.wg.Go(func() {
-				defer func() { <-slots }()
-				d.deliver(ctx, hook, it)
-				d.mu.Lock()
-				delete(d.inflight, pair)
-				d.mu.Unlock()
-				d.poke()
-			})
-		}
+		next := d.pick(ctx)
 		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -265,6 +264,58 @@ func (d *Dispatcher) run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// job is one delivery to start.
+type job struct {
+	hook livestream.Webhook
+	it   livestream.OutboxItem
+	pair string
+}
+
+// pick starts the deliveries that are due, as many as there are free
+// slots, and returns how long until the next one is. With every slot
+// taken (receivers that do not answer) it does not even scan.
+func (d *Dispatcher) pick(ctx context.Context) time.Duration {
+	next := d.MaxBackoff
+	var jobs []job
+	d.mu.Lock()
+	free := d.Concurrency - len(d.inflight)
+	if free > 0 {
+		now := time.Now()
+		seen := map[string]bool{}
+		for _, it := range d.pending {
+			pair := it.WebhookID + " " + it.StreamID
+			if seen[pair] {
+				continue // in order: the older one of this stream goes first
+			}
+			seen[pair] = true
+			hook, ok := d.hooks[it.WebhookID]
+			if !ok || d.inflight[pair] {
+				continue
+			}
+			if wait := it.NextAt.Sub(now); wait > 0 {
+				next = min(next, wait)
+				continue
+			}
+			d.inflight[pair] = true
+			jobs = append(jobs, job{hook, it, pair})
+			if len(jobs) == free {
+				break
+			}
+		}
+	}
+	d.mu.Unlock()
+	for _, j := range jobs {
+		d.wg.Go(func() {
+			d.deliver(ctx, j.hook, j.it)
+			d.mu.Lock()
+			delete(d.inflight, j.pair)
+			d.mu.Unlock()
+			d.poke()
+		})
+	}
+	return next
 }
 
 // deliver makes one attempt and records it.
@@ -279,19 +330,24 @@ func (d *Dispatcher) deliver(ctx context.Context, w livestream.Webhook, it lives
 		At: start, StatusCode: code, Took: time.Since(start), Outcome: livestream.DeliveryDelivered}
 	switch {
 	case err == nil:
-		d.counts[0].Add(1)
 	case time.Since(it.CreatedAt) >= d.MaxAge:
 		rec.Outcome, rec.Error = livestream.DeliveryAbandoned, err.Error()
-		d.counts[2].Add(1)
 		d.Logger.Warn("webhook delivery abandoned", "webhook", w.ID, "event", it.EventID, "type", it.Type, "attempts", it.Attempts, "error", err)
 	default:
 		rec.Outcome, rec.Error = livestream.DeliveryFailed, err.Error()
 		it.NextAt = time.Now().Add(d.backoff(it.Attempts))
-		d.counts[1].Add(1)
 		d.Logger.Info("webhook delivery failed, trying again", "webhook", w.ID, "event", it.EventID, "attempt", it.Attempts, "next_in", time.Until(it.NextAt).Round(time.Millisecond), "error", err)
 	}
 	if err := d.Store.Delivered(it, rec); err != nil {
 		d.Logger.Error("recording a webhook delivery", "webhook", w.ID, "error", err)
+	}
+	switch rec.Outcome { // counted once recorded
+	case livestream.DeliveryDelivered:
+		d.counts[0].Add(1)
+	case livestream.DeliveryFailed:
+		d.counts[1].Add(1)
+	default:
+		d.counts[2].Add(1)
 	}
 	d.mu.Lock()
 	for i := range d.pending {

@@ -109,9 +109,17 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	answer, loc, err := c.post(ctx, pc.LocalDescription().SDP)
+	// The exchange is not cut short by ctx: once the studio made the
+	// session, its address must come back so that it can be ended.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	answer, loc, err := c.post(pctx, pc.LocalDescription().SDP)
+	cancel()
 	if err != nil {
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		_ = c.delete(context.Background(), loc)
+		return nil, ctx.Err()
 	}
 	s.location = loc
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
