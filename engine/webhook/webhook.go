@@ -194,7 +194,7 @@ func (d *Dispatcher) StoreWith(items []livestream.OutboxItem, write func(all []l
 	queued := d.queued
 	d.queued = nil
 	d.mu.Unlock()
-	all := append(queued, items...)
+	all := append(slices.Clip(queued), items...) // a new array: queued stays as it was
 	if err := write(all); err != nil {
 		d.mu.Lock()
 		d.queued = append(queued, d.queued...) // not stored: the next flush tries them
