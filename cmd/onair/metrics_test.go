@@ -49,12 +49,8 @@ func TestPrometheusScrapes(t *testing.T) {
 	want := clipKbps(t, mediatest.Small.Path(t))
 	host := strings.TrimPrefix(s.httpURL, "http://")
 
-	// The HLS figures need a viewer.
-	for range 3 {
-		if code, _ := httpGet(t, st.OutputURI("hls"), 10*time.Second); code != 200 {
-			t.Fatalf("HLS playlist: %d", code)
-		}
-	}
+	// The HLS figures need a viewer (mediaPlaylist waits for the first segment).
+	mediaPlaylist(t, st.OutputURI("hls"), 20*time.Second)
 
 	resp, err := http.Get(s.httpURL + "/metrics")
 	if err != nil {
