@@ -344,3 +344,53 @@ func TestPreviewWarnsOfBFrames(t *testing.T) {
 		t.Fatalf("answer %d, warning %q: %s", resp.StatusCode, resp.Header.Get("X-OnAir-Warning"), body)
 	}
 }
+
+// TestPreviewOverHTTPS: with the API beyond loopback (HTTPS with the
+// generated certificate), the window's preview client — which pins that
+// certificate — still gets decodable video.
+func TestPreviewOverHTTPS(t *testing.T) {
+	path := mediatest.Preview.Path(t)
+	t.Setenv("ONAIR_API_KEY", testKey)
+	t.Setenv("ONAIR_API_SECRET", testSecret)
+	cfg := config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0"}
+	s, err := startStudio(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.httpURL, "https://127.0.0.1:") || s.tls == nil {
+		t.Fatalf("the API beyond loopback is not HTTPS: %s", s.httpURL)
+	}
+	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := mediatest.Publish(t, path, s.rtmpURL+"/"+st.Input.StreamKey, true)
+	defer pub.Stop()
+	c := windowPreview{s}.Client(st.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var sess *player.Session
+	for sess == nil { // until the stream is live
+		if sess, err = c.Connect(ctx); err != nil {
+			var se *player.StatusError
+			if !errors.As(err, &se) || se.Code != http.StatusConflict || ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	defer sess.Close()
+	n := 0
+	for n < 30 {
+		select {
+		case _, ok := <-sess.Units():
+			if !ok {
+				t.Fatal("the session ended")
+			}
+			n++
+		case <-ctx.Done():
+			t.Fatalf("only %d access units over HTTPS", n)
+		}
+	}
+}

@@ -72,6 +72,7 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 	if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
 		// A studio on this machine: offer loopback addresses only.
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
