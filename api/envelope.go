@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -103,26 +104,50 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 
 // authorized checks HTTP Basic credentials in constant time.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	return s.authorize(w, r, nil)
+}
+
+// authorize checks the API credentials (HTTP Basic) or, when token is set
+// and the request carries "Authorization: Bearer …", the token. Failures
+// count against the address, which is slowed after too many.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token func(string) bool) bool {
 	addr := clientAddr(r)
 	now := time.Now()
 	if wait := s.logins.blocked(addr, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return false
 	}
-	key, secret, ok := r.BasicAuth()
-	wantKey, wantSecret := s.Credentials()
-	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
+	challenge := `Basic realm="OnAir Studio", charset="UTF-8"`
+	missing := "authentication required: HTTP Basic with the studio's API key and secret"
+	wrong := "wrong API key or secret"
+	tok, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	key, secret, basic := r.BasicAuth()
+	ok := false
+	if token != nil {
+		challenge = `Bearer realm="OnAir Studio preview"`
+		missing = "authentication required: the API key and secret (HTTP Basic) or a preview token (Bearer)"
+		if bearer {
+			wrong = "the preview token is wrong, for another stream, or expired (tokens last " + PreviewTokenTTL.String() + "); get a new one"
+			ok = token(strings.TrimSpace(tok))
+		}
+	}
+	if basic {
+		wantKey, wantSecret := s.Credentials()
+		ok = equal(key, wantKey) && equal(secret, wantSecret)
+	}
+	if ok {
 		s.logins.succeeded(addr)
 		return true
 	}
-	if ok && s.logins.failed(addr, now) {
+	tried := basic || (bearer && token != nil)
+	if tried && s.logins.failed(addr, now) {
 		s.logBlocked(r, addr)
 	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="OnAir Studio", charset="UTF-8"`)
-	if !ok {
-		s.fail(w, r, http.StatusUnauthorized, "authentication required: HTTP Basic with the studio's API key and secret")
+	w.Header().Set("WWW-Authenticate", challenge)
+	if tried {
+		s.fail(w, r, http.StatusUnauthorized, wrong)
 	} else {
-		s.fail(w, r, http.StatusUnauthorized, "wrong API key or secret")
+		s.fail(w, r, http.StatusUnauthorized, missing)
 	}
 	return false
 }

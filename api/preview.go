@@ -61,35 +61,7 @@ func (s *Server) validToken(tok, id string, now time.Time) bool {
 // previewAuthorized accepts the API credentials or a preview token of the
 // stream (Authorization: Bearer TOKEN).
 func (s *Server) previewAuthorized(w http.ResponseWriter, r *http.Request, id string) bool {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		if s.validToken(strings.TrimSpace(tok), id, time.Now()) {
-			return true
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="OnAir Studio preview"`)
-		s.fail(w, r, http.StatusUnauthorized, "the preview token is wrong, for another stream, or expired (tokens last "+PreviewTokenTTL.String()+"); get a new one")
-		return false
-	}
-	addr := clientAddr(r)
-	if wait := s.logins.blocked(addr, time.Now()); wait > 0 {
-		s.tooMany(w, r, wait)
-		return false
-	}
-	key, secret, ok := r.BasicAuth()
-	wantKey, wantSecret := s.Credentials()
-	if ok && equal(key, wantKey) && equal(secret, wantSecret) {
-		s.logins.succeeded(addr)
-		return true
-	}
-	if ok && s.logins.failed(addr, time.Now()) {
-		s.logBlocked(r, addr)
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="OnAir Studio preview"`)
-	if !ok {
-		s.fail(w, r, http.StatusUnauthorized, "authentication required: the API key and secret (HTTP Basic) or a preview token (Bearer)")
-	} else {
-		s.fail(w, r, http.StatusUnauthorized, "wrong API key or secret")
-	}
-	return false
+	return s.authorize(w, r, func(tok string) bool { return s.validToken(tok, id, time.Now()) })
 }
 
 type tokenView struct {
@@ -113,24 +85,33 @@ func (s *Server) previewTokenCall(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusCreated, tokenView{Token: tok, ExpiresAt: millis(exp), PreviewURL: "/preview/" + id + "#token=" + tok})
 }
 
-// whep is the WHEP endpoint of a stream: POST an offer, get an answer.
-func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// previewCall runs the checks both WHEP routes share: host and origin,
+// cloud name, method, credentials or token, and a running preview.
+func (s *Server) previewCall(w http.ResponseWriter, r *http.Request, method, hint string) bool {
 	if !s.guard(w, r) || !s.cloudOK(w, r) {
-		return
+		return false
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; POST an SDP offer")
-		return
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; "+hint)
+		return false
 	}
-	if !s.previewAuthorized(w, r, id) {
-		return
+	if !s.previewAuthorized(w, r, r.PathValue("id")) {
+		return false
 	}
 	if s.Preview == nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "the preview is not running in this studio")
+		return false
+	}
+	return true
+}
+
+// whep is the WHEP endpoint of a stream: POST an offer, get an answer.
+func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
+	if !s.previewCall(w, r, http.MethodPost, "POST an SDP offer") {
 		return
 	}
+	id := r.PathValue("id")
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp (a WHEP offer), got "+quote(r.Header.Get("Content-Type")))
 		return
@@ -165,23 +146,10 @@ func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
 // whepSession is a WHEP session's address: DELETE ends it. Trickle ICE
 // (PATCH) is not offered: the answer carries every candidate.
 func (s *Server) whepSession(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !s.guard(w, r) || !s.cloudOK(w, r) {
+	if !s.previewCall(w, r, http.MethodDelete, "DELETE ends the session (trickle ICE is not needed: the answer has every candidate)") {
 		return
 	}
-	if r.Method != http.MethodDelete {
-		w.Header().Set("Allow", "DELETE")
-		s.fail(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; DELETE ends the session (trickle ICE is not needed: the answer has every candidate)")
-		return
-	}
-	if !s.previewAuthorized(w, r, id) {
-		return
-	}
-	if s.Preview == nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "the preview is not running in this studio")
-		return
-	}
-	if err := s.Preview.End(id, r.PathValue("sid")); err != nil {
+	if err := s.Preview.End(r.PathValue("id"), r.PathValue("sid")); err != nil {
 		s.failErr(w, r, err)
 		return
 	}

@@ -77,18 +77,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // LoadStreams returns every stored live stream.
 func (s *Store) LoadStreams() ([]livestream.LiveStream, error) {
-	var out []livestream.LiveStream
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketStreams).ForEach(func(k, v []byte) error {
-			var ls livestream.LiveStream
-			if err := json.Unmarshal(v, &ls); err != nil {
-				return fmt.Errorf("decoding live stream %s: %w", k, err)
-			}
-			out = append(out, ls)
-			return nil
-		})
-	})
-	return out, err
+	return loadAll[livestream.LiveStream](s.db, bucketStreams, "live stream")
 }
 
 // PutStream writes one live stream with its outputs.
@@ -135,18 +124,7 @@ func (s *Store) SetSettings(kv map[string]string) error {
 
 // LoadAssets returns every indexed asset.
 func (s *Store) LoadAssets() ([]livestream.Asset, error) {
-	var out []livestream.Asset
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAssets).ForEach(func(k, v []byte) error {
-			var a livestream.Asset
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("decoding asset %s: %w", k, err)
-			}
-			out = append(out, a)
-			return nil
-		})
-	})
-	return out, err
+	return loadAll[livestream.Asset](s.db, bucketAssets, "asset")
 }
 
 // PutAsset writes one asset.
@@ -165,4 +143,21 @@ func (s *Store) DeleteAsset(publicID string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAssets).Delete([]byte(publicID))
 	})
+}
+
+// loadAll decodes every value of a bucket, in key order; what names the
+// values in errors.
+func loadAll[T any](db *bolt.DB, bucket []byte, what string) ([]T, error) {
+	var out []T
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			var x T
+			if err := json.Unmarshal(v, &x); err != nil {
+				return fmt.Errorf("decoding %s %q: %w", what, k, err)
+			}
+			out = append(out, x)
+			return nil
+		})
+	})
+	return out, err
 }

@@ -17,18 +17,7 @@ const deliveriesKept = 50
 
 // LoadWebhooks returns every webhook.
 func (s *Store) LoadWebhooks() ([]livestream.Webhook, error) {
-	var out []livestream.Webhook
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHooks).ForEach(func(k, v []byte) error {
-			var w livestream.Webhook
-			if err := json.Unmarshal(v, &w); err != nil {
-				return fmt.Errorf("decoding webhook %s: %w", k, err)
-			}
-			out = append(out, w)
-			return nil
-		})
-	})
-	return out, err
+	return loadAll[livestream.Webhook](s.db, bucketHooks, "webhook")
 }
 
 // PutWebhook writes one webhook.
@@ -123,18 +112,7 @@ func enqueue(tx *bolt.Tx, items []livestream.OutboxItem) error {
 
 // LoadOutbox returns what waits for delivery, oldest first.
 func (s *Store) LoadOutbox() ([]livestream.OutboxItem, error) {
-	var out []livestream.OutboxItem
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			var it livestream.OutboxItem
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decoding outbox item %x: %w", k, err)
-			}
-			out = append(out, it)
-			return nil
-		})
-	})
-	return out, err
+	return loadAll[livestream.OutboxItem](s.db, bucketOutbox, "outbox item")
 }
 
 // Delivered records an attempt; a delivered or abandoned item leaves the

@@ -117,8 +117,8 @@ loop:
 	if frames < 60 {
 		t.Fatalf("only %d decodable pictures within 4 s of the answer, want 60", frames)
 	}
-	if d := s.preview.SendDelays(); d.Samples == 0 || d.Median > 100*time.Millisecond {
-		t.Errorf("send delays: %+v", d)
+	if viewers, median, p95 := s.preview.StreamStats(st.ID); viewers != 1 || median <= 0 || median > 100*time.Millisecond || p95 < median {
+		t.Errorf("preview stats: %d viewers, send delays %v / %v", viewers, median, p95)
 	}
 
 	if err := sess.Close(); err != nil {
@@ -271,6 +271,7 @@ func TestPreviewBadInput(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	leaks := goleak.IgnoreCurrent()
 	fds := openFiles(t)
+	var last string
 	for i := range 200 {
 		auth := basic
 		if i%2 == 1 {
@@ -280,15 +281,9 @@ func TestPreviewBadInput(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "a=candidate") {
 			t.Fatalf("offer %d: %d %s", i, resp.StatusCode, body)
 		}
-		req, _ := http.NewRequest(http.MethodDelete, s.httpURL+resp.Header.Get("Location"), nil)
-		auth(req)
-		dr, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dr.Body.Close()
-		if dr.StatusCode != http.StatusOK {
-			t.Fatalf("DELETE %d: %d", i, dr.StatusCode)
+		last = s.httpURL + resp.Header.Get("Location")
+		if code := del(t, last, auth); code != http.StatusOK {
+			t.Fatalf("DELETE %d: %d", i, code)
 		}
 	}
 	if n := s.preview.Sessions(); n != 0 {
@@ -299,17 +294,25 @@ func TestPreviewBadInput(t *testing.T) {
 	if after := openFiles(t); after > fds+2 {
 		t.Errorf("open files: %d before, %d after 200 offers", fds, after)
 	}
-	// A deleted session is gone.
-	req, _ := http.NewRequest(http.MethodDelete, url+"/0123456789abcdef01234567", nil)
-	basic(req)
-	dr, err := http.DefaultClient.Do(req)
+	// A deleted session is gone, and an unknown one was never there.
+	for _, u := range []string{last, url + "/0123456789abcdef01234567"} {
+		if code := del(t, u, basic); code != http.StatusNotFound {
+			t.Errorf("DELETE %s: %d, want 404", u, code)
+		}
+	}
+}
+
+// del sends an authenticated DELETE and returns the status.
+func del(t *testing.T, url string, auth func(*http.Request)) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, url, nil)
+	auth(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr.Body.Close()
-	if dr.StatusCode != http.StatusNotFound {
-		t.Errorf("DELETE of an unknown session: %d", dr.StatusCode)
-	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func openFiles(t *testing.T) int {

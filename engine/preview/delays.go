@@ -21,12 +21,6 @@ func (d *delayLog) add(v time.Duration) {
 	d.mu.Unlock()
 }
 
-// Delays are figures over the latest send delays.
-type Delays struct {
-	Samples     int
-	Median, P95 time.Duration
-}
-
 // StreamStats returns how many viewers watch stream id's preview and the
 // median and 95th percentile send delays of its latest access units.
 func (s *Server) StreamStats(id string) (viewers int, median, p95 time.Duration) {
@@ -39,25 +33,19 @@ func (s *Server) StreamStats(id string) (viewers int, median, p95 time.Duration)
 	if f == nil {
 		return 0, 0, 0
 	}
-	d := f.delays.figures()
-	return viewers, d.Median, d.P95
+	median, p95 = f.delays.figures()
+	return viewers, median, p95
 }
 
-// SendDelays returns the median and 95th percentile of the latest (at
-// most 4 096) send delays, from ingest reading an access unit to its RTP
-// packets leaving for a viewer.
-func (s *Server) SendDelays() Delays {
-	return s.delays.figures()
-}
-
-func (d *delayLog) figures() Delays {
+// figures are the median and 95th percentile of the kept delays.
+func (d *delayLog) figures() (median, p95 time.Duration) {
 	d.mu.Lock()
 	n := min(d.n, len(d.ring))
 	v := slices.Clone(d.ring[:n])
 	d.mu.Unlock()
 	if n == 0 {
-		return Delays{}
+		return 0, 0
 	}
 	slices.Sort(v)
-	return Delays{Samples: n, Median: v[n/2], P95: v[n*95/100]}
+	return v[n/2], v[n*95/100]
 }

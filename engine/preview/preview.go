@@ -75,7 +75,6 @@ type Server struct {
 	closed   bool
 	feeds    map[string]*feed
 	sessions map[string]*session
-	delays   delayLog
 	wg       sync.WaitGroup
 }
 
@@ -139,9 +138,6 @@ func (s *Server) Start() error {
 	s.Logger.Info("preview ready", "udp", udp.LocalAddr().String())
 	return nil
 }
-
-// UDPPort is the port media leaves from.
-func (s *Server) UDPPort() int { return s.udp.LocalAddr().(*net.UDPAddr).Port }
 
 // Sessions returns how many preview sessions are open.
 func (s *Server) Sessions() int {

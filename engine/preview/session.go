@@ -167,9 +167,7 @@ func (s *Server) send(ss *session) {
 			}
 		}
 		if !fr.received.IsZero() {
-			d := time.Since(fr.received)
-			s.delays.add(d)
-			ss.feed.delays.add(d)
+			ss.feed.delays.add(time.Since(fr.received))
 		}
 	}
 }

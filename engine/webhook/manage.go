@@ -1,9 +1,7 @@
 package webhook
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -152,5 +150,3 @@ func (d *Dispatcher) Delete(id string) error {
 	d.Logger.Info("webhook removed", "webhook", id)
 	return nil
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

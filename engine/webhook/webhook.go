@@ -8,6 +8,8 @@
 package webhook
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -20,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,10 +101,10 @@ func (d *Dispatcher) Start() error {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	d.Timeout = cmpOr(d.Timeout, 10*time.Second)
-	d.MaxAge = cmpOr(d.MaxAge, 24*time.Hour)
-	d.MinBackoff = cmpOr(d.MinBackoff, time.Second)
-	d.MaxBackoff = cmpOr(d.MaxBackoff, time.Minute)
+	d.Timeout = cmp.Or(d.Timeout, 10*time.Second)
+	d.MaxAge = cmp.Or(d.MaxAge, 24*time.Hour)
+	d.MinBackoff = cmp.Or(d.MinBackoff, time.Second)
+	d.MaxBackoff = cmp.Or(d.MaxBackoff, time.Minute)
 	if d.Concurrency <= 0 {
 		d.Concurrency = 4
 	}
@@ -176,14 +179,6 @@ func (d *Dispatcher) Queue(items []livestream.OutboxItem) {
 	d.mu.Unlock()
 }
 
-// Sink prepares and queues ev: what the engine does with an event whose
-// change has no transaction of its own.
-func (d *Dispatcher) Sink(ev livestream.Event) {
-	if items := d.Prepare(ev); len(items) > 0 {
-		d.Queue(items)
-	}
-}
-
 // StoreWith runs write (a change's own transaction) with everything queued
 // followed by items, so that the outbox keeps the events' order; then the
 // worker has them.
@@ -195,6 +190,9 @@ func (d *Dispatcher) StoreWith(items []livestream.OutboxItem, write func(all []l
 	d.queued = nil
 	d.mu.Unlock()
 	all := append(slices.Clip(queued), items...) // a new array: queued stays as it was
+	if len(all) == 0 {
+		return nil // an earlier flush stored them
+	}
 	if err := write(all); err != nil {
 		d.mu.Lock()
 		d.queued = append(queued, d.queued...) // not stored: the next flush tries them
@@ -225,20 +223,9 @@ func (d *Dispatcher) Flush() {
 	if empty {
 		return
 	}
-	d.flushMu.Lock()
-	defer d.flushMu.Unlock()
-	d.mu.Lock()
-	items := d.queued
-	d.queued = nil
-	d.mu.Unlock()
-	if len(items) == 0 {
-		return // an earlier flush stored them
+	if err := d.StoreWith(nil, d.Store.Enqueue); err != nil {
+		d.Logger.Error("storing events for webhooks", "error", err)
 	}
-	if err := d.Store.Enqueue(items); err != nil {
-		d.Logger.Error("storing events for webhooks", "events", len(items), "error", err)
-		return
-	}
-	d.stored(items)
 }
 
 func (d *Dispatcher) poke() {
@@ -375,7 +362,7 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 
 // post sends one attempt; any answer but 2xx is a failure.
 func (d *Dispatcher) post(ctx context.Context, w livestream.Webhook, it livestream.OutboxItem) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytesReader(it.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(it.Body))
 	if err != nil {
 		return 0, fmt.Errorf("the webhook's URL: %w", err)
 	}
@@ -414,7 +401,7 @@ func Sign(secret string, t time.Time, body []byte) string {
 // time must be within tolerance of now.
 func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) bool {
 	var ts, sig string
-	for _, part := range splitComma(header) {
+	for part := range strings.SplitSeq(header, ",") {
 		switch {
 		case len(part) > 2 && part[:2] == "t=":
 			ts = part[2:]
@@ -454,27 +441,4 @@ func newID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return "wh_" + hex.EncodeToString(b[:])
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != ',' {
-			i++
-		}
-		out = append(out, s[:i])
-		if i == len(s) {
-			break
-		}
-		s = s[i+1:]
-	}
-	return slices.DeleteFunc(out, func(p string) bool { return p == "" })
 }

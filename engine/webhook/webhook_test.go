@@ -65,8 +65,10 @@ func TestRedirectNotFollowedThenDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Sink(livestream.Event{ID: 1, Type: livestream.EventStreamIdle, StreamID: "a"}) // filtered out
-	d.Sink(livestream.Event{ID: 2, Type: livestream.EventStreamActive, StreamID: "a"})
+	if items := d.Prepare(livestream.Event{ID: 1, Type: livestream.EventStreamIdle, StreamID: "a"}); items != nil {
+		t.Fatalf("an event the webhook does not take has items: %v", items)
+	}
+	d.Queue(d.Prepare(livestream.Event{ID: 2, Type: livestream.EventStreamActive, StreamID: "a"}))
 	d.Flush()
 	eventually(t, "two failed tries", func() bool { return tries.Load() >= 2 })
 	answer.Store(http.StatusOK)
