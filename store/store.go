@@ -17,7 +17,10 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+//
+//	1: the first layout
+//	2: webhook outbox items keyed by webhook id, then sequence number
+const SchemaVersion = 2
 
 var (
 	bucketMeta     = []byte("meta")
@@ -61,6 +64,11 @@ func Open(path string) (*Store, error) {
 			}
 			if n > SchemaVersion {
 				return fmt.Errorf("%w (schema %d, this version reads %d)", ErrNewerSchema, n, SchemaVersion)
+			}
+			if n < 2 {
+				if err := rekeyOutbox(tx); err != nil {
+					return fmt.Errorf("moving the webhook outbox to schema 2: %w", err)
+				}
 			}
 		}
 		return meta.Put(keySchema, []byte(fmt.Sprint(SchemaVersion)))

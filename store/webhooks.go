@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,31 +30,39 @@ func (s *Store) PutWebhook(w livestream.Webhook) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHooks).Put([]byte(w.ID), v) })
 }
 
-// DeleteWebhook removes a webhook with what waits for it and its deliveries.
+// DeleteWebhook removes a webhook with what waits for it and its
+// deliveries; it reads only that webhook's part of the outbox.
 func (s *Store) DeleteWebhook(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketHooks).Delete([]byte(id)); err != nil {
 			return err
 		}
-		ob := tx.Bucket(bucketOutbox)
-		var gone [][]byte
-		err := ob.ForEach(func(k, v []byte) error {
-			var it livestream.OutboxItem
-			if json.Unmarshal(v, &it) == nil && it.WebhookID == id {
-				gone = append(gone, k)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if err := ob.Delete(k); err != nil {
+		prefix := outboxPrefix(id)
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
 				return err
 			}
 		}
 		if err := tx.Bucket(bucketDeliver).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
+		}
+		return nil
+	})
+}
+
+// DropOutbox removes items from the outbox without a delivery record (a
+// webhook's queue was full), in one transaction.
+func (s *Store) DropOutbox(items []livestream.OutboxItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		for _, it := range items {
+			if err := ob.Delete(outboxKey(it.WebhookID, it.Seq)); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -103,14 +112,56 @@ func enqueue(tx *bolt.Tx, items []livestream.OutboxItem) error {
 		if err != nil {
 			return fmt.Errorf("encoding an outbox item: %w", err)
 		}
-		if err := b.Put(seqKey(seq), v); err != nil {
+		if err := b.Put(outboxKey(items[i].WebhookID, seq), v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// LoadOutbox returns what waits for delivery, oldest first.
+// outboxKey orders the outbox by webhook, then by the order of the events.
+func outboxKey(webhookID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(outboxPrefix(webhookID), seq)
+}
+
+func outboxPrefix(webhookID string) []byte {
+	return append([]byte(webhookID), 0)
+}
+
+// rekeyOutbox moves items stored by sequence number alone (schema 1)
+// under their webhook's keys.
+func rekeyOutbox(tx *bolt.Tx) error {
+	ob := tx.Bucket(bucketOutbox)
+	var old []livestream.OutboxItem
+	var keys [][]byte
+	err := ob.ForEach(func(k, v []byte) error {
+		var it livestream.OutboxItem
+		if len(k) != 8 || json.Unmarshal(v, &it) != nil {
+			return nil
+		}
+		old, keys = append(old, it), append(keys, bytes.Clone(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, it := range old {
+		v, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		if err := ob.Delete(keys[i]); err != nil {
+			return err
+		}
+		if err := ob.Put(outboxKey(it.WebhookID, it.Seq), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadOutbox returns what waits for delivery: by webhook, each one's
+// oldest first.
 func (s *Store) LoadOutbox() ([]livestream.OutboxItem, error) {
 	return loadAll[livestream.OutboxItem](s.db, bucketOutbox, "outbox item")
 }
@@ -129,13 +180,14 @@ func (s *Store) Delivered(it livestream.OutboxItem, d livestream.WebhookDelivery
 	return s.db.Update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		if d.Outcome == livestream.DeliveryFailed {
-			if ob.Get(seqKey(it.Seq)) == nil {
+			key := outboxKey(it.WebhookID, it.Seq)
+			if ob.Get(key) == nil {
 				return nil // its webhook was deleted meanwhile
 			}
-			if err := ob.Put(seqKey(it.Seq), iv); err != nil {
+			if err := ob.Put(key, iv); err != nil {
 				return err
 			}
-		} else if err := ob.Delete(seqKey(it.Seq)); err != nil {
+		} else if err := ob.Delete(outboxKey(it.WebhookID, it.Seq)); err != nil {
 			return err
 		}
 		if tx.Bucket(bucketHooks).Get([]byte(d.WebhookID)) == nil {

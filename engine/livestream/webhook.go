@@ -14,6 +14,15 @@ type Webhook struct {
 	// Secret signs the deliveries; shown once, when the webhook is made.
 	Secret    string    `json:"secret"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// What waits for the webhook, as the dispatcher sees it now (not
+	// stored): undelivered events, events dropped from its full queue since
+	// the studio started, and when a failing webhook began failing and is
+	// tried next.
+	Queued       int       `json:"-"`
+	Dropped      uint64    `json:"-"`
+	FailingSince time.Time `json:"-"`
+	RetryAt      time.Time `json:"-"`
 }
 
 // WebhookParams create or change a webhook; nil leaves a field as it is.

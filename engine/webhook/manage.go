@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,10 +28,16 @@ func checkURL(s string) error {
 	if u.Fragment != "" || len(s) > 2048 {
 		return invalid("url", "must have no fragment and at most 2048 characters")
 	}
+	if a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && linkLocal(a) {
+		return invalid("url", errLinkLocal.Error())
+	}
 	return nil
 }
 
 func checkEvents(ev []string) error {
+	if len(ev) == 0 {
+		return invalid("events", "names no event type; leave events out to receive every event, or name the ones to receive")
+	}
 	for _, e := range ev {
 		if !slices.Contains(livestream.EventTypes, e) {
 			return invalid("events", fmt.Sprintf("unknown event type %q; known: %s", e, strings.Join(livestream.EventTypes, ", ")))
@@ -57,11 +64,15 @@ func (d *Dispatcher) Create(p Params) (livestream.Webhook, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.hooks) >= MaxWebhooks {
+		return livestream.Webhook{}, invalid("webhooks", fmt.Sprintf("the studio keeps at most %d webhooks; delete one first (one receiver can take several event types)", MaxWebhooks))
+	}
 	if err := d.Store.PutWebhook(w); err != nil {
 		return livestream.Webhook{}, fmt.Errorf("storing the webhook: %w", err)
 	}
-	d.hooks[w.ID] = w
-	d.Logger.Info("webhook added", "webhook", w.ID, "url", w.URL)
+	d.hooks[w.ID] = d.newState(w)
+	d.Logger.Info("webhook added", "webhook", w.ID, "url", redact(w.URL))
+	w.URL = redact(w.URL)
 	return w, nil
 }
 
@@ -69,9 +80,8 @@ func (d *Dispatcher) Create(p Params) (livestream.Webhook, error) {
 func (d *Dispatcher) List() []livestream.Webhook {
 	d.mu.Lock()
 	out := make([]livestream.Webhook, 0, len(d.hooks))
-	for _, w := range d.hooks {
-		w.Secret = ""
-		out = append(out, w)
+	for _, h := range d.hooks {
+		out = append(out, h.viewLocked())
 	}
 	d.mu.Unlock()
 	slices.SortFunc(out, func(a, b livestream.Webhook) int {
@@ -87,12 +97,15 @@ func (d *Dispatcher) List() []livestream.Webhook {
 // newest first.
 func (d *Dispatcher) Get(id string) (livestream.Webhook, []livestream.WebhookDelivery, error) {
 	d.mu.Lock()
-	w, ok := d.hooks[id]
+	h, ok := d.hooks[id]
+	var w livestream.Webhook
+	if ok {
+		w = h.viewLocked()
+	}
 	d.mu.Unlock()
 	if !ok {
 		return livestream.Webhook{}, nil, fmt.Errorf("webhook %q: %w", id, livestream.ErrNotFound)
 	}
-	w.Secret = ""
 	ds, err := d.Store.Deliveries(id, 20)
 	if err != nil {
 		return w, nil, fmt.Errorf("reading deliveries of %s: %w", id, err)
@@ -117,10 +130,11 @@ func (d *Dispatcher) Update(id string, p Params) (livestream.Webhook, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	w, ok := d.hooks[id]
+	h, ok := d.hooks[id]
 	if !ok {
 		return livestream.Webhook{}, fmt.Errorf("webhook %q: %w", id, livestream.ErrNotFound)
 	}
+	w := h.hook
 	if p.URL != nil {
 		w.URL = *p.URL
 	}
@@ -130,9 +144,8 @@ func (d *Dispatcher) Update(id string, p Params) (livestream.Webhook, error) {
 	if err := d.Store.PutWebhook(w); err != nil {
 		return livestream.Webhook{}, fmt.Errorf("storing the webhook: %w", err)
 	}
-	d.hooks[id] = w
-	w.Secret = ""
-	return w, nil
+	h.hook = w
+	return h.viewLocked(), nil
 }
 
 // Delete removes a webhook and what waits for it.
@@ -146,7 +159,20 @@ func (d *Dispatcher) Delete(id string) error {
 		return fmt.Errorf("deleting webhook %s: %w", id, err)
 	}
 	delete(d.hooks, id)
-	d.pending = slices.DeleteFunc(d.pending, func(it livestream.OutboxItem) bool { return it.WebhookID == id })
 	d.Logger.Info("webhook removed", "webhook", id)
 	return nil
+}
+
+// viewLocked is the webhook as the API shows it: no secret, the URL's
+// password hidden, and what waits for it.
+func (h *hookState) viewLocked() livestream.Webhook {
+	w := h.hook
+	w.Secret = ""
+	w.URL = redact(w.URL)
+	w.Queued, w.Dropped = len(h.pending), h.dropped
+	if h.failures > 0 {
+		w.FailingSince = h.failingSince
+		w.RetryAt = h.until
+	}
+	return w
 }

@@ -5,29 +5,29 @@
 // so an event the API answered for survives a restart or a crash; a
 // worker delivers them in order per webhook and stream, trying again with
 // exponential backoff for up to a day.
+//
+// Each webhook is on its own: it has its own delivery slots, its own
+// backoff (one failure pauses that webhook, not each of its streams) and a
+// bounded queue, so a receiver that is down, slow or never answers delays
+// and costs nothing but its own deliveries.
 package webhook
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/netlimit"
 )
 
 // Store keeps webhooks, the outbox and the latest deliveries (the studio's
@@ -39,6 +39,7 @@ type Store interface {
 	Enqueue([]livestream.OutboxItem) error
 	LoadOutbox() ([]livestream.OutboxItem, error)
 	Delivered(livestream.OutboxItem, livestream.WebhookDelivery) error
+	DropOutbox([]livestream.OutboxItem) error
 	Deliveries(id string, limit int) ([]livestream.WebhookDelivery, error)
 }
 
@@ -47,6 +48,15 @@ const (
 	HeaderSignature = "X-OnAir-Signature" // t=UNIX,v1=HEX(HMAC-SHA256(secret, "t.body"))
 	HeaderEventID   = "X-OnAir-Event-Id"  // the same for every attempt: receivers drop repeats by it
 	HeaderAttempt   = "X-OnAir-Delivery-Attempt"
+)
+
+// Limits of the webhooks, whatever the settings.
+const (
+	// MaxWebhooks is how many webhooks the studio keeps.
+	MaxWebhooks = 20
+	// DefaultMaxQueued is how many undelivered events a webhook keeps;
+	// past it the oldest are dropped (counted as abandoned).
+	DefaultMaxQueued = 1000
 )
 
 // Dispatcher runs the webhooks.
@@ -62,11 +72,18 @@ type Dispatcher struct {
 	Timeout time.Duration
 	// MaxAge is how long an event is tried. It defaults to 24 h.
 	MaxAge time.Duration
-	// MinBackoff and MaxBackoff bound the wait between attempts, which
-	// doubles from the first. They default to 1 s and 1 min.
+	// MinBackoff and MaxBackoff bound a failing webhook's pause between
+	// attempts, which doubles from the first. They default to 1 s and 1 min.
 	MinBackoff, MaxBackoff time.Duration
-	// Concurrency bounds deliveries in flight. It defaults to 4.
+	// Concurrency bounds one webhook's deliveries in flight (each stream's
+	// events go in order, one at a time). It defaults to 4.
 	Concurrency int
+	// MaxQueued bounds one webhook's undelivered events. It defaults to
+	// DefaultMaxQueued.
+	MaxQueued int
+	// LogEvery is the shortest time between two log lines about one
+	// failing webhook. It defaults to 1 min.
+	LogEvery time.Duration
 	// UserAgent defaults to "OnAirStudio-Webhooks".
 	UserAgent string
 	// Logger defaults to slog.Default().
@@ -75,13 +92,12 @@ type Dispatcher struct {
 	//
 	// private
 	//
-	client   *http.Client
-	mu       sync.Mutex
-	hooks    map[string]livestream.Webhook
-	inflight map[string]bool // "webhook stream" pairs with a delivery under way
-	// pending mirrors the outbox in the store, oldest first (under mu): the
-	// worker scans it without reading the store.
-	pending  []livestream.OutboxItem
+	client *http.Client
+	mu     sync.Mutex
+	hooks  map[string]*hookState
+	// drops are items taken out of full queues, to be removed from the
+	// store by the worker (under mu).
+	drops    []livestream.OutboxItem
 	wake     chan struct{}
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -93,6 +109,24 @@ type Dispatcher struct {
 	flushMu sync.Mutex
 }
 
+// hookState is one webhook with what waits for it (under the
+// dispatcher's mu).
+type hookState struct {
+	hook livestream.Webhook
+	// pending mirrors the webhook's part of the outbox, oldest first: the
+	// worker scans it without reading the store.
+	pending []livestream.OutboxItem
+	// inflight holds, per stream, the sequence number of the item being
+	// delivered.
+	inflight map[string]uint64
+	failures int       // attempts failed in a row
+	// failingSince is the first of those failures.
+	failingSince time.Time
+	until    time.Time // a failing webhook's next attempt
+	dropped  uint64    // items dropped from a full queue since the start
+	log      *netlimit.RateLog
+}
+
 // Start loads the webhooks and starts delivering what the outbox holds.
 func (d *Dispatcher) Start() error {
 	if d.Store == nil || d.Encode == nil {
@@ -102,6 +136,8 @@ func (d *Dispatcher) Start() error {
 		d.Logger = slog.Default()
 	}
 	d.Timeout = cmp.Or(d.Timeout, 10*time.Second)
+	d.MaxQueued = cmp.Or(d.MaxQueued, DefaultMaxQueued)
+	d.LogEvery = cmp.Or(d.LogEvery, time.Minute)
 	d.MaxAge = cmp.Or(d.MaxAge, 24*time.Hour)
 	d.MinBackoff = cmp.Or(d.MinBackoff, time.Second)
 	d.MaxBackoff = cmp.Or(d.MaxBackoff, time.Minute)
@@ -112,7 +148,8 @@ func (d *Dispatcher) Start() error {
 		d.UserAgent = "OnAirStudio-Webhooks"
 	}
 	d.client = &http.Client{
-		Timeout: d.Timeout,
+		Timeout:   d.Timeout,
+		Transport: transport(),
 		// A redirect is not followed: the receiver must answer itself.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -120,14 +157,15 @@ func (d *Dispatcher) Start() error {
 	if err != nil {
 		return fmt.Errorf("loading webhooks: %w", err)
 	}
-	d.hooks = make(map[string]livestream.Webhook, len(list))
+	d.hooks = make(map[string]*hookState, len(list))
 	for _, w := range list {
-		d.hooks[w.ID] = w
+		d.hooks[w.ID] = d.newState(w)
 	}
-	d.inflight = map[string]bool{}
-	if d.pending, err = d.Store.LoadOutbox(); err != nil {
+	items, err := d.Store.LoadOutbox()
+	if err != nil {
 		return fmt.Errorf("reading the webhook outbox: %w", err)
 	}
+	d.add(items)
 	d.wake = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -148,9 +186,9 @@ func (d *Dispatcher) Close() {
 func (d *Dispatcher) Prepare(ev livestream.Event) []livestream.OutboxItem {
 	d.mu.Lock()
 	var to []string
-	for _, w := range d.hooks {
-		if w.Wants(ev.Type) {
-			to = append(to, w.ID)
+	for _, h := range d.hooks {
+		if h.hook.Wants(ev.Type) {
+			to = append(to, h.hook.ID)
 		}
 	}
 	d.mu.Unlock()
@@ -205,11 +243,46 @@ func (d *Dispatcher) StoreWith(items []livestream.OutboxItem, write func(all []l
 
 // stored hands items now in the store to the worker.
 func (d *Dispatcher) stored(items []livestream.OutboxItem) {
-	d.mu.Lock()
-	d.pending = append(d.pending, items...)
-	d.mu.Unlock()
+	d.add(items)
 	d.enqueued.Add(uint64(len(items)))
 	d.poke()
+}
+
+// newState is a webhook with nothing waiting.
+func (d *Dispatcher) newState(w livestream.Webhook) *hookState {
+	return &hookState{hook: w, inflight: map[string]uint64{},
+		log: &netlimit.RateLog{Every: d.LogEvery, Logger: d.Logger}}
+}
+
+// add appends stored items to their webhooks' queues; a queue over
+// MaxQueued loses its oldest items that are not being delivered.
+func (d *Dispatcher) add(items []livestream.OutboxItem) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var full []*hookState
+	for _, it := range items {
+		h := d.hooks[it.WebhookID]
+		if h == nil {
+			continue // deleted meanwhile: its items went with it
+		}
+		h.pending = append(h.pending, it)
+		if len(h.pending) > d.MaxQueued && !slices.Contains(full, h) {
+			full = append(full, h)
+		}
+	}
+	for _, h := range full {
+		over := len(h.pending) - d.MaxQueued
+		h.pending = slices.DeleteFunc(h.pending, func(it livestream.OutboxItem) bool {
+			if over == 0 || h.inflight[it.StreamID] == it.Seq {
+				return false
+			}
+			over--
+			d.drops = append(d.drops, it)
+			h.dropped++
+			d.counts[2].Add(1)
+			return true
+		})
+	}
 }
 
 // Flush stores what was queued, in one transaction, and returns once it
@@ -233,191 +306,6 @@ func (d *Dispatcher) poke() {
 	case d.wake <- struct{}{}:
 	default:
 	}
-}
-
-// run delivers, for each webhook and stream, the oldest waiting event
-// whose time has come; it sleeps until the next one is due or an event
-// arrives.
-func (d *Dispatcher) run(ctx context.Context) {
-	for {
-		next := d.pick(ctx)
-		t := time.NewTimer(next)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-// job is one delivery to start.
-type job struct {
-	hook livestream.Webhook
-	it   livestream.OutboxItem
-	pair string
-}
-
-// pick starts the deliveries that are due, as many as there are free
-// slots, and returns how long until the next one is. With every slot
-// taken (receivers that do not answer) it does not even scan.
-func (d *Dispatcher) pick(ctx context.Context) time.Duration {
-	next := d.MaxBackoff
-	var jobs []job
-	d.mu.Lock()
-	free := d.Concurrency - len(d.inflight)
-	if free > 0 {
-		now := time.Now()
-		seen := map[string]bool{}
-		for _, it := range d.pending {
-			pair := it.WebhookID + " " + it.StreamID
-			if seen[pair] {
-				continue // in order: the older one of this stream goes first
-			}
-			seen[pair] = true
-			hook, ok := d.hooks[it.WebhookID]
-			if !ok || d.inflight[pair] {
-				continue
-			}
-			if wait := it.NextAt.Sub(now); wait > 0 {
-				next = min(next, wait)
-				continue
-			}
-			d.inflight[pair] = true
-			jobs = append(jobs, job{hook, it, pair})
-			if len(jobs) == free {
-				break
-			}
-		}
-	}
-	d.mu.Unlock()
-	for _, j := range jobs {
-		d.wg.Go(func() {
-			d.deliver(ctx, j.hook, j.it)
-			d.mu.Lock()
-			delete(d.inflight, j.pair)
-			d.mu.Unlock()
-			d.poke()
-		})
-	}
-	return next
-}
-
-// deliver makes one attempt and records it.
-func (d *Dispatcher) deliver(ctx context.Context, w livestream.Webhook, it livestream.OutboxItem) {
-	it.Attempts++
-	start := time.Now()
-	code, err := d.post(ctx, w, it)
-	if ctx.Err() != nil {
-		return // stopping: the item stays as it was
-	}
-	rec := livestream.WebhookDelivery{WebhookID: w.ID, EventID: it.EventID, Type: it.Type, Attempt: it.Attempts,
-		At: start, StatusCode: code, Took: time.Since(start), Outcome: livestream.DeliveryDelivered}
-	switch {
-	case err == nil:
-	case time.Since(it.CreatedAt) >= d.MaxAge:
-		rec.Outcome, rec.Error = livestream.DeliveryAbandoned, err.Error()
-		d.Logger.Warn("webhook delivery abandoned", "webhook", w.ID, "event", it.EventID, "type", it.Type, "attempts", it.Attempts, "error", err)
-	default:
-		rec.Outcome, rec.Error = livestream.DeliveryFailed, err.Error()
-		it.NextAt = time.Now().Add(d.backoff(it.Attempts))
-		d.Logger.Info("webhook delivery failed, trying again", "webhook", w.ID, "event", it.EventID, "attempt", it.Attempts, "next_in", time.Until(it.NextAt).Round(time.Millisecond), "error", err)
-	}
-	if err := d.Store.Delivered(it, rec); err != nil {
-		d.Logger.Error("recording a webhook delivery", "webhook", w.ID, "error", err)
-	}
-	switch rec.Outcome { // counted once recorded
-	case livestream.DeliveryDelivered:
-		d.counts[0].Add(1)
-	case livestream.DeliveryFailed:
-		d.counts[1].Add(1)
-	default:
-		d.counts[2].Add(1)
-	}
-	d.mu.Lock()
-	for i := range d.pending {
-		if d.pending[i].Seq == it.Seq {
-			if rec.Outcome == livestream.DeliveryFailed {
-				d.pending[i] = it
-			} else {
-				d.pending = slices.Delete(d.pending, i, i+1)
-			}
-			break
-		}
-	}
-	d.mu.Unlock()
-}
-
-// backoff is the wait after the n-th failed attempt: MinBackoff doubled
-// each time, at most MaxBackoff.
-func (d *Dispatcher) backoff(n int) time.Duration {
-	b := d.MinBackoff
-	for i := 1; i < n && b < d.MaxBackoff; i++ {
-		b *= 2
-	}
-	return min(b, d.MaxBackoff)
-}
-
-// post sends one attempt; any answer but 2xx is a failure.
-func (d *Dispatcher) post(ctx context.Context, w livestream.Webhook, it livestream.OutboxItem) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(it.Body))
-	if err != nil {
-		return 0, fmt.Errorf("the webhook's URL: %w", err)
-	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", d.UserAgent)
-	h.Set(HeaderEventID, strconv.FormatUint(it.EventID, 10))
-	h.Set("Idempotency-Key", strconv.FormatUint(it.EventID, 10))
-	h.Set(HeaderAttempt, strconv.Itoa(it.Attempts))
-	h.Set(HeaderSignature, Sign(w.Secret, time.Now(), it.Body))
-	resp, err := d.client.Do(req)
-	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		return 0, fmt.Errorf("posting to %s: %w", w.URL, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("%s answered %s", w.URL, resp.Status)
-	}
-	return resp.StatusCode, nil
-}
-
-// Sign is the signature header of body sent at t.
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Verify checks a signature header against body, as a receiver does; the
-// time must be within tolerance of now.
-func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) bool {
-	var ts, sig string
-	for part := range strings.SplitSeq(header, ",") {
-		switch {
-		case len(part) > 2 && part[:2] == "t=":
-			ts = part[2:]
-		case len(part) > 3 && part[:3] == "v1=":
-			sig = part[3:]
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
-		return false
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return false
-	}
-	want := Sign(secret, time.Unix(sec, 0), body)
-	return hmac.Equal([]byte(want), []byte("t="+ts+",v1="+sig))
 }
 
 // Counts are deliveries by outcome since the start.
