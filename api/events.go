@@ -58,6 +58,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
+			if len(v) > 40 {
+				v = v[:40] + "…"
+			}
 			s.fail(w, r, http.StatusBadRequest, "Last-Event-ID: must be the id of an event, got "+quote(v))
 			return
 		}
@@ -65,7 +68,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	// Subscribe before answering: a client that acts once the stream is
 	// open must see the events of what it did.
-	ch, complete := s.Engine.SubscribeAfter(r.Context(), after)
+	ch, complete, lagged := s.Engine.SubscribeAfter(r.Context(), after)
 	rc := http.NewResponseController(w)
 	// The stream has no end: no read deadline (net/http would end the
 	// request when it passes), and a write deadline renewed per write.
@@ -89,6 +92,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case ev, ok := <-ch:
 			if !ok {
+				if lagged() {
+					// Closed rather than losing events: the client resumes
+					// with Last-Event-ID and gets what it missed, or a gap.
+					fmt.Fprint(w, "event: history_gap\ndata: {\"message\":\"this client fell behind the studio's events; reconnect with Last-Event-ID to get the rest\",\"reason\":\"client_behind\"}\n\n")
+					_ = rc.Flush()
+				}
 				return
 			}
 			b, err := s.EncodeEvent(ev, base)

@@ -44,7 +44,8 @@ type Engine interface {
 	DeleteOutput(id, outputID string) error
 	// SubscribeAfter returns the kept events after the id (none for 0),
 	// then every new one; complete is false when some were no longer kept.
-	SubscribeAfter(ctx context.Context, after uint64) (events <-chan livestream.Event, complete bool)
+	// A subscriber that falls behind is closed, and lagged reports true.
+	SubscribeAfter(ctx context.Context, after uint64) (events <-chan livestream.Event, complete bool, lagged func() bool)
 }
 
 // Credentials returns the current API key and secret.

@@ -19,26 +19,45 @@ const historySize = 1024
 type subscriber struct {
 	ch      chan livestream.Event
 	dropped atomic.Uint64
+	// closeOnLag: a subscriber that falls behind is closed (and lagged
+	// set) instead of losing events silently; it resumes from its last id.
+	closeOnLag bool
+	lagged     atomic.Bool
 }
 
 // Subscribe returns every event from now on, until ctx ends or the service
 // closes; then the channel is closed. A subscriber that does not keep up
 // loses events rather than slowing the studio.
 func (s *Service) Subscribe(ctx context.Context) <-chan livestream.Event {
-	ch, _ := s.SubscribeAfter(ctx, 0)
-	return ch
+	sub := s.subscribe(ctx, 0, false)
+	return sub.ch
 }
 
 // SubscribeAfter is Subscribe, first replaying the kept events with an id
 // above after (none when after is 0). complete is false when events after
-// it were no longer kept: the subscriber missed some.
-func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan livestream.Event, complete bool) {
-	sub := &subscriber{ch: make(chan livestream.Event, subscriberQueue+historySize)}
+// it were no longer kept, or after is from before this start: the
+// subscriber missed some. A subscriber that falls behind is closed rather
+// than losing events: lagged then reports true, and the subscriber may
+// resume from the last id it had.
+func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan livestream.Event, complete bool, lagged func() bool) {
+	sub := s.subscribe(ctx, after, true)
+	return sub.ch, sub.complete, sub.lagged.Load
+}
+
+type subscription struct {
+	*subscriber
+	complete bool
+}
+
+func (s *Service) subscribe(ctx context.Context, after uint64, closeOnLag bool) subscription {
+	sub := &subscriber{ch: make(chan livestream.Event, subscriberQueue+historySize), closeOnLag: closeOnLag}
 	s.mu.Lock()
 	defer s.unlockFlush()
-	complete = true
+	complete := true
 	if after > 0 {
-		complete = after+1 >= s.oldestKeptLocked()
+		// Ids of this start begin above startEventID: an older one may
+		// have been followed by events that were never kept.
+		complete = after >= s.startEventID && after+1 >= s.oldestKeptLocked()
 		for _, ev := range s.historyLocked() {
 			if ev.ID > after {
 				sub.ch <- ev
@@ -47,7 +66,7 @@ func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan li
 	}
 	if s.closed {
 		close(sub.ch)
-		return sub.ch, complete
+		return subscription{sub, complete}
 	}
 	s.subs[sub] = struct{}{}
 	s.wg.Go(func() {
@@ -63,11 +82,14 @@ func (s *Service) SubscribeAfter(ctx context.Context, after uint64) (_ <-chan li
 			close(sub.ch)
 		}
 	})
-	return sub.ch, complete
+	return subscription{sub, complete}
 }
 
 // historyLocked returns the kept events, oldest first.
 func (s *Service) historyLocked() []livestream.Event {
+	if s.histN == 0 {
+		return nil
+	}
 	if s.histN < len(s.history) {
 		return s.history[:s.histN]
 	}
@@ -110,10 +132,6 @@ func (s *Service) numberLocked(ev *livestream.Event) {
 	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
-	}
-	if s.lastEventID == 0 {
-		// Ids go on increasing across restarts: they start at the clock.
-		s.lastEventID = uint64(ev.Time.UnixMicro())
 	}
 	s.lastEventID++
 	ev.ID = s.lastEventID
@@ -193,6 +211,12 @@ func (s *Service) emit(ev livestream.Event, sink bool) {
 		select {
 		case sub.ch <- ev:
 		default:
+			if sub.closeOnLag {
+				sub.lagged.Store(true)
+				delete(s.subs, sub)
+				close(sub.ch)
+				continue
+			}
 			if sub.dropped.Add(1) == 1 {
 				s.Logger.Warn("event subscriber too slow, dropping events")
 			}

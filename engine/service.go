@@ -94,6 +94,9 @@ type Service struct {
 	history     []livestream.Event
 	histN       int
 	lastEventID uint64
+	// startEventID is where this start's ids begin: ids go on increasing
+	// across restarts because they start at the clock (microseconds).
+	startEventID uint64
 	// live maps stream ids to their sessions for requests to outputs. It
 	// has its own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.
@@ -137,6 +140,8 @@ func (s *Service) Start() error {
 	s.byKey = make(map[string]string, len(list))
 	s.subs = map[*subscriber]struct{}{}
 	s.done = make(chan struct{})
+	s.startEventID = uint64(time.Now().UnixMicro())
+	s.lastEventID = s.startEventID
 	for _, ls := range list {
 		e := newEntry(ls)
 		s.streams[ls.ID] = e

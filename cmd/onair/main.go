@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"syscall"
+
+	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -74,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logOut := stderr
 	if cmd != "credentials" {
-		f, err := openLogFile(cfg.DataDir)
+		f, err := openLogFile(cfg.DataDir, logMaxMB)
 		if err != nil {
 			fmt.Fprintln(stderr, "onair:", err)
 			return 1
@@ -134,17 +136,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// openLogFile opens DATA/logs/onair.log for appending.
-func openLogFile(dataDir string) (*os.File, error) {
+// The studio's log is rotated by size: at most logMaxMB per file, with
+// logBackups older files kept beside it.
+const (
+	logMaxMB   = 10
+	logBackups = 3
+)
+
+// openLogFile opens DATA/logs/onair.log for appending, rotated by size.
+func openLogFile(dataDir string, maxMB int) (io.WriteCloser, error) {
 	dir := filepath.Join(dataDir, "logs")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating log folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "onair.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	path := filepath.Join(dir, "onair.log")
+	// Fail now, with a clear error, rather than at the first line.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening log file: %w", err)
 	}
-	return f, nil
+	f.Close()
+	return &lumberjack.Logger{Filename: path, MaxSize: maxMB, MaxBackups: logBackups}, nil
 }
 
 // startCPUProfile profiles the process until the returned function is called.
