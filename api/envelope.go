@@ -109,46 +109,54 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 // authorize checks the API credentials (HTTP Basic) or, when token is set
 // and the request carries "Authorization: Bearer …", the token. Failures
-// count against the address, which is slowed after too many.
+// count against the address, each kind on its own: wrong or expired
+// tokens (a stale preview tab) never slow down the right credentials, and
+// a right token does not clear the count of wrong credentials.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, token func(string) bool) bool {
 	addr := clientAddr(r)
 	now := time.Now()
-	if wait := s.logins.blocked(addr, now); wait > 0 {
-		s.tooMany(w, r, wait)
-		return false
-	}
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	bearer := token != nil && strings.EqualFold(scheme, "Bearer")
+	key, secret, basic := r.BasicAuth()
 	challenge := `Basic realm="OnAir Studio", charset="UTF-8"`
 	missing := "authentication required: HTTP Basic with the studio's API key and secret"
-	wrong := "wrong API key or secret"
-	tok, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	key, secret, basic := r.BasicAuth()
-	ok := false
 	if token != nil {
 		challenge = `Bearer realm="OnAir Studio preview"`
 		missing = "authentication required: the API key and secret (HTTP Basic) or a preview token (Bearer)"
-		if bearer {
-			wrong = "the preview token is wrong, for another stream, or expired (tokens last " + PreviewTokenTTL.String() + "); get a new one"
-			ok = token(strings.TrimSpace(tok))
-		}
+	}
+	var limit *loginLimiter
+	var ok bool
+	wrong := "wrong API key or secret"
+	switch {
+	case basic:
+		limit = &s.logins
+	case bearer:
+		limit = &s.tokens
+		wrong = "the preview token is wrong, for another stream, or expired (tokens last " + PreviewTokenTTL.String() + "); get a new one"
+	default:
+		w.Header().Set("WWW-Authenticate", challenge)
+		s.fail(w, r, http.StatusUnauthorized, missing)
+		return false
+	}
+	if wait := limit.blocked(addr, now); wait > 0 {
+		s.tooMany(w, r, wait)
+		return false
 	}
 	if basic {
 		wantKey, wantSecret := s.Credentials()
 		ok = equal(key, wantKey) && equal(secret, wantSecret)
+	} else {
+		ok = token(strings.TrimSpace(tok))
 	}
 	if ok {
-		s.logins.succeeded(addr)
+		limit.succeeded(addr)
 		return true
 	}
-	tried := basic || (bearer && token != nil)
-	if tried && s.logins.failed(addr, now) {
+	if limit.failed(addr, now) {
 		s.logBlocked(r, addr)
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	if tried {
-		s.fail(w, r, http.StatusUnauthorized, wrong)
-	} else {
-		s.fail(w, r, http.StatusUnauthorized, missing)
-	}
+	s.fail(w, r, http.StatusUnauthorized, wrong)
 	return false
 }
 

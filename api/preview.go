@@ -15,7 +15,9 @@ import (
 // Preview is the WebRTC preview (WHEP).
 type Preview interface {
 	// Offer answers an SDP offer for the stream: the session's id and the answer.
-	Offer(ctx context.Context, streamID, offer string) (sessionID, answer string, err error)
+	// owner is true for the API credentials; a guest (a preview token)
+	// is told apart by guest, its token and address.
+	Offer(ctx context.Context, streamID, offer string, owner bool, guest string) (sessionID, answer string, err error)
 	// End closes a session of the stream.
 	End(streamID, sessionID string) error
 	// StreamStats returns the stream's preview viewers and the median and
@@ -126,7 +128,13 @@ func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	sid, answer, err := s.Preview.Offer(ctx, id, string(body))
+	_, _, owner := r.BasicAuth() // authorized: Basic means the API credentials
+	guest := ""
+	if !owner {
+		_, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		guest = strings.TrimSpace(tok) + " " + clientAddr(r)
+	}
+	sid, answer, err := s.Preview.Offer(ctx, id, string(body), owner, guest)
 	if err != nil {
 		s.failErr(w, r, err)
 		return

@@ -95,7 +95,8 @@ type Server struct {
 	//
 	crossOrigin *http.CrossOriginProtection
 	views       viewCache
-	logins      loginLimiter
+	logins      loginLimiter // wrong API credentials, per address
+	tokens      loginLimiter // wrong or expired preview tokens, per address
 }
 
 // Handler returns the HTTP handler of every route.

@@ -72,11 +72,15 @@
       });
     }).then(function (r) {
       if (r.status === 401) {
-        if (token) {
-          throw new Error("This preview link has expired: open the preview again from the studio.");
-        }
+        // Trying again cannot help: stop, say why, offer the sign-in.
         form.hidden = false;
-        throw new Error("Wrong API key or secret.");
+        throw final(auth.indexOf("Bearer ") === 0
+          ? "This preview link has expired (links last 10 minutes): open the preview again from the studio, or sign in below."
+          : "Wrong API key or secret.");
+      }
+      if (r.status === 429) {
+        throw final("Too many failed sign-ins from this computer: wait " + (r.headers.get("Retry-After") || "30") +
+          " s, then reload the page.");
       }
       if (r.status !== 201) {
         return r.json().then(function (b) {
@@ -90,8 +94,20 @@
         return pc.setRemoteDescription({ type: "answer", sdp: sdp });
       });
     }).catch(function (err) {
+      if (err.final) {
+        end();
+        say(err.message);
+        return;
+      }
       retry(err.message || String(err));
     });
+  }
+
+  // final is an error that trying again cannot mend.
+  function final(message) {
+    var e = new Error(message);
+    e.final = true;
+    return e;
   }
 
   var retrying = false;

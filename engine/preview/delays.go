@@ -21,13 +21,14 @@ func (d *delayLog) add(v time.Duration) {
 	d.mu.Unlock()
 }
 
-// StreamStats returns how many viewers watch stream id's preview and the
+// StreamStats returns how many viewers watch stream id's preview (sessions
+// that connected, not offers that never did) and the
 // median and 95th percentile send delays of its latest access units.
 func (s *Server) StreamStats(id string) (viewers int, median, p95 time.Duration) {
 	s.mu.Lock()
 	f := s.feeds[id]
 	if f != nil {
-		viewers = f.sessions
+		viewers = f.joined
 	}
 	s.mu.Unlock()
 	if f == nil {

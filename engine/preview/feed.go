@@ -33,6 +33,9 @@ type feed struct {
 	id     string
 	reader *hub.Reader
 	detach func()
+	// joined counts the sessions that connected (the viewers shown in
+	// stats); under the server's mu.
+	joined int
 	// sessions counts the sessions using the feed, connected or not; under
 	// the server's lock.
 	sessions int

@@ -10,6 +10,7 @@
 package preview
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,11 @@ type Server struct {
 	UDPAddr string
 	// MaxSessions bounds the sessions of the whole studio. It defaults to 100.
 	MaxSessions int
+	// Guests (token holders) share at most MaxGuestSessions of them (the
+	// rest are kept for the owner: the window and API callers always get a
+	// session), at most MaxGuestPerStream on one stream and at most
+	// MaxPerGuest per token and address. They default to 80, 20 and 4.
+	MaxGuestSessions, MaxGuestPerStream, MaxPerGuest int
 	// ConnectTimeout ends a session whose peer does not connect in time.
 	// It defaults to 15 s.
 	ConnectTimeout time.Duration
@@ -86,9 +92,10 @@ func (s *Server) Start() error {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
-	if s.MaxSessions <= 0 {
-		s.MaxSessions = 100
-	}
+	s.MaxSessions = cmp.Or(s.MaxSessions, 100)
+	s.MaxGuestSessions = min(cmp.Or(s.MaxGuestSessions, 80), s.MaxSessions)
+	s.MaxGuestPerStream = cmp.Or(s.MaxGuestPerStream, 20)
+	s.MaxPerGuest = cmp.Or(s.MaxPerGuest, 4)
 	if s.ConnectTimeout <= 0 {
 		s.ConnectTimeout = 15 * time.Second
 	}

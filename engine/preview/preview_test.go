@@ -101,7 +101,7 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 		t.Fatal(err)
 	}
 	<-gathered
-	sid, answer, err := s.Offer(context.Background(), id, pc.LocalDescription().SDP)
+	sid, answer, err := s.Offer(context.Background(), id, pc.LocalDescription().SDP, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,11 +240,11 @@ func TestRefusals(t *testing.T) {
 	p, _ := newPeer(t, s, "a")
 	defer p.pc.Close()
 	offer := p.pc.LocalDescription().SDP
-	if _, _, err := s.Offer(context.Background(), "a", offer); !errors.Is(err, ErrTooMany) {
+	if _, _, err := s.Offer(context.Background(), "a", offer, true, ""); !errors.Is(err, ErrTooMany) {
 		t.Errorf("past the limit: %v", err)
 	}
 	s.MaxSessions = 10 // read only by Offer, on this goroutine
-	if _, _, err := s.Offer(context.Background(), "nope", offer); !errors.Is(err, livestream.ErrNotFound) {
+	if _, _, err := s.Offer(context.Background(), "nope", offer, true, ""); !errors.Is(err, livestream.ErrNotFound) {
 		t.Errorf("unknown stream: %v", err)
 	}
 }

@@ -11,10 +11,20 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// viewerID says who asks for a session: the studio's owner (the API
+// credentials: the window, scripts) or a guest holding a preview token,
+// told apart by Key (the token and the address it comes from).
+type viewerID struct {
+	Owner bool
+	Key   string
+}
+
 // session is one viewer's peer connection.
 type session struct {
 	id       string
 	streamID string
+	who      viewerID
+	joined   bool // connected once (under the server's mu)
 	feed     *feed
 	pc       *webrtc.PeerConnection
 	track    *webrtc.TrackLocalStaticRTP
@@ -27,7 +37,10 @@ type session struct {
 
 // Offer answers a WHEP offer for stream id: it returns the session's id
 // and the SDP answer, with every ICE candidate in it (no trickle).
-func (s *Server) Offer(ctx context.Context, streamID, offer string) (sessionID, answer string, err error) {
+// owner is true for the studio's own credentials; a guest (a preview
+// token) is told apart by guest, for its limits.
+func (s *Server) Offer(ctx context.Context, streamID, offer string, owner bool, guest string) (sessionID, answer string, err error) {
+	who := viewerID{Owner: owner, Key: guest}
 	if err := checkOffer(offer); err != nil {
 		return "", "", err
 	}
@@ -43,7 +56,7 @@ func (s *Server) Offer(ctx context.Context, streamID, offer string) (sessionID, 
 		_ = pc.Close()
 		return "", "", fmt.Errorf("making the video track: %w", err)
 	}
-	ss, err := s.reserve(streamID, pc, track)
+	ss, err := s.reserve(streamID, who, pc, track)
 	if err != nil {
 		_ = pc.Close()
 		return "", "", err
@@ -58,14 +71,14 @@ func (s *Server) Offer(ctx context.Context, streamID, offer string) (sessionID, 
 
 // reserve counts a new session against the limits and attaches the
 // stream's feed if it has none yet.
-func (s *Server) reserve(streamID string, pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticRTP) (*session, error) {
+func (s *Server) reserve(streamID string, who viewerID, pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticRTP) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if len(s.sessions) >= s.MaxSessions {
-		return nil, fmt.Errorf("%w (at most %d at once)", ErrTooMany, s.MaxSessions)
+	if err := s.admitLocked(streamID, who); err != nil {
+		return nil, err
 	}
 	f := s.feeds[streamID]
 	if f == nil {
@@ -82,7 +95,7 @@ func (s *Server) reserve(streamID string, pc *webrtc.PeerConnection, track *webr
 	f.sessions++
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	ss := &session{id: hex.EncodeToString(b[:]), streamID: streamID, feed: f, pc: pc, track: track, v: newViewer(), sent: make(chan struct{})}
+	ss := &session{id: hex.EncodeToString(b[:]), streamID: streamID, who: who, feed: f, pc: pc, track: track, v: newViewer(), sent: make(chan struct{})}
 	ss.timer = time.AfterFunc(s.ConnectTimeout, func() {
 		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
 			s.end(ss, "the viewer did not connect in time")
@@ -92,6 +105,39 @@ func (s *Server) reserve(streamID string, pc *webrtc.PeerConnection, track *webr
 	s.wg.Add(1)
 	go s.send(ss)
 	return ss, nil
+}
+
+// admitLocked checks a new session against the limits: the studio's, and
+// for a guest the guests' share, the stream's and the guest's own.
+func (s *Server) admitLocked(streamID string, who viewerID) error {
+	if len(s.sessions) >= s.MaxSessions {
+		return fmt.Errorf("%w (at most %d at once)", ErrTooMany, s.MaxSessions)
+	}
+	if who.Owner {
+		return nil
+	}
+	guests, stream, mine := 0, 0, 0
+	for _, ss := range s.sessions {
+		if ss.who.Owner {
+			continue
+		}
+		guests++
+		if ss.streamID == streamID {
+			stream++
+		}
+		if ss.who.Key == who.Key {
+			mine++
+		}
+	}
+	switch {
+	case mine >= s.MaxPerGuest:
+		return fmt.Errorf("%w: this preview link has %d sessions open already; close one", ErrTooMany, mine)
+	case stream >= s.MaxGuestPerStream:
+		return fmt.Errorf("%w: this stream's preview has %d guests already", ErrTooMany, stream)
+	case guests >= s.MaxGuestSessions:
+		return fmt.Errorf("%w: the studio's preview has %d guests already", ErrTooMany, guests)
+	}
+	return nil
 }
 
 // watch ends the feed's sessions once its reader stops (the stream went idle).
@@ -120,7 +166,13 @@ func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (stri
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
-			ss.joinOnce.Do(func() { ss.feed.add(ss.v) })
+			ss.joinOnce.Do(func() {
+				s.mu.Lock()
+				ss.joined = true
+				ss.feed.joined++
+				s.mu.Unlock()
+				ss.feed.add(ss.v)
+			})
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			go s.end(ss, "the viewer went away ("+st.String()+")")
 		}
@@ -193,6 +245,9 @@ func (s *Server) end(ss *session, reason string) {
 		delete(s.sessions, ss.id)
 		f := ss.feed
 		f.sessions--
+		if ss.joined {
+			f.joined--
+		}
 		var detach func()
 		if f.sessions == 0 {
 			if s.feeds[f.id] == f {
