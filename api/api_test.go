@@ -462,6 +462,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/healthz":         {"get"},
 		"/openapi.json":    {"get"},
 		"/hls/{id}/{file}": {"get"},
+		"/watch/{id}":      {"get"},
+		"/preview/{id}":    {"get"},
+		"/web/{file}":      {"get"},
 	}
 	for path, methods := range routes {
 		for _, m := range methods {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -147,11 +148,19 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusOK, message{Message: "asset " + id + " deleted"})
 }
 
+// maxRanges bounds the ranges of one request for a recording's file.
+const maxRanges = 16
+
 // assetFile serves the MP4 with range requests. The answer deadline is
 // renewed as bytes go out, so a long download is not cut while it moves.
 func (s *Server) assetFile(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.assetID(w, r)
 	if !ok {
+		return
+	}
+	if n := strings.Count(r.Header.Get("Range"), ",") + 1; n > maxRanges {
+		// Thousands of tiny parts would cost far more than the file's bytes.
+		s.fail(w, r, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("a Range header may name at most %d ranges, got %d; ask for fewer, larger ones", maxRanges, n))
 		return
 	}
 	f, a, err := s.Assets.Open(id)

@@ -106,6 +106,17 @@ func TestAssetsOverHTTP(t *testing.T) {
 	if code, _ := get("/assets/"+ids[0]+"/file", "bytes=99-"); code != http.StatusRequestedRangeNotSatisfiable {
 		t.Errorf("range outside: %d", code)
 	}
+	// Many ranges: a few are served, thousands of one-byte parts are refused.
+	if code, body := get("/assets/"+ids[0]+"/file", "bytes=0-0,2-2,4-4"); code != http.StatusPartialContent || !strings.Contains(body, "multipart") && !strings.Contains(body, "--") {
+		t.Errorf("three ranges: %d %q", code, body)
+	}
+	many := make([]string, 5000)
+	for i := range many {
+		many[i] = "0-0"
+	}
+	if code, body := get("/assets/"+ids[0]+"/file", "bytes="+strings.Join(many, ",")); code != http.StatusRequestedRangeNotSatisfiable || len(body) > 1000 {
+		t.Errorf("5,000 ranges: %d, %d bytes", code, len(body))
+	}
 
 	// Refused ids and queries change nothing.
 	for _, q := range []string{"/assets/..%2Fonair.db", "/assets/%2Fetc%2Fpasswd/file", "/assets/a%5Cb", "/assets/a%00b", "/assets/.hidden",

@@ -209,6 +209,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		case errors.As(err, &mbe):
 			s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", s.MaxBodyBytes))
 		case isTimeout(err):
+			// The answer's own deadline may have passed with the body's (both
+			// start with the request): give the 408 a moment of its own.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Second))
 			w.Header().Set("Connection", "close")
 			s.fail(w, r, http.StatusRequestTimeout, errBodyTimeout.Error()+fmt.Sprintf(" (limit %v)", s.BodyTimeout))
 		default:

@@ -36,7 +36,13 @@ func basic() string {
 // A body that never finishes arriving is answered 408 when the body's time
 // limit passes, and the connection closes.
 func TestSlowBodyTimesOut(t *testing.T) {
-	f := newFixtureWith(t, func(a *api.Server) { a.BodyTimeout = 300 * time.Millisecond })
+	t.Run("body limit first", func(t *testing.T) { slowBody(t, 300*time.Millisecond, 30*time.Second) })
+	// As the studio runs: both limits 30 s, both set when the request starts.
+	t.Run("equal limits", func(t *testing.T) { slowBody(t, 300*time.Millisecond, 300*time.Millisecond) })
+}
+
+func slowBody(t *testing.T, body, response time.Duration) {
+	f := newFixtureWith(t, func(a *api.Server) { a.BodyTimeout, a.ResponseTimeout = body, response })
 	before := f.snapshot()
 	c, rd := rawRequest(t, f, "POST /v2/video/local/live_streams HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "+basic()+
 		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"input\":")

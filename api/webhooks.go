@@ -22,6 +22,13 @@ type webhookView struct {
 	Events    []string `json:"events"`
 	Secret    string   `json:"secret,omitempty"`
 	CreatedAt int64    `json:"created_at"`
+	// Queued events wait for delivery; Dropped were taken out of the full
+	// queue since the studio started; a failing webhook shows when it began
+	// failing and when it is tried next.
+	Queued       int    `json:"queued"`
+	Dropped      uint64 `json:"dropped"`
+	FailingSince *int64 `json:"failing_since,omitempty"`
+	RetryAt      *int64 `json:"retry_at,omitempty"`
 	// Deliveries are the latest attempts, newest first (one webhook's view).
 	Deliveries []deliveryView `json:"recent_deliveries,omitempty"`
 }
@@ -38,7 +45,12 @@ type deliveryView struct {
 }
 
 func viewWebhook(w livestream.Webhook) webhookView {
-	v := webhookView{ID: w.ID, URL: w.URL, Events: w.Events, Secret: w.Secret, CreatedAt: millis(w.CreatedAt)}
+	v := webhookView{ID: w.ID, URL: w.URL, Events: w.Events, Secret: w.Secret, CreatedAt: millis(w.CreatedAt),
+		Queued: w.Queued, Dropped: w.Dropped}
+	if !w.FailingSince.IsZero() {
+		since, retry := millis(w.FailingSince), millis(w.RetryAt)
+		v.FailingSince, v.RetryAt = &since, &retry
+	}
 	if v.Events == nil {
 		v.Events = []string{}
 	}

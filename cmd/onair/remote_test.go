@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -60,6 +61,23 @@ func TestRemoteAccessHTTPS(t *testing.T) {
 	out, _ = curl("-o", "-", "-w", " %{http_code}", "http://127.0.0.1:"+port+"/v2/video/local/live_streams")
 	if !strings.HasSuffix(out, " 400") || !strings.Contains(out, "HTTPS") {
 		t.Fatalf("plain HTTP on the HTTPS port: %q", out)
+	}
+
+	// TLS 1.2 with only CBC-SHA1 suites is refused; with an AEAD suite it works.
+	for _, c := range []struct {
+		suites []uint16
+		ok     bool
+	}{
+		{[]uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA}, false},
+		{[]uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}, true},
+	} {
+		conn, err := tls.Dial("tcp", "127.0.0.1:"+port, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: c.suites}) //nolint:gosec // only the suites are tested
+		if err == nil {
+			conn.Close()
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("TLS 1.2 with suites %v: %v, want success %v", c.suites, err, c.ok)
+		}
 	}
 
 	// The fingerprint printed is the certificate's.

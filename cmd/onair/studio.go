@@ -354,6 +354,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if err = s.engine.Start(); err != nil {
 		return nil, err
 	}
+	s.library.AnnounceRepaired() // now that events reach subscribers and webhooks
 	s.ingest = &ingest.Server{
 		Listener:        rtmpLn,
 		Authorizer:      s.engine,
@@ -431,7 +432,7 @@ func startStudio(cfg config, log *slog.Logger) (_ *studio, err error) {
 	if s.tls != nil {
 		// A plain HTTP request on this port gets Go's 400 "client sent an
 		// HTTP request to an HTTPS server".
-		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tls}, MinVersion: tls.VersionTLS12}
+		s.http.TLSConfig = serverTLS(*s.tls)
 		limited = tls.NewListener(limited, s.http.TLSConfig)
 	}
 	go func() {

@@ -133,6 +133,20 @@ func fingerprint(c tls.Certificate) string {
 	return strings.Join(parts, ":")
 }
 
+// serverTLS is the API's TLS: 1.3, or 1.2 with forward-secret AEAD suites
+// only (Go's defaults for 1.2 still include two CBC suites with SHA-1).
+func serverTLS(c tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{c},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+}
+
 // pinnedTLS trusts exactly the studio's own certificate: the window's
 // preview client reaches the studio on 127.0.0.1, which a certificate made
 // for a host name does not name.

@@ -51,6 +51,8 @@ type Library struct {
 	//
 	mu     sync.Mutex
 	assets map[string]*livestream.Asset
+	// repaired are the recordings Start finished, until announced.
+	repaired []livestream.Asset
 }
 
 // fileTime is the form of the time in a recording's file name.
@@ -78,10 +80,25 @@ func (l *Library) Start() error {
 			if err := l.Repo.PutAsset(a); err != nil {
 				return fmt.Errorf("indexing repaired recording %s: %w", a.PublicID, err)
 			}
+			l.repaired = append(l.repaired, clone(a))
 		}
 		l.assets[a.PublicID] = &a
 	}
 	return l.indexStrays()
+}
+
+// AnnounceRepaired sends, once, asset.ready for each recording that Start
+// finished after a crash (its status says whether it was saved or is
+// damaged): call it once OnEvent leads somewhere, since Start runs before
+// the studio's events do.
+func (l *Library) AnnounceRepaired() {
+	l.mu.Lock()
+	list := l.repaired
+	l.repaired = nil
+	l.mu.Unlock()
+	for _, a := range list {
+		l.emit(livestream.EventAssetReady, a)
+	}
 }
 
 // Dir returns the folder.

@@ -93,6 +93,14 @@ func TestRepairAfterCrash(t *testing.T) {
 	if got.Status != livestream.AssetReady || got.Error != "" {
 		t.Fatalf("after repair: %+v", got)
 	}
+	// Once events lead somewhere, the repaired recording is announced, once.
+	var events []livestream.Event
+	lib.OnEvent = func(ev livestream.Event) { events = append(events, ev) }
+	lib.AnnounceRepaired()
+	lib.AnnounceRepaired()
+	if len(events) != 1 || events[0].Type != livestream.EventAssetReady || events[0].AssetID != a.PublicID {
+		t.Errorf("events after a repair: %+v, want one asset.ready", events)
+	}
 	fi, _ := os.Stat(path)
 	if fi.Size() != got.Bytes || got.Bytes >= int64(cut)+1000 {
 		t.Errorf("size %d, index %d, cut at %d", fi.Size(), got.Bytes, cut)
