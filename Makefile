@@ -5,7 +5,22 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: run serve web build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
+.PHONY: deps deps-build deps-test deps-package deps-windows run serve web build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
+
+## deps: the system packages every target needs (packaging/deps/debian.txt),
+## installed with apt-get when missing (as root, or through sudo); with all of
+## them there it only asks dpkg. ONAIR_DEPS=skip checks nothing.
+DEPS = packaging/deps/install.sh
+deps:
+	@$(DEPS) build test package
+deps-build:
+	@$(DEPS) build
+deps-test:
+	@$(DEPS) build test
+deps-package:
+	@$(DEPS) build package
+deps-windows:
+	@$(DEPS) build windows
 
 ## run: build and open the studio window (embedded store, loopback ports)
 run: build
@@ -20,15 +35,18 @@ serve: build
 WEB_PLAYER = assets/web/dist/hls.min.js
 web: $(WEB_PLAYER)
 $(WEB_PLAYER): assets/web/package.json assets/web/package-lock.json
+	@$(DEPS) build
 	cd assets/web && npm ci --no-audit --no-fund --loglevel=error
 	cp assets/web/node_modules/hls.js/dist/hls.min.js $@
 
 ## build: the one binary
-build: web
+build: deps-build web
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/onair
 
-## test: vet, gofmt check and every test with the race detector
-test: web lint
+## test: vet, gofmt check, make deps's own test (alone: it removes and
+## reinstalls a package), then every test with the race detector
+test: deps-test web lint
+	ONAIR_TEST_DEPS=1 $(GO) test -count=1 -run TestDeps ./packaging/deps/
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## test-obs: the tests that drive a real OBS Studio (apt-get install obs-studio xvfb); also part of test
@@ -89,12 +107,12 @@ packaging-tools:
 
 ## package-linux: dist/onair-studio_VERSION_linux_amd64.tar.xz and dist/onair-studio_VERSION_ARCH.deb
 ## (packaging/linux/build.sh; the tree is left unchanged)
-package-linux: packaging-tools
+package-linux: deps-package packaging-tools
 	packaging/linux/build.sh
 
 ## package-windows: dist/onair-studio_VERSION_windows_amd64.exe and _setup.exe, cross-built here
 ## (needs gcc-mingw-w64-x86-64 and nsis; packaging/windows/build.sh), then checked
-package-windows: packaging-tools
+package-windows: deps-windows packaging-tools
 	packaging/windows/build.sh
 	packaging/windows/check.sh
 
@@ -103,7 +121,7 @@ package-macos: packaging-tools
 	packaging/macos/build.sh
 
 ## check-packages: what CI checks of the Linux packages (packaging/linux/check.sh)
-check-packages:
+check-packages: deps-package
 	packaging/linux/check.sh
 
 ## install / uninstall: the studio for this user (PREFIX=~/.local) or the system (PREFIX=/usr/local)
