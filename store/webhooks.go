@@ -136,8 +136,11 @@ func rekeyOutbox(tx *bolt.Tx) error {
 	var keys [][]byte
 	err := ob.ForEach(func(k, v []byte) error {
 		var it livestream.OutboxItem
-		if len(k) != 8 || json.Unmarshal(v, &it) != nil {
+		if len(k) != 8 {
 			return nil
+		}
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("decoding outbox item %x: %w", k, err)
 		}
 		old, keys = append(old, it), append(keys, bytes.Clone(k))
 		return nil

@@ -77,6 +77,11 @@ func run() int {
 	flag.IntVar(&ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
 	flag.BoolVar(&ao.Webhook, "api-webhook", false, "API scenario: with a webhook whose receiver never answers (every change's event is stored for delivery)")
 	flag.IntVar(&ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
+	var dh deadHookOptions
+	deadHookMode := flag.Bool("dead-webhook", false, "measure what a webhook whose receiver never answers costs: -dead-streams streams created, -dead-changes renames, then the studio watched for -dead-watch (log lines, CPU, attempts, queue, data file)")
+	flag.IntVar(&dh.Streams, "dead-streams", 2000, "dead-webhook scenario: streams created")
+	flag.IntVar(&dh.Changes, "dead-changes", 10000, "dead-webhook scenario: renames after that")
+	flag.DurationVar(&dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
 	windowMode := flag.Bool("window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
 	windowRuns := flag.Int("window-runs", 5, "window scenario: starts measured")
 	windowStreams := flag.Int("window-streams", 20, "window scenario: streams created before RSS is read")
@@ -111,6 +116,22 @@ func run() int {
 		}
 		fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
 			r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+		if o.JSON != "" {
+			if err := writeJSON(o.JSON, r); err != nil {
+				fmt.Fprintln(os.Stderr, "onair-load:", err)
+				return 1
+			}
+		}
+		return 0
+	}
+	if *deadHookMode {
+		log.Info("dead webhook run", "streams", dh.Streams, "changes", dh.Changes, "watch", dh.Watch)
+		r, err := runDeadHook(ctx, o, dh)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			return 1
+		}
+		printDeadHook(os.Stdout, r)
 		if o.JSON != "" {
 			if err := writeJSON(o.JSON, r); err != nil {
 				fmt.Fprintln(os.Stderr, "onair-load:", err)

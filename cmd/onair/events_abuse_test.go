@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ func openSSE(t *testing.T, p *proc, lastID string) *sseClient {
 		t.Fatal(err)
 	}
 	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
-	req, _ := http.NewRequest("GET", p.base()+"/events", nil)
+	req, _ := http.NewRequest(http.MethodGet, p.base()+"/events", nil)
 	req.SetBasicAuth(testKey, testSecret)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
@@ -36,8 +35,8 @@ func openSSE(t *testing.T, p *proc, lastID string) *sseClient {
 		t.Fatal(err)
 	}
 	s := &sseClient{conn: c, rd: bufio.NewReaderSize(c, 4096)}
-	resp, err := http.ReadResponse(s.rd, req)
-	if err != nil || resp.StatusCode != 200 {
+	resp, err := http.ReadResponse(s.rd, req) //nolint:bodyclose // the body is the stream, read until the test closes the connection
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("opening the event stream: %v %v", err, resp)
 	}
 	s.rd = bufio.NewReader(resp.Body)
@@ -111,16 +110,4 @@ func TestSSEResumeAfterRestartIsAGap(t *testing.T) {
 	if id, typ, ok := a.next(5 * time.Second); !ok || typ != "live_stream.updated" || id <= last {
 		t.Fatalf("after the gap: %d %q %v", id, typ, ok)
 	}
-}
-
-// shmDir is a temporary folder in memory (/dev/shm) where the system has
-// one, else on disk.
-func shmDir(t *testing.T) string {
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if d, err := os.MkdirTemp("/dev/shm", "onair-test"); err == nil {
-			t.Cleanup(func() { os.RemoveAll(d) })
-			return d
-		}
-	}
-	return t.TempDir()
 }

@@ -52,7 +52,6 @@ func TestStalePreviewTab(t *testing.T) {
 		t.Fatalf("the owner's preview (as the window asks for it) after 30 failed tokens: %d %s", r.StatusCode, body)
 	}
 	del(t, s.httpURL+r.Header.Get("Location"), basic)
-
 }
 
 // TestPreviewTokenCannotTakeEverySession: 200 offers with one token get at

@@ -119,12 +119,12 @@ type hookState struct {
 	// inflight holds, per stream, the sequence number of the item being
 	// delivered.
 	inflight map[string]uint64
-	failures int       // attempts failed in a row
+	failures int // attempts failed in a row
 	// failingSince is the first of those failures.
 	failingSince time.Time
-	until    time.Time // a failing webhook's next attempt
-	dropped  uint64    // items dropped from a full queue since the start
-	log      *netlimit.RateLog
+	until        time.Time // a failing webhook's next attempt
+	dropped      uint64    // items dropped from a full queue since the start
+	log          *netlimit.RateLog
 }
 
 // Start loads the webhooks and starts delivering what the outbox holds.

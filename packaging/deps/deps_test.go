@@ -69,7 +69,7 @@ func TestDepsInstallsWhatIsMissing(t *testing.T) {
 	if os.Getenv("ONAIR_TEST_DEPS") != "1" {
 		t.Skip("removes a package other tests use: make test runs it alone first (ONAIR_TEST_DEPS=1)")
 	}
-	const pkg = "xvfb" // the window's tests need it; nothing installed depends on it
+	const pkg = "xvfb"                                                                                                      // the window's tests need it; nothing installed depends on it
 	if out, _ := exec.Command("apt-cache", "rdepends", "--installed", pkg).Output(); len(strings.Fields(string(out))) > 3 { // "xvfb Reverse Depends:"
 		t.Fatalf("something installed depends on %s; pick another package:\n%s", pkg, out)
 	}
