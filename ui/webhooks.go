@@ -37,7 +37,7 @@ func newWebhooksCard(v *View) *webhooksCard {
 	c := &webhooksCard{v: v, list: container.NewVBox()}
 	c.url = newField("URL", "https://example.com/onair-events")
 	c.add = widget.NewButtonWithIcon("Add webhook", theme.ContentAddIcon(), c.create)
-	note := widget.NewLabel("Every event (live_stream.active, output.errored, asset.ready, …) is posted to these URLs, signed with the webhook's secret; what cannot be delivered is kept and tried again for a day.")
+	note := widget.NewLabel("Every event (live_stream.active, output.errored, asset.ready, …) is posted to these URLs, signed with the webhook's secret; what cannot be delivered is kept (up to 1,000 events each) and tried again for a day; a receiver that is down delays only its own.")
 	note.Wrapping = fyne.TextWrapWord
 	c.card = widget.NewCard("Webhooks", "Events posted to other programs",
 		container.NewVBox(note, c.list, container.NewBorder(nil, nil, nil, c.add, c.url.entry), c.url.err))
@@ -97,8 +97,26 @@ func (c *webhooksCard) show(rows []webhookRow) {
 	c.list.Refresh()
 }
 
-// webhookSummary says which events go and how the latest delivery went.
+// webhookSummary says which events go, how the latest delivery went and,
+// when there is any, what waits: the queue, what a full queue dropped, and
+// when a failing webhook is tried next.
 func webhookSummary(r webhookRow, now time.Time) string {
+	s := lastDelivery(r, now)
+	h := r.hook
+	if h.Queued > 0 {
+		s += fmt.Sprintf(" · %d waiting", h.Queued)
+	}
+	if h.Dropped > 0 {
+		s += fmt.Sprintf(" · %d dropped (queue full)", h.Dropped)
+	}
+	if !h.FailingSince.IsZero() {
+		s += fmt.Sprintf(" · failing for %s, next try in %s", now.Sub(h.FailingSince).Round(time.Second), max(h.RetryAt.Sub(now), 0).Round(time.Second))
+	}
+	return s
+}
+
+// lastDelivery says which events go and how the latest delivery went.
+func lastDelivery(r webhookRow, now time.Time) string {
 	events := "all events"
 	if len(r.hook.Events) > 0 {
 		events = strings.Join(r.hook.Events, ", ")
@@ -114,7 +132,7 @@ func webhookSummary(r webhookRow, now time.Time) string {
 	case livestream.DeliveryAbandoned:
 		return fmt.Sprintf("%s · last: %s given up after %d tries: %s", events, d.Type, d.Attempt, d.Error)
 	}
-	return fmt.Sprintf("%s · last: %s failed (try %d, trying again): %s", events, d.Type, d.Attempt, d.Error)
+	return fmt.Sprintf("%s · last: %s failed (try %d): %s", events, d.Type, d.Attempt, d.Error)
 }
 
 func (c *webhooksCard) create() {
