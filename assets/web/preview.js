@@ -75,7 +75,7 @@
         // Trying again cannot help: stop, say why, offer the sign-in.
         form.hidden = false;
         throw final(auth.indexOf("Bearer ") === 0
-          ? "This preview link has expired (links last 10 minutes): open the preview again from the studio, or sign in below."
+          ? "This preview link has expired (links last 10 minutes): open the preview again from the studio, or sign in with the API key and secret."
           : "Wrong API key or secret.");
       }
       if (r.status === 429) {
@@ -96,6 +96,7 @@
     }).catch(function (err) {
       if (err.final) {
         end();
+        video.hidden = true; // the message, under the sign-in, is what matters now
         say(err.message);
         return;
       }

@@ -22,9 +22,13 @@ type deadHookOptions struct {
 	Streams int           // streams created (one live_stream.created each)
 	Changes int           // renames after that, spread over the streams
 	Watch   time.Duration // how long the idle studio is watched afterwards
+	// Refused: the receiver's port is closed (every attempt is refused at
+	// once) instead of accepting and never answering.
+	Refused bool
 }
 
 type deadHookResult struct {
+	Receiver       string  `json:"receiver"`
 	Streams        int     `json:"streams"`
 	Changes        int     `json:"changes"`
 	ChangeP50Ms    float64 `json:"change_ms_p50"`
@@ -42,7 +46,7 @@ type deadHookResult struct {
 // studio is watched for Watch: its log lines, its CPU, the attempts the
 // receiver saw; at the end the webhook's queue and the data file's size.
 func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookResult, error) {
-	r := deadHookResult{Streams: do.Streams, Changes: do.Changes}
+	r := deadHookResult{Receiver: "hung", Streams: do.Streams, Changes: do.Changes}
 	srv, err := startServer(ctx, o)
 	if err != nil {
 		return r, err
@@ -69,12 +73,22 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 		}
 	})
 	defer func() { ln.Close(); held.Wait() }()
+	hookURL := "http://" + ln.Addr().String() + "/hook"
+	if do.Refused {
+		closed, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return r, err
+		}
+		hookURL = "http://" + closed.Addr().String() + "/hook"
+		closed.Close() // nothing listens there: every attempt is refused
+		r.Receiver = "refused"
+	}
 	var hook struct {
 		Data struct {
 			ID string `json:"id"`
 		} `json:"data"`
 	}
-	if err := srv.call(http.MethodPost, "/webhooks", `{"url":"http://`+ln.Addr().String()+`/hook"}`, &hook); err != nil {
+	if err := srv.call(http.MethodPost, "/webhooks", `{"url":"`+hookURL+`"}`, &hook); err != nil {
 		return r, err
 	}
 	ids, err := createStreams(srv, do.Streams)
@@ -101,7 +115,7 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 	r.WatchSeconds = took.Seconds()
 	r.LogLinesPerMin = float64(strings.Count(srv.logText(), "\n")-lines0) / took.Minutes()
 	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(took)
-	r.Attempts = attempts.Load() - att0
+	r.Attempts = attempts.Load() - att0 // a refused receiver counts none
 
 	var w struct {
 		Data struct {
@@ -177,6 +191,6 @@ func renameMany(srv *server, ids []string, n, writers int) ([]time.Duration, err
 }
 
 func printDeadHook(w io.Writer, r deadHookResult) {
-	fmt.Fprintf(w, "dead webhook: %d streams, %d renames (p50 %.2f ms); then %.0f s watched: %.1f log lines/min, %.2f %% of a core, %d delivery attempts; queued %d, dropped %d, onair.db %.1f MB\n",
-		r.Streams, r.Changes, r.ChangeP50Ms, r.WatchSeconds, r.LogLinesPerMin, r.CPUPercent, r.Attempts, r.Queued, r.Dropped, float64(r.DBBytes)/(1<<20))
+	fmt.Fprintf(w, "dead webhook (%s receiver): %d streams, %d renames (p50 %.2f ms); then %.0f s watched: %.1f log lines/min, %.2f %% of a core, %d delivery attempts; queued %d, dropped %d, onair.db %.1f MB\n",
+		r.Receiver, r.Streams, r.Changes, r.ChangeP50Ms, r.WatchSeconds, r.LogLinesPerMin, r.CPUPercent, r.Attempts, r.Queued, r.Dropped, float64(r.DBBytes)/(1<<20))
 }
