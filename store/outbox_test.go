@@ -28,7 +28,10 @@ func TestOutboxMovesToSchema2(t *testing.T) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		for i := range 6 {
-			it := livestream.OutboxItem{Seq: uint64(i + 1), WebhookID: []string{"wh_a", "wh_b"}[i%2], EventID: uint64(100 + i)}
+			it := struct {
+				livestream.OutboxItem
+				Body []byte `json:"body"` // schema 1: base64
+			}{livestream.OutboxItem{Seq: uint64(i + 1), WebhookID: []string{"wh_a", "wh_b"}[i%2], EventID: uint64(100 + i)}, []byte(`{"id":"x"}`)}
 			v, _ := json.Marshal(it)
 			if err := ob.Put(seqKey(it.Seq), v); err != nil {
 				return err
@@ -52,8 +55,8 @@ func TestOutboxMovesToSchema2(t *testing.T) {
 	}
 	for i, it := range items { // wh_a's 100, 102, 104, then wh_b's 101, 103, 105
 		want := []uint64{100, 102, 104, 101, 103, 105}[i]
-		if it.EventID != want {
-			t.Fatalf("item %d: event %d, want %d", i, it.EventID, want)
+		if it.EventID != want || string(it.Body) != `{"id":"x"}` {
+			t.Fatalf("item %d: event %d, body %s; want %d, {\"id\":\"x\"}", i, it.EventID, it.Body, want)
 		}
 	}
 	if err := s.DeleteWebhook("wh_a"); err != nil {

@@ -135,14 +135,19 @@ func rekeyOutbox(tx *bolt.Tx) error {
 	var old []livestream.OutboxItem
 	var keys [][]byte
 	err := ob.ForEach(func(k, v []byte) error {
-		var it livestream.OutboxItem
+		// Schema 1 kept the body as base64.
+		var it struct {
+			livestream.OutboxItem
+			Body []byte `json:"body"`
+		}
 		if len(k) != 8 {
 			return nil
 		}
 		if err := json.Unmarshal(v, &it); err != nil {
 			return fmt.Errorf("decoding outbox item %x: %w", k, err)
 		}
-		old, keys = append(old, it), append(keys, bytes.Clone(k))
+		it.OutboxItem.Body = it.Body
+		old, keys = append(old, it.OutboxItem), append(keys, bytes.Clone(k))
 		return nil
 	})
 	if err != nil {

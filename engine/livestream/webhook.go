@@ -1,6 +1,7 @@
 package livestream
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -39,15 +40,16 @@ func (w Webhook) Wants(t string) bool {
 // OutboxItem is one event waiting to reach one webhook; it stays in the
 // store until it is delivered or given up.
 type OutboxItem struct {
-	Seq       uint64    `json:"seq"` // the order of the outbox; set by the store
-	WebhookID string    `json:"webhook_id"`
-	EventID   uint64    `json:"event_id"`
-	Type      string    `json:"type"`
-	StreamID  string    `json:"live_stream_id,omitempty"`
-	Body      []byte    `json:"body"`
-	CreatedAt time.Time `json:"created_at"`
-	Attempts  int       `json:"attempts"`
-	NextAt    time.Time `json:"next_at"`
+	Seq       uint64 `json:"seq"` // the order of the outbox; set by the store
+	WebhookID string `json:"webhook_id"`
+	EventID   uint64 `json:"event_id"`
+	Type      string `json:"type"`
+	StreamID  string `json:"live_stream_id,omitempty"`
+	// Body is the event's JSON, stored as it is (not base64).
+	Body      json.RawMessage `json:"body"`
+	CreatedAt time.Time       `json:"created_at"`
+	Attempts  int             `json:"attempts"`
+	NextAt    time.Time       `json:"next_at"`
 }
 
 // Delivery outcomes.

@@ -179,6 +179,9 @@ func (d *Dispatcher) Close() {
 		d.cancel()
 	}
 	d.wg.Wait()
+	if d.hooks != nil {
+		d.dropStored() // what full queues dropped since the last batch
+	}
 }
 
 // Prepare returns ev's outbox items, one per webhook that wants it (none

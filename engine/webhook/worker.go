@@ -11,9 +11,19 @@ import (
 // run delivers, for each webhook and stream, the oldest waiting event; it
 // sleeps until a failing webhook's pause ends or an event arrives.
 func (d *Dispatcher) run(ctx context.Context) {
+	var lastDrop time.Time
 	for {
-		d.dropStored()
 		next := d.pick(ctx)
+		if n := d.dropsWaiting(); n > 0 {
+			// Stored in batches, at most once a second (or per 256 items),
+			// so that a full queue does not add a write per event.
+			if wait := time.Second - time.Since(lastDrop); n >= 256 || wait <= 0 {
+				d.dropStored()
+				lastDrop = time.Now()
+			} else {
+				next = min(next, wait)
+			}
+		}
 		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
@@ -24,6 +34,12 @@ func (d *Dispatcher) run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+func (d *Dispatcher) dropsWaiting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.drops)
 }
 
 // dropStored removes from the store what full queues dropped, in one
