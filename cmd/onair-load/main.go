@@ -133,13 +133,7 @@ func run() int {
 			return 1
 		}
 		printDeadHook(os.Stdout, r)
-		if o.JSON != "" {
-			if err := writeJSON(o.JSON, r); err != nil {
-				fmt.Fprintln(os.Stderr, "onair-load:", err)
-				return 1
-			}
-		}
-		return 0
+		return saveJSON(o.JSON, r, false)
 	}
 	if *apiMode {
 		log.Info("API run", "streams", ao.Streams, "readers", ao.Readers, "writers", ao.Writers, "duration", ao.Duration)
@@ -149,16 +143,7 @@ func run() int {
 			return 1
 		}
 		printAPI(os.Stdout, r)
-		if o.JSON != "" {
-			if err := writeJSON(o.JSON, r); err != nil {
-				fmt.Fprintln(os.Stderr, "onair-load:", err)
-				return 1
-			}
-		}
-		if r.Errors > 0 {
-			return 1
-		}
-		return 0
+		return saveJSON(o.JSON, r, r.Errors > 0)
 	}
 
 	if o.Clip == "" {
@@ -196,6 +181,21 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)
 			return 1
 		}
+	}
+	return 0
+}
+
+// saveJSON writes v to path when one is given and returns the exit code:
+// 1 when writing failed or the run did.
+func saveJSON(path string, v any, failed bool) int {
+	if path != "" {
+		if err := writeJSON(path, v); err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			return 1
+		}
+	}
+	if failed {
+		return 1
 	}
 	return 0
 }
