@@ -63,6 +63,7 @@ func (p *Server) hls(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range")
 	switch r.Method {
 	case http.MethodOptions:
+		h.Set("Access-Control-Max-Age", "86400") // one preflight a day per player
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodGet, http.MethodHead:
@@ -73,6 +74,7 @@ func (p *Server) hls(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if !p.ValidID(id) {
+		h.Set("Cache-Control", "no-store") // an edge must not remember it: the stream may go live
 		http.Error(w, "unknown live stream", http.StatusNotFound)
 		return
 	}
@@ -81,6 +83,7 @@ func (p *Server) hls(w http.ResponseWriter, r *http.Request) {
 	deadlines(w, p.HLSTimeout)
 	out := p.HLS(id)
 	if out == nil {
+		h.Set("Cache-Control", "no-store")
 		http.Error(w, "live stream is idle or unknown", http.StatusNotFound)
 		return
 	}

@@ -250,6 +250,7 @@ func (o *Output) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := o.muxer
 	o.mu.RUnlock()
 	if m == nil {
+		w.Header().Set("Cache-Control", cacheNever)
 		http.Error(w, "stream has no media yet", http.StatusNotFound)
 		return
 	}

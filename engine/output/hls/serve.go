@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strconv"
@@ -85,187 +87,300 @@ func (m *fmp4Muxer) maxBlock() time.Duration {
 	return 3*time.Duration(m.targetDuration())*time.Second + 2*time.Second
 }
 
-// answerPlaylist waits (lock held) until ready and makes the playlist
-// with build, then calls release and writes the answer: a slow client never
-// holds the muxer's lock. Playlists are not changed once made.
-func (m *fmp4Muxer) answerPlaylist(ctx context.Context, w http.ResponseWriter, ready func() bool,
-	build func() ([]byte, error), release func(), writeErr func(error)) {
-	if err := m.wait(ctx, ready); err != nil {
-		release()
-		writeErr(err)
-		return
+// Cache-Control by kind, so that a CDN or a caching proxy in front of the
+// studio can serve viewers without configuration. Init sections, segments
+// and parts have names unique to the session and never change.
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cacheNever     = "no-store" // errors: "not yet" must not stick in an edge
+)
+
+// locked waits until ready (nil: at once) with the muxer's lock, then
+// takes what an answer needs with take and releases the lock: the answer
+// is written without it, so a slow client never holds the muxer.
+func locked[T any](m *fmp4Muxer, ctx context.Context, ready func() bool, take func() (T, error)) (T, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ready != nil {
+		if err := m.wait(ctx, ready); err != nil {
+			var zero T
+			return zero, err
+		}
 	}
-	b, err := build()
-	release()
-	if err != nil {
+	return take()
+}
+
+// fail answers an error that no edge should keep.
+func fail(w http.ResponseWriter, err error) {
+	w.Header().Set("Cache-Control", cacheNever)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		http.Error(w, "not available yet", http.StatusServiceUnavailable)
+	case errors.Is(err, errGone):
+		http.Error(w, "stream ended", http.StatusNotFound)
+	case errors.Is(err, errBadRequest):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case errors.Is(err, errNotFound):
+		http.Error(w, "not found", http.StatusNotFound)
+	case ctxDone(err):
+		// the client left: nothing to answer
+	default:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
 	}
+}
+
+var (
+	errBadRequest = errors.New("bad request")
+	errNotFound   = errors.New("not found")
+)
+
+func ctxDone(err error) bool { return errors.Is(err, context.Canceled) }
+
+// playlistAnswer is a playlist made under the lock, with how long an edge
+// may keep it.
+type playlistAnswer struct {
+	body  []byte
+	cache string
+}
+
+func writePlaylist(w http.ResponseWriter, a playlistAnswer) {
 	h := w.Header()
 	h.Set("Content-Type", "application/vnd.apple.mpegurl")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(len(b))) // not chunked: playlists exceed net/http's 2 KiB buffer
-	w.Write(b)
+	h.Set("Cache-Control", a.cache)
+	h.Set("Content-Length", strconv.Itoa(len(a.body))) // not chunked: playlists exceed net/http's 2 KiB buffer
+	w.Write(a.body)
 }
 
 func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	name := path.Base(r.URL.Path)
-	ctx := r.Context()
-	m.mu.Lock()
-	locked := true
-	release := func() {
-		m.mu.Unlock()
-		locked = false
-	}
-	defer func() {
-		if locked {
-			m.mu.Unlock()
-		}
-	}()
-	writeErr := func(err error) {
-		if errors.Is(err, context.DeadlineExceeded) {
-			http.Error(w, "not available yet", http.StatusServiceUnavailable)
-		} else if errors.Is(err, errGone) {
-			http.Error(w, "stream ended", http.StatusNotFound)
-		}
-	}
-	h := w.Header()
-
 	switch {
 	case name == multivariantName:
-		m.answerPlaylist(ctx, w, func() bool { return len(m.segments) > 0 }, m.multivariantLocked, release, writeErr)
-
+		m.serveMultivariant(w, r)
 	case name == mediaName:
-		q := r.URL.Query()
-		ready := func() bool { return len(m.segments) > 0 }
-		if q.Has("_HLS_part") && !q.Has("_HLS_msn") && m.lowLatency {
-			http.Error(w, "_HLS_part needs _HLS_msn", http.StatusBadRequest)
-			return
-		}
-		if msnS := q.Get("_HLS_msn"); msnS != "" && m.lowLatency {
-			msn, err1 := strconv.Atoi(msnS)
-			partIdx, err2 := -1, error(nil)
-			if ps := q.Get("_HLS_part"); ps != "" {
-				partIdx, err2 = strconv.Atoi(ps)
-				if err2 == nil && partIdx < 0 {
-					err2 = strconv.ErrRange
-				}
-			}
-			if err1 != nil || err2 != nil || msn < 0 {
-				http.Error(w, "bad _HLS_msn or _HLS_part", http.StatusBadRequest)
-				return
-			}
-			if m.cur != nil && msn > m.cur.msn+1 {
-				http.Error(w, "_HLS_msn is too far ahead", http.StatusBadRequest)
-				return
-			}
-			ready = func() bool {
-				if len(m.segments) == 0 {
-					return false
-				}
-				if last := m.segments[len(m.segments)-1]; msn <= last.msn {
-					return true
-				}
-				return partIdx >= 0 && m.cur != nil && m.cur.msn == msn && len(m.cur.parts) > partIdx
-			}
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
-			defer cancel()
-		}
-		m.answerPlaylist(ctx, w, ready, m.mediaPlaylistLocked, release, writeErr)
-
-	case name == m.initURI():
-		h.Set("Content-Type", "video/mp4")
-		h.Set("Cache-Control", "max-age=30")
-		init := m.init
-		release()
-		w.Write(init)
-
+		m.serveMedia(w, r)
+	case name == m.initURI(): // the prefix never changes: read without the lock
+		m.serveInit(w)
 	case strings.HasPrefix(name, m.prefix+"_seg"):
-		nums, ok := fileNumbers(name, m.prefix+"_seg")
-		if !ok || len(nums) != 1 {
-			http.NotFound(w, r)
+		m.serveSegment(w, r, name)
+	case strings.HasPrefix(name, m.prefix+"_part"):
+		m.servePart(w, r, name)
+	default:
+		w.Header().Set("Cache-Control", cacheNever)
+		http.NotFound(w, r)
+	}
+}
+
+// serveMultivariant: the multivariant playlist, once there is a segment;
+// it changes rarely (the measured bandwidth), so an edge keeps it for half a
+// target duration.
+func (m *fmp4Muxer) serveMultivariant(w http.ResponseWriter, r *http.Request) {
+	a, err := locked(m, r.Context(), func() bool { return len(m.segments) > 0 }, func() (playlistAnswer, error) {
+		b, err := m.multivariantLocked()
+		return playlistAnswer{b, "public, max-age=" + strconv.Itoa(max(1, m.targetDuration()/2))}, err
+	})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writePlaylist(w, a)
+}
+
+// blockingQuery reads _HLS_msn and _HLS_part: msn is -1 without them.
+func blockingQuery(q url.Values) (msn, part int, err error) {
+	if q.Has("_HLS_part") && !q.Has("_HLS_msn") {
+		return 0, 0, fmt.Errorf("%w: _HLS_part needs _HLS_msn", errBadRequest)
+	}
+	msnS := q.Get("_HLS_msn")
+	if msnS == "" {
+		return -1, -1, nil
+	}
+	msn, err1 := strconv.Atoi(msnS)
+	part, err2 := -1, error(nil)
+	if ps := q.Get("_HLS_part"); ps != "" {
+		part, err2 = strconv.Atoi(ps)
+		if err2 == nil && part < 0 {
+			err2 = strconv.ErrRange
+		}
+	}
+	if err1 != nil || err2 != nil || msn < 0 {
+		return 0, 0, fmt.Errorf("%w: bad _HLS_msn or _HLS_part", errBadRequest)
+	}
+	return msn, part, nil
+}
+
+// serveMedia: the media playlist, at once or, for a blocking request
+// (_HLS_msn, _HLS_part), once it holds what was asked for. A blocking
+// answer is the same for everyone who asks the same (the query is the
+// cache key), so an edge may keep it for a few target durations; the plain
+// playlist lives about one part.
+func (m *fmp4Muxer) serveMedia(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	msn, partIdx := -1, -1
+	if m.lowLatency {
+		var err error
+		if msn, partIdx, err = blockingQuery(r.URL.Query()); err != nil {
+			fail(w, err)
 			return
 		}
-		msn := nums[0]
-		s := m.segmentByMSN(msn)
+	}
+	if msn >= 0 {
+		if m.tooFarAhead(msn) {
+			fail(w, fmt.Errorf("%w: _HLS_msn is too far ahead", errBadRequest))
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, m.maxBlockUnlocked())
+		defer cancel()
+	}
+	a, err := locked(m, ctx, func() bool {
+		if len(m.segments) == 0 {
+			return false
+		}
+		if msn < 0 || msn <= m.segments[len(m.segments)-1].msn {
+			return true
+		}
+		return partIdx >= 0 && m.cur != nil && m.cur.msn == msn && len(m.cur.parts) > partIdx
+	}, func() (playlistAnswer, error) {
+		b, err := m.mediaPlaylistLocked()
+		cache := "public, max-age=1"
+		if msn >= 0 {
+			cache = "public, max-age=" + strconv.Itoa(3*m.targetDuration())
+		}
+		return playlistAnswer{b, cache}, err
+	})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writePlaylist(w, a)
+}
+
+// tooFarAhead: a request for a segment beyond the next one is refused.
+func (m *fmp4Muxer) tooFarAhead(msn int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur != nil && msn > m.cur.msn+1
+}
+
+// maxBlockUnlocked is maxBlock, taking the lock.
+func (m *fmp4Muxer) maxBlockUnlocked() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.maxBlock()
+}
+
+func (m *fmp4Muxer) serveInit(w http.ResponseWriter) {
+	init, _ := locked(m, nil, nil, func() ([]byte, error) { return m.init, nil })
+	h := w.Header()
+	h.Set("Content-Type", "video/mp4")
+	h.Set("Cache-Control", cacheImmutable)
+	h.Set("Content-Length", strconv.Itoa(len(init)))
+	w.Write(init)
+}
+
+// segmentAnswer is a complete segment: on disk (path) or in memory (bufs).
+type segmentAnswer struct {
+	path string
+	bufs [][]byte
+	size int64
+}
+
+func (m *fmp4Muxer) serveSegment(w http.ResponseWriter, r *http.Request, name string) {
+	nums, ok := fileNumbers(name, m.prefix+"_seg")
+	if !ok || len(nums) != 1 {
+		fail(w, errNotFound)
+		return
+	}
+	a, err := locked(m, nil, nil, func() (segmentAnswer, error) {
+		s := m.segmentByMSN(nums[0])
 		if s == nil || !s.complete {
-			http.NotFound(w, r)
-			return
+			return segmentAnswer{}, errNotFound
 		}
-		h.Set("Content-Type", "video/mp4")
-		h.Set("Cache-Control", "max-age=30")
 		if s.path != "" {
-			p := s.path
-			release()
-			f, err := os.Open(p)
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			defer f.Close()
-			http.ServeContent(w, r, "", time.Time{}, f) // sendfile, ranges
-			return
+			return segmentAnswer{path: s.path}, nil
 		}
 		bufs := make([][]byte, 0, len(s.parts))
 		for _, p := range s.parts {
 			bufs = append(bufs, p.data)
 		}
-		release()
-		h.Set("Content-Length", strconv.FormatInt(s.size, 10))
-		for _, b := range bufs {
-			w.Write(b)
-		}
-
-	case strings.HasPrefix(name, m.prefix+"_part"):
-		nums, ok := fileNumbers(name, m.prefix+"_part")
-		if !ok || len(nums) != 2 {
-			http.NotFound(w, r)
+		return segmentAnswer{bufs: bufs, size: s.size}, nil
+	})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "video/mp4")
+	h.Set("Cache-Control", cacheImmutable)
+	if a.path != "" {
+		f, err := os.Open(a.path)
+		if err != nil { // it left the playlist meanwhile
+			fail(w, errNotFound)
 			return
 		}
-		msn, idx := nums[0], nums[1]
-		// The next part (the preload hint) is waited for.
+		defer f.Close()
+		http.ServeContent(w, r, "", time.Time{}, f) // sendfile, ranges
+		return
+	}
+	h.Set("Content-Length", strconv.FormatInt(a.size, 10))
+	for _, b := range a.bufs {
+		w.Write(b)
+	}
+}
+
+// partAnswer is a part: in memory (data) or a range of a segment's file.
+type partAnswer struct {
+	data []byte
+	path string
+	off  int64
+	size int
+}
+
+// servePart answers a part; the next one (the preload hint) is waited for.
+func (m *fmp4Muxer) servePart(w http.ResponseWriter, r *http.Request, name string) {
+	nums, ok := fileNumbers(name, m.prefix+"_part")
+	if !ok || len(nums) != 2 {
+		fail(w, errNotFound)
+		return
+	}
+	msn, idx := nums[0], nums[1]
+	ctx, cancel := context.WithTimeout(r.Context(), m.maxBlockUnlocked())
+	defer cancel()
+	a, err := locked(m, ctx, func() bool {
 		if m.cur != nil && ((msn == m.cur.msn && idx == len(m.cur.parts)) || (msn == m.cur.msn+1 && idx == 0)) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, m.maxBlock())
-			defer cancel()
-			err := m.wait(ctx, func() bool {
-				s := m.segmentByMSN(msn)
-				return s != nil && len(s.parts) > idx
-			})
-			if err != nil {
-				writeErr(err)
-				return
-			}
+			s := m.segmentByMSN(msn) // the hinted part: wait for it
+			return s != nil && len(s.parts) > idx
 		}
+		return true
+	}, func() (partAnswer, error) {
 		s := m.segmentByMSN(msn)
 		if s == nil || idx < 0 || idx >= len(s.parts) {
-			http.NotFound(w, r)
-			return
+			return partAnswer{}, errNotFound
 		}
 		p := s.parts[idx]
-		data, pathName, off, size := p.data, s.path, p.offset, p.size
-		release()
-		var body io.Reader
-		if data != nil {
-			body = bytes.NewReader(data)
-		} else {
-			f, err := os.Open(pathName)
-			if err != nil { // the segment left the playlist meanwhile
-				http.NotFound(w, r)
-				return
-			}
-			defer f.Close()
-			body = io.NewSectionReader(f, off, int64(size))
-		}
-		h.Set("Content-Type", "video/mp4")
-		h.Set("Cache-Control", "max-age=30")
-		h.Set("Content-Length", strconv.Itoa(size))
-		io.Copy(w, body)
-
-	default:
-		http.NotFound(w, r)
+		return partAnswer{data: p.data, path: s.path, off: p.offset, size: p.size}, nil
+	})
+	if err != nil {
+		fail(w, err)
+		return
 	}
+	var body io.Reader
+	if a.data != nil {
+		body = bytes.NewReader(a.data)
+	} else {
+		f, err := os.Open(a.path)
+		if err != nil { // the segment left the playlist meanwhile
+			fail(w, errNotFound)
+			return
+		}
+		defer f.Close()
+		body = io.NewSectionReader(f, a.off, int64(a.size))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "video/mp4")
+	h.Set("Cache-Control", cacheImmutable)
+	h.Set("Content-Length", strconv.Itoa(a.size))
+	io.Copy(w, body)
 }
 
 // fileNumbers returns the numbers of a file name made of prefix, then one or
