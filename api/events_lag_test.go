@@ -133,3 +133,16 @@ func TestEventsLaggingClientIsTold(t *testing.T) {
 		}
 	}
 }
+
+// A huge Last-Event-ID is refused without being echoed back whole.
+func TestEventsLongLastEventID(t *testing.T) {
+	f := newFixture(t)
+	req := httptest.NewRequest(http.MethodGet, f.base+"/events", nil)
+	req.SetBasicAuth(key, secret)
+	req.Header.Set("Last-Event-ID", strings.Repeat("9x", 450_000))
+	rec := httptest.NewRecorder()
+	f.srv.Config.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || rec.Body.Len() > 1000 {
+		t.Fatalf("a 900 KB Last-Event-ID: %d, %d bytes answered", rec.Code, rec.Body.Len())
+	}
+}

@@ -25,11 +25,16 @@ type deadHookOptions struct {
 	// Refused: the receiver's port is closed (every attempt is refused at
 	// once) instead of accepting and never answering.
 	Refused bool
+	// Writers make the renames at once (20 by default).
+	Writers int
+	// NoHook runs the same without the webhook, for comparison.
+	NoHook bool
 }
 
 type deadHookResult struct {
 	Receiver       string  `json:"receiver"`
 	Streams        int     `json:"streams"`
+	Writers        int     `json:"writers"`
 	Changes        int     `json:"changes"`
 	ChangeP50Ms    float64 `json:"change_ms_p50"`
 	Queued         int     `json:"queued"`
@@ -46,7 +51,7 @@ type deadHookResult struct {
 // studio is watched for Watch: its log lines, its CPU, the attempts the
 // receiver saw; at the end the webhook's queue and the data file's size.
 func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookResult, error) {
-	r := deadHookResult{Receiver: "hung", Streams: do.Streams, Changes: do.Changes}
+	r := deadHookResult{Receiver: "hung", Streams: do.Streams, Changes: do.Changes, Writers: max(do.Writers, 1)}
 	srv, err := startServer(ctx, o)
 	if err != nil {
 		return r, err
@@ -88,14 +93,16 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 			ID string `json:"id"`
 		} `json:"data"`
 	}
-	if err := srv.call(http.MethodPost, "/webhooks", `{"url":"`+hookURL+`"}`, &hook); err != nil {
+	if do.NoHook {
+		r.Receiver = "none"
+	} else if err := srv.call(http.MethodPost, "/webhooks", `{"url":"`+hookURL+`"}`, &hook); err != nil {
 		return r, err
 	}
 	ids, err := createStreams(srv, do.Streams)
 	if err != nil {
 		return r, err
 	}
-	durs, err := renameMany(srv, ids, do.Changes, 20)
+	durs, err := renameMany(srv, ids, do.Changes, max(do.Writers, 1))
 	if err != nil {
 		return r, err
 	}
@@ -123,8 +130,10 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 			Dropped uint64 `json:"dropped"`
 		} `json:"data"`
 	}
-	if err := srv.call(http.MethodGet, "/webhooks/"+hook.Data.ID, "", &w); err != nil {
-		return r, err
+	if !do.NoHook {
+		if err := srv.call(http.MethodGet, "/webhooks/"+hook.Data.ID, "", &w); err != nil {
+			return r, err
+		}
 	}
 	r.Queued, r.Dropped = w.Data.Queued, w.Data.Dropped
 	if fi, err := os.Stat(filepath.Join(srv.data, "onair.db")); err == nil {
@@ -191,6 +200,6 @@ func renameMany(srv *server, ids []string, n, writers int) ([]time.Duration, err
 }
 
 func printDeadHook(w io.Writer, r deadHookResult) {
-	fmt.Fprintf(w, "dead webhook (%s receiver): %d streams, %d renames (p50 %.2f ms); then %.0f s watched: %.1f log lines/min, %.2f %% of a core, %d delivery attempts; queued %d, dropped %d, onair.db %.1f MB\n",
-		r.Receiver, r.Streams, r.Changes, r.ChangeP50Ms, r.WatchSeconds, r.LogLinesPerMin, r.CPUPercent, r.Attempts, r.Queued, r.Dropped, float64(r.DBBytes)/(1<<20))
+	fmt.Fprintf(w, "dead webhook (%s receiver): %d streams, %d renames by %d writers (p50 %.2f ms); then %.0f s watched: %.1f log lines/min, %.2f %% of a core, %d delivery attempts; queued %d, dropped %d, onair.db %.1f MB\n",
+		r.Receiver, r.Streams, r.Changes, r.Writers, r.ChangeP50Ms, r.WatchSeconds, r.LogLinesPerMin, r.CPUPercent, r.Attempts, r.Queued, r.Dropped, float64(r.DBBytes)/(1<<20))
 }

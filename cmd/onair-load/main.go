@@ -82,6 +82,8 @@ func run() int {
 	flag.IntVar(&dh.Streams, "dead-streams", 2000, "dead-webhook scenario: streams created")
 	flag.IntVar(&dh.Changes, "dead-changes", 10000, "dead-webhook scenario: renames after that")
 	flag.BoolVar(&dh.Refused, "dead-refused", false, "dead-webhook scenario: the receiver's port is closed (refused at once) instead of accepting and never answering")
+	flag.IntVar(&dh.Writers, "dead-writers", 20, "dead-webhook scenario: clients renaming at once")
+	flag.BoolVar(&dh.NoHook, "dead-none", false, "dead-webhook scenario: the same without the webhook, for comparison")
 	flag.DurationVar(&dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
 	windowMode := flag.Bool("window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
 	windowRuns := flag.Int("window-runs", 5, "window scenario: starts measured")

@@ -82,6 +82,10 @@ func TestPreviewTokenCannotTakeEverySession(t *testing.T) {
 	if ok == 0 || ok > 4 {
 		t.Errorf("%d of 200 offers with one token got a session; want 1..4 (the per-token cap)", ok)
 	}
+	// Sessions that never connected are not viewers.
+	if v, _, _ := s.preview.StreamStats(st.ID); v != 0 {
+		t.Errorf("stats.preview.viewers is %d with %d sessions that never connected", v, ok)
+	}
 	basic := func(r *http.Request) { r.SetBasicAuth(testKey, testSecret) }
 	deadline := time.Now().Add(15 * time.Second)
 	for {
