@@ -51,6 +51,7 @@ var (
 	dBitrate     = desc("stream_ingest_bitrate_kbps", "Input bitrate over the last 2 s or more, in kbit/s.", "live_stream")
 	dStreamDrops = desc("stream_dropped_units_total", "Media units the stream's slow outputs and viewers dropped.", "live_stream")
 	dHLSReq      = desc("stream_hls_requests_total", "HLS requests served in the stream's session.", "live_stream")
+	dHLSKind     = desc("stream_hls_requests_by_kind_total", "HLS requests served in the stream's session, by kind (multivariant, playlist, blocking_playlist, init, segment, part, other): what an edge in front of the studio still asks for.", "live_stream", "kind")
 	dHLSBytes    = desc("stream_hls_bytes_total", "HLS bytes served in the stream's session.", "live_stream")
 	dHLSViewers  = desc("stream_hls_viewers", "Distinct HLS clients (address and user agent) seen in the last 30 s.", "live_stream")
 	dPreview     = desc("stream_preview_viewers", "WebRTC preview viewers of the stream.", "live_stream")
@@ -67,7 +68,7 @@ func newCollector(src Sources) *collector { return &collector{src: src} }
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dStreams, dPublishing, dUptime, dBytes, dFrames, dBitrate, dStreamDrops,
-		dHLSReq, dHLSBytes, dHLSViewers, dPreview, dOutStatus, dOutDrops, dHooks, dHookQueue} {
+		dHLSReq, dHLSKind, dHLSBytes, dHLSViewers, dPreview, dOutStatus, dOutDrops, dHooks, dHookQueue} {
 		ch <- d
 	}
 }
@@ -112,6 +113,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(dOutDrops, o.Dropped, o.ID, string(o.Type))
 			if o.Type == livestream.OutputHLS {
 				counter(dHLSReq, o.Requests)
+				for i, k := range livestream.HLSRequestKinds {
+					counter(dHLSKind, o.RequestsByKind[i], k)
+				}
 				counter(dHLSBytes, o.BytesServed)
 				gauge(dHLSViewers, float64(o.Viewers))
 			}

@@ -76,7 +76,13 @@ type OutputStats struct {
 	Requests    uint64
 	BytesServed uint64
 	Viewers     int
+	// RequestsByKind splits Requests by HLSRequestKinds: what an edge in
+	// front of the studio still asks for.
+	RequestsByKind [len(HLSRequestKinds)]uint64
 }
+
+// HLSRequestKinds name the kinds of HLS request, in RequestsByKind's order.
+var HLSRequestKinds = [...]string{"multivariant", "playlist", "blocking_playlist", "init", "segment", "part", "other"}
 
 // ListPosition is a place in the list of live streams, which is ordered
 // newest first, then by id: a page starts after it.

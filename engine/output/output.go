@@ -67,6 +67,8 @@ type Counts struct {
 	// in the last 30 s.
 	Requests, BytesServed uint64
 	Viewers               int
+	// RequestsByKind splits Requests by livestream.HLSRequestKinds.
+	RequestsByKind [len(livestream.HLSRequestKinds)]uint64
 }
 
 // Counter is an output that counts (the metrics and stats read it).

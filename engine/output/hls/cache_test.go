@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/onair-studio/onair/engine/livestream"
 )
 
 // Each kind of answer says how long an edge (a CDN, a caching proxy) may
@@ -56,6 +58,26 @@ func TestCacheHeadersByKind(t *testing.T) {
 		}
 		if c.code == 200 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "video/mp4") && !strings.Contains(resp.Header.Get("Content-Type"), "mpegurl") {
 			t.Errorf("%s: Content-Type %q", c.path, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// Requests are counted by kind, so that an edge's effect on the origin
+// shows in /metrics.
+func TestRequestKinds(t *testing.T) {
+	for path, want := range map[string]string{
+		"/hls/x/index.m3u8":                         "multivariant",
+		"/hls/x/stream.m3u8":                        "playlist",
+		"/hls/x/stream.m3u8?_HLS_msn=3":             "blocking_playlist",
+		"/hls/x/stream.m3u8?_HLS_msn=3&_HLS_part=1": "blocking_playlist",
+		"/hls/x/ab12_init.mp4":                      "init",
+		"/hls/x/ab12_seg4.mp4":                      "segment",
+		"/hls/x/ab12_part4_2.mp4":                   "part",
+		"/hls/x/favicon.ico":                        "other",
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1"+path, nil)
+		if got := livestream.HLSRequestKinds[requestKind(r)]; got != want {
+			t.Errorf("%s: %s, want %s", path, got, want)
 		}
 	}
 }

@@ -98,7 +98,7 @@ const (
 // locked waits until ready (nil: at once) with the muxer's lock, then
 // takes what an answer needs with take and releases the lock: the answer
 // is written without it, so a slow client never holds the muxer.
-func locked[T any](m *fmp4Muxer, ctx context.Context, ready func() bool, take func() (T, error)) (T, error) {
+func locked[T any](ctx context.Context, m *fmp4Muxer, ready func() bool, take func() (T, error)) (T, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if ready != nil {
@@ -174,7 +174,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 // it changes rarely (the measured bandwidth), so an edge keeps it for half a
 // target duration.
 func (m *fmp4Muxer) serveMultivariant(w http.ResponseWriter, r *http.Request) {
-	a, err := locked(m, r.Context(), func() bool { return len(m.segments) > 0 }, func() (playlistAnswer, error) {
+	a, err := locked(r.Context(), m, func() bool { return len(m.segments) > 0 }, func() (playlistAnswer, error) {
 		b, err := m.multivariantLocked()
 		return playlistAnswer{b, "public, max-age=" + strconv.Itoa(max(1, m.targetDuration()/2))}, err
 	})
@@ -232,7 +232,7 @@ func (m *fmp4Muxer) serveMedia(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, m.maxBlockUnlocked())
 		defer cancel()
 	}
-	a, err := locked(m, ctx, func() bool {
+	a, err := locked(ctx, m, func() bool {
 		if len(m.segments) == 0 {
 			return false
 		}
@@ -270,7 +270,7 @@ func (m *fmp4Muxer) maxBlockUnlocked() time.Duration {
 }
 
 func (m *fmp4Muxer) serveInit(w http.ResponseWriter) {
-	init, _ := locked(m, nil, nil, func() ([]byte, error) { return m.init, nil })
+	init, _ := locked(context.Background(), m, nil, func() ([]byte, error) { return m.init, nil })
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Cache-Control", cacheImmutable)
@@ -291,7 +291,7 @@ func (m *fmp4Muxer) serveSegment(w http.ResponseWriter, r *http.Request, name st
 		fail(w, errNotFound)
 		return
 	}
-	a, err := locked(m, nil, nil, func() (segmentAnswer, error) {
+	a, err := locked(context.Background(), m, nil, func() (segmentAnswer, error) {
 		s := m.segmentByMSN(nums[0])
 		if s == nil || !s.complete {
 			return segmentAnswer{}, errNotFound
@@ -346,7 +346,7 @@ func (m *fmp4Muxer) servePart(w http.ResponseWriter, r *http.Request, name strin
 	msn, idx := nums[0], nums[1]
 	ctx, cancel := context.WithTimeout(r.Context(), m.maxBlockUnlocked())
 	defer cancel()
-	a, err := locked(m, ctx, func() bool {
+	a, err := locked(ctx, m, func() bool {
 		if m.cur != nil && ((msn == m.cur.msn && idx == len(m.cur.parts)) || (msn == m.cur.msn+1 && idx == 0)) {
 			s := m.segmentByMSN(msn) // the hinted part: wait for it
 			return s != nil && len(s.parts) > idx

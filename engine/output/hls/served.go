@@ -4,10 +4,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/output"
 )
 
@@ -18,6 +21,7 @@ const viewerWindow = 30 * time.Second
 // clients (address and user agent) seen lately.
 type served struct {
 	requests atomic.Uint64
+	byKind   [len(livestream.HLSRequestKinds)]atomic.Uint64
 	bytes    atomic.Uint64
 	mu       sync.Mutex
 	seen     map[string]int64 // client → unix second of its last request
@@ -25,6 +29,7 @@ type served struct {
 
 func (s *served) note(r *http.Request) {
 	s.requests.Add(1)
+	s.byKind[requestKind(r)].Add(1)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -36,6 +41,26 @@ func (s *served) note(r *http.Request) {
 	}
 	s.seen[host+" "+r.UserAgent()] = now
 	s.mu.Unlock()
+}
+
+// requestKind is the index in livestream.HLSRequestKinds of what r asks for.
+func requestKind(r *http.Request) int {
+	name := path.Base(r.URL.Path)
+	switch {
+	case name == multivariantName:
+		return 0
+	case name == mediaName && r.URL.Query().Has("_HLS_msn"):
+		return 2
+	case name == mediaName:
+		return 1
+	case strings.HasSuffix(name, "_init.mp4"):
+		return 3
+	case strings.Contains(name, "_seg"):
+		return 4
+	case strings.Contains(name, "_part"):
+		return 5
+	}
+	return 6
 }
 
 // viewers counts the clients seen in the window, forgetting older ones.
@@ -54,6 +79,9 @@ func (s *served) viewers() int {
 // Counts implements output.Counter.
 func (o *Output) Counts() output.Counts {
 	c := output.Counts{Requests: o.served.requests.Load(), BytesServed: o.served.bytes.Load(), Viewers: o.served.viewers()}
+	for i := range c.RequestsByKind {
+		c.RequestsByKind[i] = o.served.byKind[i].Load()
+	}
 	if o.reader != nil {
 		c.Dropped = o.reader.Dropped()
 	}
