@@ -170,9 +170,8 @@ func originCounts(t *testing.T, p *proc) map[string]float64 {
 		if !strings.HasPrefix(line, "onair_stream_hls_requests_by_kind_total{") {
 			continue
 		}
-		i := strings.Index(line, `kind="`)
-		kind := line[i+6:]
-		kind = kind[:strings.IndexByte(kind, '"')]
+		_, kind, _ := strings.Cut(line, `kind="`)
+		kind, _, _ = strings.Cut(kind, `"`)
 		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 		out[kind] += v
 	}
