@@ -274,18 +274,29 @@ func (d *Dispatcher) add(items []livestream.OutboxItem) {
 		}
 	}
 	for _, h := range full {
-		over := len(h.pending) - d.MaxQueued
-		h.pending = slices.DeleteFunc(h.pending, func(it livestream.OutboxItem) bool {
-			if over == 0 || h.inflight[it.StreamID] == it.Seq {
-				return false
-			}
-			over--
-			d.drops = append(d.drops, it)
-			h.dropped++
-			d.counts[2].Add(1)
-			return true
-		})
+		d.trimLocked(h, len(h.pending)-d.MaxQueued)
 	}
+}
+
+// trimLocked drops the webhook's over oldest items that are not being
+// delivered. They are at the head of the queue, so the queue is resliced,
+// not copied; the few items in flight there keep their place.
+func (d *Dispatcher) trimLocked(h *hookState, over int) {
+	var kept []livestream.OutboxItem
+	i := 0
+	for ; i < len(h.pending) && over > 0; i++ {
+		it := h.pending[i]
+		if h.inflight[it.StreamID] == it.Seq {
+			kept = append(kept, it)
+			continue
+		}
+		d.drops = append(d.drops, it)
+		h.dropped++
+		over--
+	}
+	d.count(livestream.DeliveryAbandoned, i-len(kept))
+	copy(h.pending[i-len(kept):i], kept)
+	h.pending = h.pending[i-len(kept):]
 }
 
 // Flush stores what was queued, in one transaction, and returns once it

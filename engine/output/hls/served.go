@@ -49,7 +49,7 @@ func requestKind(r *http.Request) int {
 	switch {
 	case name == multivariantName:
 		return 0
-	case name == mediaName && r.URL.Query().Has("_HLS_msn"):
+	case name == mediaName && strings.Contains(r.URL.RawQuery, "_HLS_msn="):
 		return 2
 	case name == mediaName:
 		return 1
