@@ -25,138 +25,111 @@ func (s *Service) GetOutput(id, outputID string) (livestream.OutputState, error)
 // CreateOutput adds an output. A stream has exactly one output of each
 // singleton type, so asking for another is a conflict; other outputs may be
 // added while the stream is active and start at once.
-func (s *Service) CreateOutput(id string, p livestream.OutputParams) (livestream.OutputState, error) {
+func (s *Service) CreateOutput(id string, p livestream.OutputParams) (os livestream.OutputState, err error) {
 	t, err := p.ValidateCreate()
 	if err != nil {
 		return livestream.OutputState{}, err
 	}
-	s.mu.Lock()
-	defer s.unlockFlush()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return livestream.OutputState{}, err
-	}
-	if t.Singleton() && e.cfg.HasOutputType(t) {
-		return livestream.OutputState{}, fmt.Errorf("%w: live stream %s already has its %s output", livestream.ErrConflict, id, t)
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	o := livestream.NewOutput(t, id, now)
-	applyOutputParams(&o, p)
-	if o.URI == "" && o.Vendor != "" {
-		o.URI = livestream.VendorURI(o.Vendor) // a preset fills the uri
-	}
-	if err := checkUniqueTarget(e.cfg.Outputs, o); err != nil {
-		return livestream.OutputState{}, err
-	}
-	next := e.cfg.Clone()
-	next.Outputs = append(next.Outputs, o)
-	next.UpdatedAt = now
-	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: o.ID, Message: "output added"}
-	items := s.stageLocked(&ev, e, &next)
-	if err := s.putLocked(next, items); err != nil {
-		return livestream.OutputState{}, fmt.Errorf("storing new output of %s: %w", id, err)
-	}
-	e.cfg = next
-	if e.sess != nil {
-		s.startOutputLocked(e.sess, o, time.Now())
-		s.refreshHandlersLocked(e.sess)
-	}
-	s.publishLocked(e)
-	s.emitStoredLocked(ev, len(items) > 0)
-	return s.outputStateLocked(e, o.ID), nil
+	err = s.mutate(id, func(e *entry) (plan, error) {
+		if t.Singleton() && e.cfg.HasOutputType(t) {
+			return plan{}, fmt.Errorf("%w: live stream %s already has its %s output", livestream.ErrConflict, id, t)
+		}
+		at := now()
+		o := livestream.NewOutput(t, id, at)
+		applyOutputParams(&o, p)
+		if o.URI == "" && o.Vendor != "" {
+			o.URI = livestream.VendorURI(o.Vendor) // a preset fills the uri
+		}
+		if err := checkUniqueTarget(e.cfg.Outputs, o); err != nil {
+			return plan{}, err
+		}
+		next := e.cfg.Clone()
+		next.Outputs = append(next.Outputs, o)
+		next.UpdatedAt = at
+		return plan{what: "storing new output of " + id, next: &next,
+			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: o.ID, Message: "output added"},
+			apply: func(e *entry, _ *livestream.Event) {
+				if e.sess != nil {
+					s.startOutputLocked(e.sess, o, time.Now())
+					s.refreshHandlersLocked(e.sess)
+				}
+				os = s.outputStateLocked(e, o.ID)
+			}}, nil
+	})
+	return os, err
 }
 
 // UpdateOutput changes an output. Outputs of types that are not live
-// editable are only switched on or off while the stream is active. A running output that changes is restarted with its new
-// settings (a recording switched off is finalised; switched on, a new file
-// begins).
-func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (livestream.OutputState, error) {
-	s.mu.Lock()
+// editable are only switched on or off while the stream is active. A
+// running output that changes is restarted with its new settings (a
+// recording switched off is finalised; switched on, a new file begins).
+func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (os livestream.OutputState, err error) {
 	var closing []output.Output
-	defer func() {
-		s.unlockFlush()
-		closeOutputs(closing)
-	}()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return livestream.OutputState{}, err
-	}
-	i := e.cfg.OutputByID(outputID)
-	if i < 0 {
-		return livestream.OutputState{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
-	}
-	o := e.cfg.Outputs[i]
-	if err := p.ValidateUpdate(o.Type); err != nil {
-		return livestream.OutputState{}, err
-	}
-	if !o.Type.LiveEditable() && !p.OnlySwitch() && e.sess != nil {
-		return livestream.OutputState{}, fmt.Errorf("%w: the %s output cannot change while the live stream is active (only switched on or off with enabled); idle it first", livestream.ErrConflict, o.Type)
-	}
-	before := o
-	applyOutputParams(&o, p)
-	others := append(append([]livestream.Output(nil), e.cfg.Outputs[:i]...), e.cfg.Outputs[i+1:]...)
-	if err := checkUniqueTarget(others, o); err != nil {
-		return livestream.OutputState{}, err
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	o.UpdatedAt = now
-	next := e.cfg.Clone()
-	next.Outputs[i] = o
-	next.UpdatedAt = now
-	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output changed"}
-	items := s.stageLocked(&ev, e, &next)
-	if err := s.putLocked(next, items); err != nil {
-		return livestream.OutputState{}, fmt.Errorf("storing output %s of %s: %w", outputID, id, err)
-	}
-	e.cfg = next
-	if sess := e.sess; sess != nil && needsRestart(before, o) {
-		s.stopOutputLocked(sess, outputID)
-		s.startOutputLocked(sess, o, time.Now())
-		s.refreshHandlersLocked(sess)
-		closing = sess.takeEndingLocked()
-	}
-	s.publishLocked(e)
-	s.emitStoredLocked(ev, len(items) > 0)
-	return s.outputStateLocked(e, outputID), nil
+	err = s.mutate(id, func(e *entry) (plan, error) {
+		i := e.cfg.OutputByID(outputID)
+		if i < 0 {
+			return plan{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
+		}
+		o := e.cfg.Outputs[i]
+		if err := p.ValidateUpdate(o.Type); err != nil {
+			return plan{}, err
+		}
+		if !o.Type.LiveEditable() && !p.OnlySwitch() && e.sess != nil {
+			return plan{}, fmt.Errorf("%w: the %s output cannot change while the live stream is active (only switched on or off with enabled); idle it first", livestream.ErrConflict, o.Type)
+		}
+		before := o
+		applyOutputParams(&o, p)
+		others := append(append([]livestream.Output(nil), e.cfg.Outputs[:i]...), e.cfg.Outputs[i+1:]...)
+		if err := checkUniqueTarget(others, o); err != nil {
+			return plan{}, err
+		}
+		o.UpdatedAt = now()
+		next := e.cfg.Clone()
+		next.Outputs[i] = o
+		next.UpdatedAt = o.UpdatedAt
+		return plan{what: fmt.Sprintf("storing output %s of %s", outputID, id), next: &next,
+			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output changed"},
+			apply: func(e *entry, _ *livestream.Event) {
+				if sess := e.sess; sess != nil && needsRestart(before, o) {
+					s.stopOutputLocked(sess, outputID)
+					s.startOutputLocked(sess, o, time.Now())
+					s.refreshHandlersLocked(sess)
+					closing = sess.takeEndingLocked()
+				}
+				os = s.outputStateLocked(e, outputID)
+			}}, nil
+	})
+	closeOutputs(closing)
+	return os, err
 }
 
 // DeleteOutput removes an output that is not a singleton; a running one
 // stops. Singleton outputs are part of every stream and cannot be removed.
 func (s *Service) DeleteOutput(id, outputID string) error {
-	s.mu.Lock()
 	var closing []output.Output
-	defer func() {
-		s.unlockFlush()
-		closeOutputs(closing)
-	}()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return err
-	}
-	i := e.cfg.OutputByID(outputID)
-	if i < 0 {
-		return fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
-	}
-	if t := e.cfg.Outputs[i].Type; t.Singleton() {
-		return fmt.Errorf("%w: every live stream keeps its %s output; switch it off with {\"enabled\": false} instead", livestream.ErrConflict, t)
-	}
-	next := e.cfg.Clone()
-	next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
-	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"}
-	items := s.stageLocked(&ev, e, &next)
-	if err := s.putLocked(next, items); err != nil {
-		return fmt.Errorf("deleting output %s of %s: %w", outputID, id, err)
-	}
-	e.cfg = next
-	if sess := e.sess; sess != nil {
-		s.stopOutputLocked(sess, outputID)
-		s.refreshHandlersLocked(sess)
-		closing = sess.takeEndingLocked()
-	}
-	s.publishLocked(e)
-	s.emitStoredLocked(ev, len(items) > 0)
-	return nil
+	err := s.mutate(id, func(e *entry) (plan, error) {
+		i := e.cfg.OutputByID(outputID)
+		if i < 0 {
+			return plan{}, fmt.Errorf("output %q of live stream %s: %w", outputID, id, livestream.ErrNotFound)
+		}
+		if t := e.cfg.Outputs[i].Type; t.Singleton() {
+			return plan{}, fmt.Errorf("%w: every live stream keeps its %s output; switch it off with {\"enabled\": false} instead", livestream.ErrConflict, t)
+		}
+		next := e.cfg.Clone()
+		next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
+		next.UpdatedAt = now()
+		return plan{what: fmt.Sprintf("deleting output %s of %s", outputID, id), next: &next,
+			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"},
+			apply: func(e *entry, _ *livestream.Event) {
+				if sess := e.sess; sess != nil {
+					s.stopOutputLocked(sess, outputID)
+					s.refreshHandlersLocked(sess)
+					closing = sess.takeEndingLocked()
+				}
+			}}, nil
+	})
+	closeOutputs(closing)
+	return err
 }
 
 func (s *Service) outputStateLocked(e *entry, outputID string) livestream.OutputState {

@@ -13,41 +13,29 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onair-studio/onair/engine/bus"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/output"
 )
 
-// Repository keeps live streams across restarts. Each call is one
-// transaction: when it returns nil the change is durable.
+// Repository keeps live streams across restarts.
 type Repository interface {
 	LoadStreams() ([]livestream.LiveStream, error)
-	PutStream(livestream.LiveStream) error
-	DeleteStream(id string) error
+	// Commit stores a group of changes in one transaction, in order
+	// (numbering their outbox items): when it returns nil all of them are
+	// durable, else none is.
+	Commit([]livestream.Change) error
 }
 
-// Outbox stores events for later delivery (the webhook dispatcher). Its
-// methods are called under the engine's lock, except Flush; none may call
-// the engine.
+// Outbox is where events go to be stored for later delivery (the webhook
+// dispatcher). Prepare is called under the engine's lock; neither method
+// may call the engine.
 type Outbox interface {
-	// Prepare returns the outbox items of ev (none when nobody wants it).
+	// Prepare returns the outbox items of ev (none when nobody wants it);
+	// they are stored with the change that caused ev.
 	Prepare(ev livestream.Event) []livestream.OutboxItem
-	// Queue keeps items to be stored by the next Flush or StoreWith.
-	Queue(items []livestream.OutboxItem)
-	// Flush stores what is queued; called after the engine's lock is
-	// released, before the call returns. Overlapping flushes share a write.
-	Flush()
-	// StoreWith runs write, the change's own transaction, with what is queued
-	// followed by items, so the change and its events are durable together
-	// and in order.
-	StoreWith(items []livestream.OutboxItem, write func(all []livestream.OutboxItem) error) error
-}
-
-// OutboxRepository is a Repository that stores outbox items in the same
-// transaction as a change. With it and an Outbox, a change costs one write
-// whether or not webhooks are set.
-type OutboxRepository interface {
-	PutStreamOutbox(ls livestream.LiveStream, items []livestream.OutboxItem) error
-	DeleteStreamOutbox(id string, items []livestream.OutboxItem) error
+	// Stored hands over items once they are durable, in their order.
+	Stored(items []livestream.OutboxItem)
 }
 
 // ErrClosed is returned by calls made after Close.
@@ -88,22 +76,22 @@ type Service struct {
 	version    uint64 // of the last published state; under mu
 	streams    map[string]*entry
 	byKey      map[string]string
-	subs       map[*subscriber]struct{}
-	// history is a ring of the latest events (histN written in all);
-	// lastEventID the id of the newest. Under mu.
-	history     []livestream.Event
-	histN       int
-	lastEventID uint64
-	// startEventID is where this start's ids begin: ids go on increasing
-	// across restarts because they start at the clock (microseconds).
-	startEventID uint64
+	bus        *bus.Bus
+	// The committer's queue (commit.go): commits waiting to be stored;
+	// inflight counts those queued or being stored whose after has not run,
+	// lastQueued is the newest. Under mu.
+	queue          []*commit
+	inflight       int
+	lastQueued     *commit
+	commitsStopped bool
+	wake           chan struct{}
+	stopCommits    chan struct{}
 	// live maps stream ids to their sessions for requests to outputs. It
 	// has its own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.
 	liveMu sync.RWMutex
 	live   map[string]*session
 	wg     sync.WaitGroup
-	done   chan struct{}
 }
 
 type entry struct {
@@ -115,6 +103,9 @@ type entry struct {
 
 	cfg  livestream.LiveStream // under mu
 	sess *session              // under mu
+	// busy is set while a change of the stream is being stored (closed
+	// when it is finished); under mu.
+	busy chan struct{}
 }
 
 func newEntry(ls livestream.LiveStream) *entry {
@@ -138,10 +129,9 @@ func (s *Service) Start() error {
 	}
 	s.streams = make(map[string]*entry, len(list))
 	s.byKey = make(map[string]string, len(list))
-	s.subs = map[*subscriber]struct{}{}
-	s.done = make(chan struct{})
-	s.startEventID = uint64(time.Now().UnixMicro())
-	s.lastEventID = s.startEventID
+	s.bus = bus.New(uint64(time.Now().UnixMicro()), s.Logger)
+	s.wake = make(chan struct{}, 1)
+	s.stopCommits = make(chan struct{})
 	for _, ls := range list {
 		e := newEntry(ls)
 		s.streams[ls.ID] = e
@@ -149,6 +139,7 @@ func (s *Service) Start() error {
 		s.publishLocked(e)
 	}
 	s.table.Store(newTable(s.streams))
+	s.wg.Go(s.commitLoop)
 	s.Logger.Info("engine started", "live_streams", len(list))
 	return nil
 }
@@ -158,7 +149,7 @@ func (s *Service) Start() error {
 func (s *Service) Close() {
 	s.mu.Lock()
 	if s.closed {
-		s.unlockFlush()
+		s.mu.Unlock()
 		return
 	}
 	s.closed = true
@@ -169,15 +160,12 @@ func (s *Service) Close() {
 			ending = append(ending, s.detachLocked(e, "studio stopping"))
 		}
 	}
-	for sub := range s.subs {
-		delete(s.subs, sub)
-		close(sub.ch)
-	}
-	close(s.done)
-	s.unlockFlush()
+	s.bus.Close()
+	s.unlockWait()
 	for _, sess := range ending {
 		sess.teardown()
 	}
+	close(s.stopCommits) // what teardown emitted is stored first
 	s.wg.Wait()
 }
 
@@ -209,24 +197,28 @@ func (s *Service) lookupLocked(id string) (*entry, error) {
 }
 
 // stateLocked composes the stream's view.
-func (s *Service) stateLocked(e *entry) livestream.StreamState {
+func (s *Service) stateLocked(e *entry) livestream.StreamState { return s.compose(e.cfg, e.sess) }
+
+// compose makes the view of a stream configured as cfg with session sess
+// (nil: idle); sess is read under mu.
+func (s *Service) compose(cfg livestream.LiveStream, sess *session) livestream.StreamState {
 	st := livestream.StreamState{
-		LiveStream: e.cfg.Clone(),
+		LiveStream: cfg.Clone(),
 		Status:     livestream.StatusIdle,
 		InputURI:   s.RTMPURL,
 	}
-	if e.sess != nil {
+	if sess != nil {
 		st.Status = livestream.StatusActive
-		st.ActiveSince = e.sess.started
-		st.Publishing = e.sess.pub != nil
+		st.ActiveSince = sess.started
+		st.Publishing = sess.pub != nil
 	}
-	for _, o := range e.cfg.Outputs {
+	for _, o := range cfg.Outputs {
 		os := livestream.OutputState{Output: o, Status: livestream.OutputIdle}
 		if f, ok := s.Outputs[o.Type].(output.URIFactory); ok {
-			os.URI = f.URI(e.cfg.ID, o)
+			os.URI = f.URI(cfg.ID, o)
 		}
-		if e.sess != nil {
-			if rs, ok := e.sess.outputs[o.ID]; ok {
+		if sess != nil {
+			if rs, ok := sess.outputs[o.ID]; ok {
 				os.Status, os.LastError = rs.status, rs.lastError
 			}
 		}
@@ -234,6 +226,3 @@ func (s *Service) stateLocked(e *entry) livestream.StreamState {
 	}
 	return st
 }
-
-// closedCh is closed when the service closes; for subscribers' goroutines.
-func (s *Service) closedCh() <-chan struct{} { return s.done }

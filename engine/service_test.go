@@ -219,19 +219,19 @@ func TestRefusalEvents(t *testing.T) {
 	}
 }
 
-// stallingRepo stores through a real store, but PutStream waits while
+// stallingRepo stores through a real store, but Commit waits while
 // stall is open: a slow disk.
 type stallingRepo struct {
 	*store.Store
 	stall, stalled chan struct{} // stalled is closed when a write waits
 }
 
-func (r *stallingRepo) PutStream(ls livestream.LiveStream) error {
+func (r *stallingRepo) Commit(changes []livestream.Change) error {
 	if r.stall != nil {
 		close(r.stalled)
 		<-r.stall
 	}
-	return r.Store.PutStream(ls)
+	return r.Store.Commit(changes)
 }
 
 // stallingEngine is an engine over a stallingRepo on a real store, with one

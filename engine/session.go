@@ -155,7 +155,7 @@ func (s *Service) refreshHandlersLocked(sess *session) {
 // setOutputStatus records what an output reported, if it still runs.
 func (s *Service) setOutputStatus(sess *session, outputID string, rs *outputRuntime, st livestream.OutputStatus, err error) {
 	s.mu.Lock()
-	defer s.unlockFlush()
+	defer s.unlockWait()
 	e := s.streams[sess.id]
 	if e == nil || e.sess != sess || sess.outputs[outputID] != rs {
 		return // the output or its session ended meanwhile
@@ -190,11 +190,11 @@ func (s *Service) endSession(sess *session, reason string) {
 	s.mu.Lock()
 	e, ok := s.streams[sess.id]
 	if !ok || e.sess != sess || s.closed {
-		s.unlockFlush()
+		s.unlockWait()
 		return
 	}
 	s.detachLocked(e, reason)
-	s.unlockFlush()
+	s.unlockWait()
 	sess.teardown()
 }
 
@@ -238,7 +238,7 @@ func (sess *session) teardown() {
 // the maximum runtime). Activating an active stream does nothing.
 func (s *Service) Activate(id string) (livestream.StreamState, error) {
 	s.mu.Lock()
-	defer s.unlockFlush()
+	defer s.unlockWait()
 	e, err := s.lookupLocked(id)
 	if err != nil {
 		return livestream.StreamState{}, err
@@ -254,7 +254,7 @@ func (s *Service) Idle(id string) (livestream.StreamState, error) {
 	s.mu.Lock()
 	e, err := s.lookupLocked(id)
 	if err != nil {
-		s.unlockFlush()
+		s.unlockWait()
 		return livestream.StreamState{}, err
 	}
 	var ending *session
@@ -262,7 +262,7 @@ func (s *Service) Idle(id string) (livestream.StreamState, error) {
 		ending = s.detachLocked(e, "idled by the user")
 	}
 	st := s.stateLocked(e)
-	s.unlockFlush()
+	s.unlockWait()
 	if ending != nil {
 		ending.teardown()
 	}
@@ -272,7 +272,7 @@ func (s *Service) Idle(id string) (livestream.StreamState, error) {
 // Authorize implements ingest.Authorizer.
 func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, error) {
 	s.mu.Lock()
-	defer s.unlockFlush()
+	defer s.unlockWait()
 	if s.closed {
 		return nil, ErrClosed
 	}
@@ -304,7 +304,7 @@ func (s *Service) Authorize(key, remote string, kick func()) (ingest.Target, err
 // PublisherRefused records a publisher the RTMP server refused by itself.
 func (s *Service) PublisherRefused(remote, reason string) {
 	s.mu.Lock()
-	defer s.unlockFlush()
+	defer s.unlockWait()
 	s.emitLocked(livestream.Event{Type: livestream.EventPublisherRefused, Message: reason + " (from " + remote + ")"})
 }
 
@@ -328,7 +328,7 @@ func (p *publisher) WriteUnits(u []*media.Unit) { p.sess.hub.PublishBatch(u) }
 func (p *publisher) Close() {
 	s := p.svc
 	s.mu.Lock()
-	defer s.unlockFlush()
+	defer s.unlockWait()
 	if p.ended || p.sess.pub != p {
 		return
 	}

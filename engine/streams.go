@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -35,117 +34,105 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 	}
 
 	s.mu.Lock()
-	defer s.unlockFlush()
 	if s.closed {
+		s.mu.Unlock()
 		return livestream.StreamState{}, ErrClosed
 	}
-	e := newEntry(ls)
-	ev := livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)}
-	items := s.stageLocked(&ev, e, nil)
-	if err := s.putLocked(ls, items); err != nil {
-		return livestream.StreamState{}, fmt.Errorf("storing new live stream: %w", err)
+	var st livestream.StreamState
+	c := s.stageLocked(newEntry(ls), plan{
+		ev:   livestream.Event{Type: livestream.EventStreamCreated, StreamID: id, Status: string(livestream.StatusIdle)},
+		next: &ls,
+		apply: func(e *entry, _ *livestream.Event) {
+			s.streams[id] = e
+			s.byKey[ls.Input.StreamKey] = id
+			s.addLocked(e)
+			st = s.stateLocked(e)
+		},
+	})
+	s.mu.Unlock()
+	<-c.done
+	if c.err != nil {
+		return livestream.StreamState{}, wrap("storing new live stream", c.err)
 	}
-	s.streams[id] = e
-	s.byKey[ls.Input.StreamKey] = id
-	s.addLocked(e)
-	s.emitStoredLocked(ev, len(items) > 0)
-	return s.stateLocked(e), nil
+	return st, nil
 }
 
 // Update changes a stream's name and limits. New limits apply from the
 // next timer on.
-func (s *Service) Update(id string, p livestream.UpdateParams) (livestream.StreamState, error) {
+func (s *Service) Update(id string, p livestream.UpdateParams) (st livestream.StreamState, err error) {
 	if err := p.Validate(); err != nil {
 		return livestream.StreamState{}, err
 	}
-	s.mu.Lock()
-	defer s.unlockFlush()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return livestream.StreamState{}, err
-	}
-	next := e.cfg.Clone()
-	if p.Name != nil {
-		next.Name = *p.Name
-	}
-	if p.IdleTimeoutSec != nil {
-		next.IdleTimeoutSec = *p.IdleTimeoutSec
-	}
-	if p.MaxRuntimeSec != nil {
-		next.MaxRuntimeSec = *p.MaxRuntimeSec
-	}
-	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	ev := livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id}
-	items := s.stageLocked(&ev, e, &next)
-	if err := s.putLocked(next, items); err != nil {
-		return livestream.StreamState{}, fmt.Errorf("storing live stream %s: %w", id, err)
-	}
-	e.cfg = next
-	s.publishLocked(e)
-	if e.sess != nil && p.MaxRuntimeSec != nil {
-		s.armMaxRuntimeLocked(e)
-	}
-	s.emitStoredLocked(ev, len(items) > 0)
-	return s.stateLocked(e), nil
+	err = s.mutate(id, func(e *entry) (plan, error) {
+		next := e.cfg.Clone()
+		if p.Name != nil {
+			next.Name = *p.Name
+		}
+		if p.IdleTimeoutSec != nil {
+			next.IdleTimeoutSec = *p.IdleTimeoutSec
+		}
+		if p.MaxRuntimeSec != nil {
+			next.MaxRuntimeSec = *p.MaxRuntimeSec
+		}
+		next.UpdatedAt = now()
+		return plan{what: "storing live stream " + id, next: &next,
+			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id},
+			apply: func(e *entry, _ *livestream.Event) {
+				if e.sess != nil && p.MaxRuntimeSec != nil {
+					s.armMaxRuntimeLocked(e)
+				}
+				st = s.stateLocked(e)
+			}}, nil
+	})
+	return st, err
 }
 
 // Delete ends the stream's session and removes it with its outputs.
 // Recorded assets stay in the library.
 func (s *Service) Delete(id string) error {
-	s.mu.Lock()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		s.unlockFlush()
-		return err
-	}
-	ev := livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id}
-	items := s.stageLocked(&ev, e, nil)
-	if err := s.deleteLocked(id, items); err != nil {
-		s.unlockFlush()
-		return fmt.Errorf("deleting live stream %s: %w", id, err)
-	}
 	var ending *session
-	if e.sess != nil {
-		ending = s.detachLocked(e, "live stream deleted")
-	}
-	last := s.stateLocked(e) // as it was, for the event
-	ev.Stream, ev.Output = &last, nil
-	delete(s.streams, id)
-	delete(s.byKey, e.cfg.Input.StreamKey)
-	s.removeLocked(e)
-	s.emitStoredLocked(ev, len(items) > 0)
-	s.unlockFlush()
+	err := s.mutate(id, func(*entry) (plan, error) {
+		return plan{what: "deleting live stream " + id,
+			ev: livestream.Event{Type: livestream.EventStreamDeleted, StreamID: id},
+			apply: func(e *entry, ev *livestream.Event) {
+				if e.sess != nil {
+					ending = s.detachLocked(e, "live stream deleted")
+				}
+				last := s.stateLocked(e) // as it was, for the event
+				ev.Stream, ev.Output = &last, nil
+				delete(s.streams, id)
+				delete(s.byKey, e.cfg.Input.StreamKey)
+				s.removeLocked(e)
+			}}, nil
+	})
 	if ending != nil {
 		ending.teardown()
 	}
-	return nil
+	return err
 }
 
 // ResetStreamKey gives the stream a new key. The old key stops working at
 // once: a publisher using it is disconnected (the session stays active for
 // the idle timeout, so the encoder can come back with the new key).
-func (s *Service) ResetStreamKey(id string) (livestream.StreamState, error) {
-	s.mu.Lock()
-	defer s.unlockFlush()
-	e, err := s.lookupLocked(id)
-	if err != nil {
-		return livestream.StreamState{}, err
-	}
-	next := e.cfg.Clone()
-	next.Input.StreamKey = livestream.NewStreamKey()
-	next.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	ev := livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id}
-	items := s.stageLocked(&ev, e, &next)
-	if err := s.putLocked(next, items); err != nil {
-		return livestream.StreamState{}, fmt.Errorf("storing new stream key of %s: %w", id, err)
-	}
-	delete(s.byKey, e.cfg.Input.StreamKey)
-	s.byKey[next.Input.StreamKey] = id
-	e.cfg = next
-	s.publishLocked(e)
-	if e.sess != nil && e.sess.pub != nil {
-		e.sess.pub.kick()
-	}
-	s.emitStoredLocked(ev, len(items) > 0)
-	return s.stateLocked(e), nil
+func (s *Service) ResetStreamKey(id string) (st livestream.StreamState, err error) {
+	err = s.mutate(id, func(e *entry) (plan, error) {
+		next := e.cfg.Clone()
+		next.Input.StreamKey = livestream.NewStreamKey()
+		next.UpdatedAt = now()
+		old := e.cfg.Input.StreamKey
+		return plan{what: "storing new stream key of " + id, next: &next,
+			ev: livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id},
+			apply: func(e *entry, _ *livestream.Event) {
+				delete(s.byKey, old)
+				s.byKey[next.Input.StreamKey] = id
+				if e.sess != nil && e.sess.pub != nil {
+					e.sess.pub.kick()
+				}
+				st = s.stateLocked(e)
+			}}, nil
+	})
+	return st, err
 }
+
+// now is the time of a change as stored: UTC, to the millisecond.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -138,8 +138,7 @@ func TestListPages(t *testing.T) {
 type memRepo struct{}
 
 func (memRepo) LoadStreams() ([]livestream.LiveStream, error) { return nil, nil }
-func (memRepo) PutStream(livestream.LiveStream) error         { return nil }
-func (memRepo) DeleteStream(string) error                     { return nil }
+func (memRepo) Commit([]livestream.Change) error              { return nil }
 
 // BenchmarkListPage: a page of 10 from the middle of 2,000 streams.
 func BenchmarkListPage(b *testing.B) {

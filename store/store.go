@@ -90,19 +90,47 @@ func (s *Store) LoadStreams() ([]livestream.LiveStream, error) {
 
 // PutStream writes one live stream with its outputs.
 func (s *Store) PutStream(ls livestream.LiveStream) error {
-	v, err := json.Marshal(ls)
-	if err != nil {
-		return fmt.Errorf("encoding live stream %s: %w", ls.ID, err)
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketStreams).Put([]byte(ls.ID), v)
-	})
+	return s.Commit([]livestream.Change{{Put: &ls}})
 }
 
 // DeleteStream removes one live stream.
 func (s *Store) DeleteStream(id string) error {
+	return s.Commit([]livestream.Change{{Delete: id}})
+}
+
+// Commit stores a group of changes in one transaction (one fsync), in
+// order: streams written or removed, outbox items numbered and added.
+// Either all of them are durable when it returns nil, or none is.
+func (s *Store) Commit(changes []livestream.Change) error {
+	vals := make([][]byte, len(changes))
+	for i, c := range changes {
+		if c.Put == nil {
+			continue
+		}
+		v, err := json.Marshal(c.Put)
+		if err != nil {
+			return fmt.Errorf("encoding live stream %s: %w", c.Put.ID, err)
+		}
+		vals[i] = v
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketStreams).Delete([]byte(id))
+		streams := tx.Bucket(bucketStreams)
+		for i, c := range changes {
+			switch {
+			case c.Put != nil:
+				if err := streams.Put([]byte(c.Put.ID), vals[i]); err != nil {
+					return err
+				}
+			case c.Delete != "":
+				if err := streams.Delete([]byte(c.Delete)); err != nil {
+					return err
+				}
+			}
+			if err := enqueue(tx, c.Outbox); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -68,37 +68,6 @@ func (s *Store) DropOutbox(items []livestream.OutboxItem) error {
 	})
 }
 
-// Enqueue adds items to the outbox in one transaction, numbering them in
-// order; when it returns nil they survive a crash.
-func (s *Store) Enqueue(items []livestream.OutboxItem) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return enqueue(tx, items) })
-}
-
-// PutStreamOutbox writes a live stream and outbox items in one transaction.
-func (s *Store) PutStreamOutbox(ls livestream.LiveStream, items []livestream.OutboxItem) error {
-	v, err := json.Marshal(ls)
-	if err != nil {
-		return fmt.Errorf("encoding live stream %s: %w", ls.ID, err)
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketStreams).Put([]byte(ls.ID), v); err != nil {
-			return err
-		}
-		return enqueue(tx, items)
-	})
-}
-
-// DeleteStreamOutbox removes a live stream and adds outbox items in one
-// transaction.
-func (s *Store) DeleteStreamOutbox(id string, items []livestream.OutboxItem) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketStreams).Delete([]byte(id)); err != nil {
-			return err
-		}
-		return enqueue(tx, items)
-	})
-}
-
 // enqueue numbers items in order and writes them to the outbox.
 func enqueue(tx *bolt.Tx, items []livestream.OutboxItem) error {
 	b := tx.Bucket(bucketOutbox)

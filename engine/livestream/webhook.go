@@ -71,3 +71,17 @@ type WebhookDelivery struct {
 	Error      string        `json:"error,omitempty"`
 	Took       time.Duration `json:"took"`
 }
+
+// Change is one change of the engine's state with the outbox items of its
+// event: a stream written (Put), removed (Delete), or neither (an event
+// alone). A repository stores a group of changes in one transaction.
+type Change struct {
+	Put    *LiveStream
+	Delete string
+	// Outbox items are numbered by the store (Seq set in place) in the
+	// order of the group.
+	Outbox []OutboxItem
+}
+
+// Empty reports whether the change writes nothing.
+func (c Change) Empty() bool { return c.Put == nil && c.Delete == "" && len(c.Outbox) == 0 }

@@ -98,13 +98,14 @@ func create(t *testing.T, d *webhook.Dispatcher, url string) livestream.Webhook 
 // emit queues and stores n events, each of its own stream when streams
 // is n, else spread over streams.
 func emit(d *webhook.Dispatcher, n, streams int) {
+	var items []livestream.OutboxItem
 	for i := range n {
-		d.Queue(d.Prepare(livestream.Event{ID: uint64(i + 1), Type: livestream.EventStreamUpdated, StreamID: fmt.Sprintf("s%d", i%streams)}))
-		if i%100 == 99 {
-			d.Flush()
+		items = append(items, d.Prepare(livestream.Event{ID: uint64(i + 1), Type: livestream.EventStreamUpdated, StreamID: fmt.Sprintf("s%d", i%streams)})...)
+		if i%100 == 99 || i == n-1 {
+			storeItems(d, items)
+			items = nil
 		}
 	}
-	d.Flush()
 }
 
 // A receiver that never answers holds its own slots only: a healthy one

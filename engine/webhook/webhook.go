@@ -36,7 +36,6 @@ type Store interface {
 	LoadWebhooks() ([]livestream.Webhook, error)
 	PutWebhook(livestream.Webhook) error
 	DeleteWebhook(id string) error
-	Enqueue([]livestream.OutboxItem) error
 	LoadOutbox() ([]livestream.OutboxItem, error)
 	Delivered(livestream.OutboxItem, livestream.WebhookDelivery) error
 	DropOutbox([]livestream.OutboxItem) error
@@ -103,10 +102,6 @@ type Dispatcher struct {
 	wg       sync.WaitGroup
 	counts   [3]atomic.Uint64 // delivered, failed, abandoned
 	enqueued atomic.Uint64
-	// queued are items Sink took and Flush has not stored yet (under mu);
-	// flushMu orders the flushes.
-	queued  []livestream.OutboxItem
-	flushMu sync.Mutex
 }
 
 // hookState is one webhook with what waits for it (under the
@@ -212,40 +207,9 @@ func (d *Dispatcher) Prepare(ev livestream.Event) []livestream.OutboxItem {
 	return items
 }
 
-// Queue keeps items for the next Flush or Store (the engine calls it in
-// event order, under its lock).
-func (d *Dispatcher) Queue(items []livestream.OutboxItem) {
-	d.mu.Lock()
-	d.queued = append(d.queued, items...)
-	d.mu.Unlock()
-}
-
-// StoreWith runs write (a change's own transaction) with everything queued
-// followed by items, so that the outbox keeps the events' order; then the
-// worker has them.
-func (d *Dispatcher) StoreWith(items []livestream.OutboxItem, write func(all []livestream.OutboxItem) error) error {
-	d.flushMu.Lock()
-	defer d.flushMu.Unlock()
-	d.mu.Lock()
-	queued := d.queued
-	d.queued = nil
-	d.mu.Unlock()
-	all := append(slices.Clip(queued), items...) // a new array: queued stays as it was
-	if len(all) == 0 {
-		return nil // an earlier flush stored them
-	}
-	if err := write(all); err != nil {
-		d.mu.Lock()
-		d.queued = append(queued, d.queued...) // not stored: the next flush tries them
-		d.mu.Unlock()
-		return err
-	}
-	d.stored(all)
-	return nil
-}
-
-// stored hands items now in the store to the worker.
-func (d *Dispatcher) stored(items []livestream.OutboxItem) {
+// Stored hands over outbox items once they are durable (the engine stores
+// them with the change that caused their event), in their order.
+func (d *Dispatcher) Stored(items []livestream.OutboxItem) {
 	d.add(items)
 	d.enqueued.Add(uint64(len(items)))
 	d.poke()
@@ -297,22 +261,6 @@ func (d *Dispatcher) trimLocked(h *hookState, over int) {
 	d.count(livestream.DeliveryAbandoned, i-len(kept))
 	copy(h.pending[i-len(kept):i], kept)
 	h.pending = h.pending[i-len(kept):]
-}
-
-// Flush stores what was queued, in one transaction, and returns once it
-// is durable (the engine calls it before answering). Flushes that overlap
-// share one write: a caller whose items an earlier flush took returns as
-// soon as that one is done.
-func (d *Dispatcher) Flush() {
-	d.mu.Lock()
-	empty := len(d.queued) == 0
-	d.mu.Unlock()
-	if empty {
-		return
-	}
-	if err := d.StoreWith(nil, d.Store.Enqueue); err != nil {
-		d.Logger.Error("storing events for webhooks", "error", err)
-	}
 }
 
 func (d *Dispatcher) poke() {

@@ -31,6 +31,15 @@ func dispatcher(t *testing.T) *webhook.Dispatcher {
 	return d
 }
 
+// storeItems stores outbox items as the engine does (in one transaction) and
+// hands them to the dispatcher.
+func storeItems(d *webhook.Dispatcher, items []livestream.OutboxItem) {
+	if err := d.Store.(*store.Store).Commit([]livestream.Change{{Outbox: items}}); err != nil {
+		panic(err)
+	}
+	d.Stored(items)
+}
+
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -68,8 +77,7 @@ func TestRedirectNotFollowedThenDelivered(t *testing.T) {
 	if items := d.Prepare(livestream.Event{ID: 1, Type: livestream.EventStreamIdle, StreamID: "a"}); items != nil {
 		t.Fatalf("an event the webhook does not take has items: %v", items)
 	}
-	d.Queue(d.Prepare(livestream.Event{ID: 2, Type: livestream.EventStreamActive, StreamID: "a"}))
-	d.Flush()
+	storeItems(d, d.Prepare(livestream.Event{ID: 2, Type: livestream.EventStreamActive, StreamID: "a"}))
 	eventually(t, "two failed tries", func() bool { return tries.Load() >= 2 })
 	answer.Store(http.StatusOK)
 	eventually(t, "delivered", func() bool { return d.Counts().Delivered == 1 })
