@@ -60,7 +60,7 @@ test-short:
 ## lint: gofmt, go vet, golangci-lint (pinned in .ci/lint/go.mod, set in
 ## .golangci.yml), and the headless packages vetted for Windows and macOS
 ## (the window needs cgo there, so it is built on those systems only)
-HEADLESS = ./engine/... ./api/... ./store/... ./cmd/onair-load
+HEADLESS = ./engine/... ./api/... ./store/... ./cmd/onair/studio ./cmd/onair-load
 GOLANGCI = $(GO) tool -modfile=.ci/lint/go.mod golangci-lint
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -69,7 +69,6 @@ lint:
 	$(GOLANGCI) run ./...
 	GOOS=windows $(GO) vet $(HEADLESS)
 	GOOS=darwin $(GO) vet $(HEADLESS)
-	GOOS=windows $(GO) vet ./cmd/onair/addrinuse_windows.go
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

@@ -447,6 +447,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/v2/video/{cloud_name}/live_streams/{id}/outputs/{output_id}": {"get", "patch", "delete"},
 		"/v2/video/{cloud_name}/assets":                                {"get"},
 		"/v2/video/{cloud_name}/obs":                                   {"get", "patch"},
+		"/v2/video/{cloud_name}/settings":                              {"get", "patch"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/setup":           {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/start":           {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/stop":            {"post"},

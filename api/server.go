@@ -68,6 +68,9 @@ type Server struct {
 	Preview Preview
 	// Webhooks are the webhook registrations. Without them their routes answer 503.
 	Webhooks Webhooks
+	// Settings are the studio's saved settings. Without them their route
+	// answers 503.
+	Settings Settings
 	// Metrics serves /metrics (Prometheus), behind the API's authentication.
 	// Without it the route answers 503.
 	Metrics http.Handler
@@ -127,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/assets/{pid}", true, methods{"GET": s.getAsset, "DELETE": s.deleteAsset})
 	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
 	s.route(mux, base+"/obs", true, methods{"GET": s.obsStatus, "PATCH": s.obsSettings})
+	s.route(mux, base+"/settings", true, methods{"GET": s.getSettings, "PATCH": s.updateSettings})
 	s.route(mux, base+"/live_streams/{id}/obs/setup", true, methods{"POST": s.obsSetup})
 	s.route(mux, base+"/live_streams/{id}/obs/start", true, methods{"POST": s.obsStart})
 	s.route(mux, base+"/live_streams/{id}/obs/stop", true, methods{"POST": s.obsStop})

@@ -141,3 +141,13 @@ func (s *Service) ListPage(after *livestream.ListPosition, limit int) (items []l
 	}
 	return items, len(t.order), end < len(t.order), nil
 }
+
+// Republish publishes every stream's state again, for a change outside
+// the engine that its views show (an output factory's uri).
+func (s *Service) Republish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.streams {
+		s.publishLocked(e)
+	}
+}

@@ -79,19 +79,10 @@ type Library interface {
 	Dir() string
 }
 
-// Settings are the studio's listen addresses, cloud name and data folder.
+// Settings are the studio's saved settings with what the window shows
+// beside them.
 type Settings struct {
-	HTTPAddr  string
-	RTMPAddr  string
-	CloudName string
-	// AllowedHosts are other names the API answers to (comma-separated),
-	// e.g. the computer's name on the network for remote access.
-	AllowedHosts string
-	// LibraryDir is the folder recordings go to.
-	LibraryDir string
-	// TLSCert and TLSKey are the HTTPS certificate and key files used when
-	// the API listens beyond this computer (empty: a self-signed one).
-	TLSCert, TLSKey string
+	livestream.Settings
 	// Read only:
 	DataDir string
 	RTMPURL string // the server URL encoders use now

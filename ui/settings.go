@@ -47,6 +47,7 @@ type settingsPage struct {
 	obsTest *widget.Button
 	obsSaid *widget.Label
 	hooks   *webhooksCard
+	public  *publicCard
 	cert    *copyRow
 	certRow *fyne.Container
 	root    fyne.CanvasObject
@@ -111,9 +112,10 @@ func newSettingsPage(v *View) *settingsPage {
 		container.NewVBox(widget.NewForm(s.obsHost.item(), s.obsPort.item(), s.obsPass.item()), container.NewHBox(s.obsTest), s.obsSaid))
 	about := widget.NewLabel("OnAir Studio " + v.version)
 	s.hooks = newWebhooksCard(v)
+	s.public = newPublicCard(v)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		api, network, s.hooks.card, obsCard, data, about)))
+		api, network, s.public.card, s.hooks.card, obsCard, data, about)))
 	return s
 }
 
@@ -142,6 +144,7 @@ func (s *settingsPage) load() {
 		s.certRow.Show()
 	}
 	s.hooks.load()
+	s.public.load(s.cur)
 }
 
 func (s *settingsPage) confirmRotate() {

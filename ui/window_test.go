@@ -168,7 +168,7 @@ func TestRenameAndDelete(t *testing.T) {
 func TestRotateSecret(t *testing.T) {
 	h := newHarness(t)
 	call := func(secret string) int {
-		req, _ := http.NewRequest(http.MethodGet, h.api.URL+"/v2/video/local/live_streams", nil)
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/v2/video/local/live_streams", nil)
 		req.SetBasicAuth("key1", secret)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

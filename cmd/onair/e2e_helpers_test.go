@@ -90,7 +90,7 @@ func (s *syncBuffer) String() string {
 }
 
 // startServe runs onair serve on data with fresh ports (or the given ones).
-func startServe(t *testing.T, data, httpAddr, rtmpAddr string) *proc {
+func startServe(t *testing.T, data, httpAddr, rtmpAddr string, extra ...string) *proc {
 	t.Helper()
 	if httpAddr == "" {
 		httpAddr = freePort(t)
@@ -99,7 +99,7 @@ func startServe(t *testing.T, data, httpAddr, rtmpAddr string) *proc {
 		rtmpAddr = freePort(t)
 	}
 	p := &proc{t: t, data: data, httpAddr: httpAddr, rtmpAddr: rtmpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), "serve", "--data", data, "--http", httpAddr, "--rtmp", rtmpAddr)
+	p.cmd = exec.Command(binary(t), append([]string{"serve", "--data", data, "--http", httpAddr, "--rtmp", rtmpAddr}, extra...)...)
 	p.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+testKey, "ONAIR_API_SECRET="+testSecret)
 	p.cmd.Stderr = p.logs
 	p.cmd.Stdout = p.logs

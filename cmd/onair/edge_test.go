@@ -233,3 +233,47 @@ func TestThroughNginx(t *testing.T) {
 		t.Errorf("the origin served %.0f blocking playlists for %d parts: the edge does not collapse them", blocking, len(all))
 	}
 }
+
+// TestPublicPlaybackAddress: the public playback address set over the API
+// is the HLS output's uri at once, and that uri plays through the edge it
+// names; a wrong one is refused by name; --public-url overrides the saved
+// one for a run without saving it.
+func TestPublicPlaybackAddress(t *testing.T) {
+	data := t.TempDir()
+	p := startServe(t, data, "", "")
+	edge := startNginxEdge(t, p.httpAddr)
+	st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}})
+	if !strings.HasPrefix(st.hlsURI(), "http://"+p.httpAddr+"/hls/") {
+		t.Fatalf("uri before: %s", st.hlsURI())
+	}
+	var set struct {
+		PublicURL string `json:"public_url"`
+	}
+	if code, msg := p.call("PATCH", "/settings", map[string]any{"public_url": "http://" + edge + "/"}, &set); code != 200 || set.PublicURL != "http://"+edge+"/" {
+		t.Fatalf("PATCH public_url: %d %s %+v", code, msg, set)
+	}
+	uri := p.get(st.ID).hlsURI()
+	if uri != "http://"+edge+"/hls/"+st.ID+"/index.m3u8" {
+		t.Fatalf("uri after: %s", uri)
+	}
+	pub := mediatest.Publish(t, mediatest.Preview.Path(t), "rtmp://"+p.rtmpAddr+"/live/"+st.Input.StreamKey, true)
+	t.Cleanup(pub.Stop)
+	before := originCounts(t, p)
+	mediaPlaylist(t, uri, 20*time.Second) // through the edge
+	if after := originCounts(t, p); after["multivariant"] <= before["multivariant"] {
+		t.Fatal("the playlist did not come from the studio through the edge")
+	}
+	if code, msg := p.call("PATCH", "/settings", map[string]any{"public_url": "cdn.example.com"}, nil); code != 400 || !strings.HasPrefix(msg, "public_url") {
+		t.Fatalf("a public_url without a scheme: %d %q", code, msg)
+	}
+	pub.Stop()
+	p.stop()
+
+	p = startServe(t, data, "", "", "--public-url", "https://cdn.example.com")
+	if uri := p.get(st.ID).hlsURI(); uri != "https://cdn.example.com/hls/"+st.ID+"/index.m3u8" {
+		t.Fatalf("uri with --public-url: %s", uri)
+	}
+	if _, _ = p.call("GET", "/settings", nil, &set); set.PublicURL != "http://"+edge+"/" {
+		t.Fatalf("--public-url changed the saved address: %q", set.PublicURL)
+	}
+}

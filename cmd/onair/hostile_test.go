@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/mediatest"
 )
@@ -60,20 +61,20 @@ func slowConns(t *testing.T, n int, addr string, first []byte) <-chan time.Durat
 func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 	clip := mediatest.Small.Path(t)
 	const limit = 3 * time.Second
-	cfg := config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0",
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0",
 		BodyTimeout: limit, PublishTimeout: limit}
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	s, err := startStudio(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	st, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := mediatest.Publish(t, clip, s.rtmpURL+"/"+st.Input.StreamKey, true)
+	pub := mediatest.Publish(t, clip, s.RTMPURL()+"/"+st.Input.StreamKey, true)
 	hlsURI := st.OutputURI(livestream.OutputHLS)
 	mediaPlaylist(t, hlsURI, 20*time.Second)
 
@@ -111,8 +112,8 @@ func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 	phases = append(phases, len(arrivals))
 	mu.Unlock()
 
-	httpAddr := strings.TrimPrefix(s.httpURL, "http://")
-	rtmpAddr := strings.TrimPrefix(strings.TrimSuffix(s.rtmpURL, "/live"), "rtmp://")
+	httpAddr := strings.TrimPrefix(s.HTTPURL(), "http://")
+	rtmpAddr := strings.TrimPrefix(strings.TrimSuffix(s.RTMPURL(), "/live"), "rtmp://")
 	slowRTMP := slowConns(t, 500, rtmpAddr, []byte{3})
 	auth := base64.StdEncoding.EncodeToString([]byte(testKey + ":" + testSecret))
 	body := fmt.Sprintf("POST /v2/video/local/live_streams HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
@@ -160,7 +161,7 @@ func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 	if md > mb+mb/4 || wd > 2*mb+500*time.Millisecond {
 		t.Errorf("segment cadence changed: before mean %v worst %v; during mean %v worst %v", mb, wb, md, wd)
 	}
-	list, err := s.engine.List()
+	list, err := s.Engine().List()
 	if err != nil || len(list) != 1 {
 		t.Fatalf("the slow bodies created streams: %d, %v", len(list), err)
 	}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/onair-studio/onair/cmd/onair/studio"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,13 +42,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("onair", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg config
+	cfg := studio.Config{Version: version}
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "folder for the store, the library and logs")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "HTTPS certificate (PEM) when --http listens beyond this computer; default: a self-signed one made in the data folder")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP even when --http listens beyond this computer (the secret then travels in the clear)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "public playback address for this run, e.g. https://cdn.example.com (a CDN or edge cache in front of the studio); default: the saved setting")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
 	fs.Usage = func() {
@@ -88,26 +90,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "credentials":
-		st, err := openStore(cfg.DataDir)
+		k, secret, fp, err := studio.ReadCredentials(cfg.DataDir, cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
 			fmt.Fprintln(stderr, "onair:", err)
 			fmt.Fprintln(stderr, "onair: while the studio runs, its window shows the API key and secret; or stop it and run this again")
 			return 1
 		}
-		defer func() { _ = st.Close() }() // read only
-		k, s, err := credentials(st)
-		if err != nil {
-			fmt.Fprintln(stderr, "onair:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "api_key=%s\napi_secret=%s\n", k, s)
-		// The HTTPS certificate's fingerprint, once there is one.
-		cf, kf := certFiles(cfg.DataDir)
-		if cfg.TLSCert != "" {
-			cf, kf = cfg.TLSCert, cfg.TLSKey
-		}
-		if c, err := tls.LoadX509KeyPair(cf, kf); err == nil {
-			fmt.Fprintf(stdout, "tls_sha256=%s\n", fingerprint(c))
+		fmt.Fprintf(stdout, "api_key=%s\napi_secret=%s\n", k, secret)
+		if fp != "" { // the HTTPS certificate's, once there is one
+			fmt.Fprintf(stdout, "tls_sha256=%s\n", fp)
 		}
 		return 0
 	case "serve":
@@ -121,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		s, err := startStudio(cfg, log)
+		s, err := studio.Start(cfg, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "onair:", err)
 			return 1

@@ -47,12 +47,12 @@ func TestPrometheusScrapes(t *testing.T) {
 	}
 	s, st := previewStudio(t, mediatest.Small)
 	want := clipKbps(t, mediatest.Small.Path(t))
-	host := strings.TrimPrefix(s.httpURL, "http://")
+	host := strings.TrimPrefix(s.HTTPURL(), "http://")
 
 	// The HLS figures need a viewer (mediaPlaylist waits for the first segment).
 	mediaPlaylist(t, st.OutputURI("hls"), 20*time.Second)
 
-	resp, err := http.Get(s.httpURL + "/metrics")
+	resp, err := http.Get(s.HTTPURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestPrometheusScrapes(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("/metrics without credentials: %d", resp.StatusCode)
 	}
-	text := scrape(t, s.httpURL)
+	text := scrape(t, s.HTTPURL())
 	for _, m := range []string{"onair_stream_ingest_bitrate_kbps{live_stream=\"" + st.ID + "\"}", "onair_stream_hls_requests_total",
 		"onair_stream_hls_viewers", "onair_output_status", "onair_webhook_deliveries_total", "process_cpu_seconds_total", "go_goroutines"} {
 		if !strings.Contains(text, m) {

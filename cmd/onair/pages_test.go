@@ -73,36 +73,36 @@ func TestPagesInChromium(t *testing.T) {
 	ctx := chromium(t)
 
 	// The page and its player are served.
-	resp, err := http.Get(s.httpURL + "/web/dist/hls.min.js")
+	resp, err := http.Get(s.HTTPURL() + "/web/dist/hls.min.js")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("hls.js: %v %v (run make web)", err, resp.StatusCode)
 	}
 	resp.Body.Close()
 
-	n := framesIn(ctx, t, s.httpURL+"/watch/"+st.ID, 30*time.Second)
+	n := framesIn(ctx, t, s.HTTPURL()+"/watch/"+st.ID, 30*time.Second)
 	t.Logf("watch page: %d frames decoded", n)
 
 	var tok struct {
 		PreviewURL string `json:"preview_url"`
 	}
-	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.httpURL, "http://")}
+	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.HTTPURL(), "http://")}
 	if code, body := p.call("POST", "/live_streams/"+st.ID+"/preview_token", nil, &tok); code != 201 {
 		t.Fatalf("preview token: %d %s", code, body)
 	}
-	n = framesIn(ctx, t, s.httpURL+tok.PreviewURL, 20*time.Second)
+	n = framesIn(ctx, t, s.HTTPURL()+tok.PreviewURL, 20*time.Second)
 	t.Logf("preview page: %d frames decoded", n)
-	if s.preview.Sessions() != 1 {
-		t.Errorf("preview sessions while the page plays: %d", s.preview.Sessions())
+	if s.Preview().Sessions() != 1 {
+		t.Errorf("preview sessions while the page plays: %d", s.Preview().Sessions())
 	}
 	// Leaving the page ends its session (DELETE on pagehide).
 	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for s.preview.Sessions() != 0 && time.Now().Before(deadline) {
+	for s.Preview().Sessions() != 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := s.preview.Sessions(); n != 0 {
+	if n := s.Preview().Sessions(); n != 0 {
 		t.Errorf("sessions after leaving the page: %d", n)
 	}
 }
@@ -123,7 +123,7 @@ func TestPagesHeaders(t *testing.T) {
 		{"/web/watch.html", 404, ""},
 		{"/web/watch.js", 200, "onairFrames"},
 	} {
-		resp, err := http.Get(s.httpURL + c.path)
+		resp, err := http.Get(s.HTTPURL() + c.path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,11 +23,11 @@ func TestStalePreviewTab(t *testing.T) {
 	basic := func(r *http.Request) { r.SetBasicAuth(testKey, testSecret) }
 	expired, _ := api.NewPreviewToken(testSecret, st.ID, time.Now().Add(-api.PreviewTokenTTL-time.Minute))
 	offer := offerSDP(t, webrtc.MimeTypeH264)
-	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.httpURL, "http://")}
+	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.HTTPURL(), "http://")}
 	// The real page with the expired link, for 60 s: it stops at the first
 	// 401 and says so, and the owner is still let in.
 	ctx := chromium(t)
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(s.httpURL+"/preview/"+st.ID+"#token="+expired)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(s.HTTPURL()+"/preview/"+st.ID+"#token="+expired)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(60 * time.Second)
@@ -51,7 +51,7 @@ func TestStalePreviewTab(t *testing.T) {
 	if r.StatusCode != http.StatusCreated {
 		t.Fatalf("the owner's preview (as the window asks for it) after 30 failed tokens: %d %s", r.StatusCode, body)
 	}
-	del(t, s.httpURL+r.Header.Get("Location"), basic)
+	del(t, s.HTTPURL()+r.Header.Get("Location"), basic)
 }
 
 // TestPreviewTokenCannotTakeEverySession: 200 offers with one token get at
@@ -59,11 +59,11 @@ func TestStalePreviewTab(t *testing.T) {
 // and of another.
 func TestPreviewTokenCannotTakeEverySession(t *testing.T) {
 	s, st := previewStudio(t, mediatest.Preview)
-	other, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	other, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := mediatest.Publish(t, mediatest.Preview.Path(t), s.rtmpURL+"/"+other.Input.StreamKey, true)
+	pub := mediatest.Publish(t, mediatest.Preview.Path(t), s.RTMPURL()+"/"+other.Input.StreamKey, true)
 	t.Cleanup(pub.Stop)
 	tok, _ := api.NewPreviewToken(testSecret, st.ID, time.Now())
 	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
@@ -83,13 +83,13 @@ func TestPreviewTokenCannotTakeEverySession(t *testing.T) {
 		t.Errorf("%d of 200 offers with one token got a session; want 1..4 (the per-token cap)", ok)
 	}
 	// Sessions that never connected are not viewers.
-	if v, _, _ := s.preview.StreamStats(st.ID); v != 0 {
+	if v, _, _ := s.Preview().StreamStats(st.ID); v != 0 {
 		t.Errorf("stats.preview.viewers is %d with %d sessions that never connected", v, ok)
 	}
 	basic := func(r *http.Request) { r.SetBasicAuth(testKey, testSecret) }
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if _, live, _ := s.engine.Stats(other.ID); live {
+		if _, live, _ := s.Engine().Stats(other.ID); live {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 
+	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/mediatest"
 	"github.com/onair-studio/onair/ui/player"
@@ -21,26 +22,26 @@ import (
 
 // previewStudio is an in-process studio with one stream that ffmpeg
 // publishes clip to.
-func previewStudio(t *testing.T, clip mediatest.Clip) (*studio, livestream.StreamState) {
+func previewStudio(t *testing.T, clip mediatest.Clip) (*studio.Studio, livestream.StreamState) {
 	t.Helper()
 	path := clip.Path(t)
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	cfg := config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0"}
-	s, err := startStudio(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0"}
+	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	st, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := mediatest.Publish(t, path, s.rtmpURL+"/"+st.Input.StreamKey, true)
+	pub := mediatest.Publish(t, path, s.RTMPURL()+"/"+st.Input.StreamKey, true)
 	t.Cleanup(pub.Stop)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		stats, live, _ := s.engine.Stats(st.ID)
+		stats, live, _ := s.Engine().Stats(st.ID)
 		if live && stats.FramesReceived > 0 {
 			break
 		}
@@ -52,8 +53,8 @@ func previewStudio(t *testing.T, clip mediatest.Clip) (*studio, livestream.Strea
 	return s, st
 }
 
-func whepURL(s *studio, id string) string {
-	return s.httpURL + "/v2/video/local/live_streams/" + id + "/whep"
+func whepURL(s *studio.Studio, id string) string {
+	return s.HTTPURL() + "/v2/video/local/live_streams/" + id + "/whep"
 }
 
 // TestPreviewWHEP: a pion peer gets decodable video within 4 s of the
@@ -71,7 +72,7 @@ func TestPreviewWHEP(t *testing.T) {
 		t.Fatal(err)
 	}
 	answered := time.Now()
-	if n := s.preview.Sessions(); n != 1 {
+	if n := s.Preview().Sessions(); n != 1 {
 		t.Fatalf("sessions after the answer: %d, want 1", n)
 	}
 
@@ -117,17 +118,17 @@ loop:
 	if frames < 60 {
 		t.Fatalf("only %d decodable pictures within 4 s of the answer, want 60", frames)
 	}
-	if viewers, median, p95 := s.preview.StreamStats(st.ID); viewers != 1 || median <= 0 || median > 100*time.Millisecond || p95 < median {
+	if viewers, median, p95 := s.Preview().StreamStats(st.ID); viewers != 1 || median <= 0 || median > 100*time.Millisecond || p95 < median {
 		t.Errorf("preview stats: %d viewers, send delays %v / %v", viewers, median, p95)
 	}
 
 	if err := sess.Close(); err != nil {
 		t.Fatalf("DELETE: %v", err)
 	}
-	if n := s.preview.Sessions(); n != 0 {
+	if n := s.Preview().Sessions(); n != 0 {
 		t.Fatalf("sessions after DELETE: %d", n)
 	}
-	stats, _, _ := s.engine.Stats(st.ID)
+	stats, _, _ := s.Engine().Stats(st.ID)
 	if stats.BFrames {
 		t.Error("a clip without B-frames is reported with B-frames")
 	}
@@ -150,7 +151,7 @@ func TestPreviewEndsWhenIdle(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no video")
 	}
-	if _, err := s.engine.Idle(st.ID); err != nil {
+	if _, err := s.Engine().Idle(st.ID); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -158,7 +159,7 @@ func TestPreviewEndsWhenIdle(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the viewer's session did not end when the stream went idle")
 	}
-	if n := s.preview.Sessions(); n != 0 {
+	if n := s.Preview().Sessions(); n != 0 {
 		t.Fatalf("sessions after idle: %d", n)
 	}
 }
@@ -228,7 +229,7 @@ func TestPreviewBadInput(t *testing.T) {
 	basic := func(r *http.Request) { r.SetBasicAuth(testKey, testSecret) }
 	url := whepURL(s, st.ID)
 	good := offerSDP(t, webrtc.MimeTypeH264)
-	idle, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	idle, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestPreviewBadInput(t *testing.T) {
 	var tok struct {
 		Token string `json:"token"`
 	}
-	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.httpURL, "http://")}
+	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.HTTPURL(), "http://")}
 	if code, body := p.call("POST", "/live_streams/"+st.ID+"/preview_token", nil, &tok); code != 201 || tok.Token == "" {
 		t.Fatalf("preview token: %d %s", code, body)
 	}
@@ -281,12 +282,12 @@ func TestPreviewBadInput(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "a=candidate") {
 			t.Fatalf("offer %d: %d %s", i, resp.StatusCode, body)
 		}
-		last = s.httpURL + resp.Header.Get("Location")
+		last = s.HTTPURL() + resp.Header.Get("Location")
 		if code := del(t, last, auth); code != http.StatusOK {
 			t.Fatalf("DELETE %d: %d", i, code)
 		}
 	}
-	if n := s.preview.Sessions(); n != 0 {
+	if n := s.Preview().Sessions(); n != 0 {
 		t.Fatalf("sessions after 200 offers and deletes: %d", n)
 	}
 	http.DefaultClient.CloseIdleConnections()
@@ -333,7 +334,7 @@ func TestPreviewWarnsOfBFrames(t *testing.T) {
 	s, st := previewStudio(t, mediatest.Small)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		stats, _, _ := s.engine.Stats(st.ID)
+		stats, _, _ := s.Engine().Stats(st.ID)
 		if stats.BFrames {
 			break
 		}
@@ -355,20 +356,20 @@ func TestPreviewOverHTTPS(t *testing.T) {
 	path := mediatest.Preview.Path(t)
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	cfg := config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0"}
-	s, err := startStudio(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0"}
+	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if !strings.HasPrefix(s.httpURL, "https://127.0.0.1:") || s.tls == nil {
-		t.Fatalf("the API beyond loopback is not HTTPS: %s", s.httpURL)
+	if !strings.HasPrefix(s.HTTPURL(), "https://127.0.0.1:") || s.Fingerprint() == "" {
+		t.Fatalf("the API beyond loopback is not HTTPS: %s", s.HTTPURL())
 	}
-	st, err := s.engine.Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	st, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := mediatest.Publish(t, path, s.rtmpURL+"/"+st.Input.StreamKey, true)
+	pub := mediatest.Publish(t, path, s.RTMPURL()+"/"+st.Input.StreamKey, true)
 	defer pub.Stop()
 	c := windowPreview{s}.Client(st.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

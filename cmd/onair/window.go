@@ -3,21 +3,17 @@ package main
 import (
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"time"
 
-	"github.com/onair-studio/onair/api"
-	"github.com/onair-studio/onair/ui/player"
-
+	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/ui"
+	"github.com/onair-studio/onair/ui/player"
 )
 
 // runWindow runs the studio with its window; quitting (from the window's
 // menu or the tray) stops it. A port already taken is asked about in the
 // window rather than printed.
-func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
-	var s *studio // the latest: a restart starts another
+func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
+	var s *studio.Studio // the latest: a restart starts another
 	defer func() {
 		if s != nil {
 			s.Close()
@@ -25,22 +21,19 @@ func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
 	}()
 	ui.Run(version, func() (ui.Engine, ui.Studio, *ui.PortTaken, error) {
 		var err error
-		s, err = startStudio(cfg, log)
+		s, err = studio.Start(cfg, log)
 		if err != nil {
-			var pt *portTakenError
-			if !asPortTaken(err, &pt) {
+			pt, ok := studio.AsPortTaken(err)
+			if !ok {
 				log.Error("the studio could not start", "error", err)
 				return nil, nil, nil, err
 			}
-			return nil, nil, &ui.PortTaken{What: pt.what, Addr: pt.addr, UseFree: func() error {
-				next, err := freeLoopbackPort(pt.addr)
+			return nil, nil, &ui.PortTaken{What: pt.What, Addr: pt.Addr, UseFree: func() error {
+				next, err := pt.UseFreePort(cfg.DataDir)
 				if err != nil {
 					return err
 				}
-				if err := saveAddr(cfg.DataDir, pt.flag, next); err != nil {
-					return err
-				}
-				if pt.flag == "--http" {
+				if pt.Flag == "--http" {
 					cfg.HTTPAddr, cfg.HTTPSet = next, true
 				} else {
 					cfg.RTMPAddr, cfg.RTMPSet = next, true
@@ -51,52 +44,37 @@ func runWindow(cfg config, log *slog.Logger, stderr io.Writer) int {
 		// A restart from the window uses what was saved there, over the
 		// command line's addresses.
 		cfg.HTTPSet, cfg.RTMPSet = false, false
-		return s.engine, windowStudio{s}, nil, nil
+		return s.Engine(), windowStudio{s}, nil, nil
 	})
 	return 0
 }
 
 // windowStudio shows the studio to the window.
-type windowStudio struct{ s *studio }
+type windowStudio struct{ s *studio.Studio }
 
 func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
 func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
-func (w windowStudio) Library() ui.Library           { return w.s.library }
-func (w windowStudio) OBS() ui.OBS                   { return obsControl(w) }
+func (w windowStudio) Library() ui.Library           { return w.s.Library() }
+func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) Preview() ui.Preview           { return windowPreview(w) }
-func (w windowStudio) Webhooks() ui.Webhooks         { return w.s.webhooks }
+func (w windowStudio) Webhooks() ui.Webhooks         { return w.s.Webhooks() }
+
+func (w windowStudio) Settings() ui.Settings {
+	return ui.Settings{Settings: w.s.Settings(), DataDir: w.s.DataDir(), RTMPURL: w.s.RTMPURL(), HTTPURL: w.s.HTTPURL(),
+		TLSFingerprint: w.s.Fingerprint()}
+}
+
+func (w windowStudio) SaveSettings(set ui.Settings) error { return w.s.SaveSettings(set.Settings) }
 
 // windowPreview is the studio's preview as the window reaches it: over
 // the HTTP server, as any client does.
-type windowPreview struct{ s *studio }
+type windowPreview struct{ s *studio.Studio }
 
 func (w windowPreview) Client(id string) player.Client {
 	key, secret := w.s.Credentials()
-	c := player.Client{URL: w.s.httpURL + "/v2/video/" + w.s.cloud + "/live_streams/" + id + "/whep", Username: key, Password: secret}
-	if w.s.tls != nil {
-		c.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinnedTLS(*w.s.tls)}}
-	}
-	return c
+	u, hc := w.s.PreviewWHEP(id)
+	return player.Client{URL: u, Username: key, Password: secret, HTTP: hc}
 }
 
-func (w windowPreview) PageURL(id string) (string, error) {
-	_, secret := w.s.Credentials()
-	tok, _ := api.NewPreviewToken(secret, id, time.Now())
-	u := w.s.httpURL + "/preview/" + id
-	if w.s.cloud != "local" {
-		u += "?cloud=" + url.QueryEscape(w.s.cloud)
-	}
-	return u + "#token=" + tok, nil
-}
-
-func (w windowStudio) Settings() ui.Settings {
-	set := w.s.saved()
-	return ui.Settings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName, AllowedHosts: set.AllowedHosts,
-		LibraryDir: set.LibraryDir, TLSCert: set.TLSCert, TLSKey: set.TLSKey, DataDir: w.s.cfg.DataDir, RTMPURL: w.s.rtmpURL, HTTPURL: w.s.httpURL, TLSFingerprint: w.s.fingerprint()}
-}
-
-func (w windowStudio) SaveSettings(set ui.Settings) error {
-	return w.s.save(savedSettings{HTTPAddr: set.HTTPAddr, RTMPAddr: set.RTMPAddr, CloudName: set.CloudName,
-		AllowedHosts: set.AllowedHosts, LibraryDir: set.LibraryDir, TLSCert: set.TLSCert, TLSKey: set.TLSKey})
-}
+func (w windowPreview) PageURL(id string) (string, error) { return w.s.PreviewPage(id), nil }

@@ -165,9 +165,9 @@ type OBSStatus struct {
 
 // OBSSettings are how the studio reaches obs-websocket.
 type OBSSettings struct {
-	Host     string
-	Port     int
-	Password string
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Password string `json:"password"` // never logged
 }
 
 // OBSEvent is a change OBS tells of.

@@ -19,6 +19,9 @@ type Factory struct {
 	// BaseURL is the HTTP server's, e.g. http://127.0.0.1:8935: playlists
 	// are at BaseURL/hls/{id}/index.m3u8. Required.
 	BaseURL string
+	// PublicURL, when set and not empty, is the public playback address
+	// (a CDN in front of the studio): the uri then names it instead.
+	PublicURL func() string
 }
 
 // New implements output.Factory.
@@ -43,5 +46,11 @@ func (f *Factory) New(p output.Params) (output.Output, error) {
 
 // URI implements output.URIFactory: the multivariant playlist's URL.
 func (f *Factory) URI(streamID string, _ livestream.Output) string {
-	return f.BaseURL + "/hls/" + streamID + "/index.m3u8"
+	base := f.BaseURL
+	if f.PublicURL != nil {
+		if p := f.PublicURL(); p != "" {
+			base = p
+		}
+	}
+	return base + "/hls/" + streamID + "/index.m3u8"
 }

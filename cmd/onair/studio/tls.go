@@ -1,4 +1,4 @@
-package main
+package studio
 
 import (
 	"crypto/ecdsa"
@@ -161,4 +161,18 @@ func pinnedTLS(c tls.Certificate) *tls.Config {
 			return nil
 		},
 	}
+}
+
+// certFingerprint is the fingerprint of the given certificate files, or of
+// the data folder's self-signed one when none is given; "" when there is
+// none yet.
+func certFingerprint(dataDir, certFile, keyFile string) string {
+	if certFile == "" {
+		certFile, keyFile = certFiles(dataDir)
+	}
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return ""
+	}
+	return fingerprint(c)
 }

@@ -1,0 +1,139 @@
+package studio
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/store"
+)
+
+// Setting names of the API credentials in the store (the other settings
+// are one record, store.LoadSettings).
+const (
+	settingAPIKey    = "api_key"
+	settingAPISecret = "api_secret"
+)
+
+// openStore opens the store in the data folder.
+func openStore(dataDir string) (*store.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data folder %s: %w", dataDir, err)
+	}
+	return store.Open(filepath.Join(dataDir, "onair.db"))
+}
+
+// credentials returns the API key and secret: from ONAIR_API_KEY and
+// ONAIR_API_SECRET when set, else from the store, made at first start.
+func credentials(st *store.Store) (key, secret string, err error) {
+	if k, s := os.Getenv("ONAIR_API_KEY"), os.Getenv("ONAIR_API_SECRET"); k != "" && s != "" {
+		return k, s, nil
+	}
+	k, ok1, err := st.Setting(settingAPIKey)
+	if err != nil {
+		return "", "", fmt.Errorf("reading API key: %w", err)
+	}
+	s, ok2, err := st.Setting(settingAPISecret)
+	if err != nil {
+		return "", "", fmt.Errorf("reading API secret: %w", err)
+	}
+	if ok1 && ok2 {
+		return k, s, nil
+	}
+	k, s = livestream.NewID()[:15], livestream.NewSecret(24)
+	if err := st.SetSettings(map[string]string{settingAPIKey: k, settingAPISecret: s}); err != nil {
+		return "", "", fmt.Errorf("storing new API credentials: %w", err)
+	}
+	return k, s, nil
+}
+
+// Credentials returns the API key and secret in use.
+func (s *Studio) Credentials() (key, secret string) {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.apiKey, s.secret
+}
+
+// RotateSecret stores a new API secret and uses it at once.
+func (s *Studio) RotateSecret() (string, error) {
+	if s.envCred {
+		return "", errors.New("the API credentials come from ONAIR_API_KEY and ONAIR_API_SECRET; change them there")
+	}
+	secret := livestream.NewSecret(24)
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if err := s.store.SetSettings(map[string]string{settingAPISecret: secret}); err != nil {
+		return "", fmt.Errorf("storing the new API secret: %w", err)
+	}
+	s.secret = secret
+	s.log.Info("API secret rotated")
+	return secret, nil
+}
+
+// Settings returns the saved settings, with what this run uses where
+// nothing is saved.
+func (s *Studio) Settings() livestream.Settings {
+	set, err := s.store.LoadSettings()
+	if err != nil {
+		s.log.Error("reading the settings; showing those in use", "error", err)
+		return s.boot
+	}
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&set.HTTPAddr, s.boot.HTTPAddr)
+	def(&set.RTMPAddr, s.boot.RTMPAddr)
+	def(&set.CloudName, s.boot.CloudName)
+	def(&set.LibraryDir, s.boot.LibraryDir)
+	return set.WithDefaults()
+}
+
+// SaveSettings checks and stores the settings. The public playback address
+// applies at once (unless --public-url overrides it for this run); the
+// others at the next start.
+func (s *Studio) SaveSettings(set livestream.Settings) error {
+	set = set.WithDefaults()
+	if err := set.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.SaveSettings(set); err != nil {
+		return err
+	}
+	if s.cfg.PublicURL == "" && s.public.set(set.PublicURL) {
+		s.engine.Republish() // the HLS output's uri changed
+		s.log.Info("public playback address changed", "public_url", set.PublicURL)
+	}
+	return nil
+}
+
+// PublicURL is the base URL viewers reach playback at: the public
+// playback address when set, else the studio's own.
+func (s *Studio) PublicURL() string {
+	if p := s.public.get(); p != "" {
+		return p
+	}
+	return s.httpURL
+}
+
+// publicURL holds the public playback address in use ("": none).
+type publicURL struct{ v atomic.Pointer[string] }
+
+func (p *publicURL) get() string {
+	if v := p.v.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
+
+// set stores a new address (without a trailing slash) and reports whether
+// it changed.
+func (p *publicURL) set(v string) bool {
+	v = livestream.Settings{PublicURL: v}.PublicBase("")
+	old := p.v.Swap(&v)
+	return old == nil || *old != v
+}

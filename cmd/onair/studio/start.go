@@ -1,0 +1,235 @@
+package studio
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/api/metrics"
+	"github.com/onair-studio/onair/api/playback"
+	"github.com/onair-studio/onair/assets"
+	"github.com/onair-studio/onair/engine"
+	"github.com/onair-studio/onair/engine/ingest"
+	"github.com/onair-studio/onair/engine/library"
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/netlimit"
+	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/output/archive"
+	"github.com/onair-studio/onair/engine/output/hls"
+	"github.com/onair-studio/onair/engine/output/simulcast"
+	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/webhook"
+)
+
+// The steps of Start, in order; each sets what the next ones use.
+
+func (s *Studio) openStore() (err error) {
+	if s.store, err = openStore(s.cfg.DataDir); err != nil {
+		return err
+	}
+	if s.apiKey, s.secret, err = credentials(s.store); err != nil {
+		return err
+	}
+	s.envCred = os.Getenv("ONAIR_API_KEY") != "" && os.Getenv("ONAIR_API_SECRET") != ""
+	return nil
+}
+
+// loadSettings merges the command line over the saved settings over the
+// defaults into the settings of this run.
+func (s *Studio) loadSettings() error {
+	saved, err := s.store.LoadSettings()
+	if err != nil {
+		return err
+	}
+	set, cfg := saved, &s.cfg
+	if cfg.HTTPSet || set.HTTPAddr == "" {
+		set.HTTPAddr = cfg.HTTPAddr
+	}
+	if cfg.RTMPSet || set.RTMPAddr == "" {
+		set.RTMPAddr = cfg.RTMPAddr
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		set.TLSCert, set.TLSKey = cfg.TLSCert, cfg.TLSKey
+	}
+	if cfg.PublicURL != "" {
+		set.PublicURL = cfg.PublicURL
+	}
+	if set.LibraryDir == "" {
+		set.LibraryDir = filepath.Join(cfg.DataDir, "library")
+	}
+	s.boot = set.WithDefaults()
+	if err := s.boot.Validate(); err != nil {
+		return fmt.Errorf("the settings of this start: %w (fix the flag, or the setting in the window)", err)
+	}
+	s.public.set(s.boot.PublicURL)
+	return nil
+}
+
+// listen opens both ports before anything else, so a taken port is the
+// first and clearest error, and decides HTTP or HTTPS.
+func (s *Studio) listen() (err error) {
+	if s.httpLn, err = listen(s.boot.HTTPAddr, "--http"); err != nil {
+		return err
+	}
+	if s.rtmpLn, err = listen(s.boot.RTMPAddr, "--rtmp"); err != nil {
+		return err
+	}
+	s.httpURL = "http://" + urlHost(s.httpLn.Addr())
+	s.rtmpURL = "rtmp://" + urlHost(s.rtmpLn.Addr()) + "/" + ingest.AppName
+	switch {
+	case loopbackOnly(s.boot.HTTPAddr):
+	case s.cfg.InsecureHTTP:
+		s.log.Warn("serving the API beyond this computer over plain HTTP (--insecure-http): the API secret and everything else travel in the clear", "http", s.boot.HTTPAddr)
+	default:
+		c, err := loadCertificate(s.cfg.DataDir, s.boot.TLSCert, s.boot.TLSKey)
+		if err != nil {
+			return err
+		}
+		s.tls = &c
+		s.httpURL = "https://" + urlHost(s.httpLn.Addr())
+		s.log.Info("serving HTTPS beyond this computer", "http", s.boot.HTTPAddr, "certificate_sha256", fingerprint(c))
+	}
+	return nil
+}
+
+func (s *Studio) startLibrary() error {
+	s.library = &library.Library{Folder: s.boot.LibraryDir, Repo: s.store, Logger: s.log.With("component", "library")}
+	return s.library.Start()
+}
+
+// startWebhooks: every event goes to the outbox before the call that made
+// it returns; the bodies are the API's event view.
+func (s *Studio) startWebhooks() error {
+	s.webhooks = &webhook.Dispatcher{
+		Store:      s.store,
+		Encode:     func(ev livestream.Event) ([]byte, error) { return s.api.EncodeEvent(ev, s.httpURL) },
+		UserAgent:  "OnAirStudio-Webhooks/" + s.cfg.Version,
+		MinBackoff: s.cfg.WebhookMinBackoff,
+		Logger:     s.log.With("component", "webhooks"),
+	}
+	return s.webhooks.Start()
+}
+
+func (s *Studio) startEngine() error {
+	variant, err := hls.ParseVariant(s.boot.HLSVariant)
+	if err != nil {
+		return err
+	}
+	// Finished HLS segments go to files; whatever a previous run left is stale.
+	hlsDir := filepath.Join(s.cfg.DataDir, "cache", "hls")
+	if err := os.RemoveAll(hlsDir); err != nil {
+		return fmt.Errorf("clearing the HLS cache %s: %w", hlsDir, err)
+	}
+	s.engine = &engine.Service{
+		Repo:    s.store,
+		RTMPURL: s.rtmpURL,
+		HTTPURL: s.httpURL,
+		Outputs: output.Factories{
+			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.public.get},
+			livestream.OutputArchive:   &archive.Factory{Library: s.library},
+			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: s.cfg.SimulcastMinBackoff, MaxBackoff: s.cfg.SimulcastMaxBackoff},
+		},
+		Outbox: s.webhooks,
+		Logger: s.log,
+	}
+	s.library.OnEvent = s.engine.Emit
+	if err := s.engine.Start(); err != nil {
+		return err
+	}
+	s.library.AnnounceRepaired() // now that events reach subscribers and webhooks
+	return nil
+}
+
+func (s *Studio) startIngest() error {
+	s.ingest = &ingest.Server{
+		Listener:        s.rtmpLn,
+		Authorizer:      s.engine,
+		PublishTimeout:  s.cfg.PublishTimeout,
+		MaxConns:        s.cfg.MaxRTMPConns,
+		MaxConnsPerHost: s.cfg.MaxRTMPPerHost,
+		Logger:          s.log.With("component", "rtmp"),
+		OnRefused:       s.engine.PublisherRefused,
+	}
+	return s.ingest.Start()
+}
+
+// startPreview: WebRTC media leaves from the HTTP server's address, on the
+// same port number over UDP: one address to allow through a firewall.
+func (s *Studio) startPreview() error {
+	s.preview = &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), Logger: s.log.With("component", "preview")}
+	return s.preview.Start()
+}
+
+func (s *Studio) startAPI() error {
+	hosts := allowedHosts(s.boot.AllowedHosts, s.boot.HTTPAddr)
+	s.api = &api.Server{
+		Engine:      s.engine,
+		Credentials: s.Credentials,
+		Assets:      s.library,
+		OBS:         s.OBS(),
+		Preview:     s.preview,
+		Webhooks:    s.webhooks,
+		Settings:    s,
+		Metrics: metrics.Handler(metrics.Sources{
+			Streams:        s.engine,
+			PreviewViewers: func(id string) int { n, _, _ := s.preview.StreamStats(id); return n },
+			Webhooks: func() (delivered, failed, abandoned, enqueued uint64) {
+				c := s.webhooks.Counts()
+				return c.Delivered, c.Failed, c.Abandoned, c.Enqueued
+			},
+		}),
+		CloudName:       s.boot.CloudName,
+		AllowedHosts:    hosts,
+		BodyTimeout:     s.cfg.BodyTimeout,
+		ResponseTimeout: s.cfg.ResponseTimeout,
+		Logger:          s.log.With("component", "api"),
+	}
+	return nil
+}
+
+// serveHTTP serves what viewers fetch (HLS, pages), then the API, which
+// answers every other path; HLS never passes through the API's middleware.
+func (s *Studio) serveHTTP() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	all, perHost := s.maxHTTPConns()
+	s.httpLimit = &netlimit.Limiter{Max: all, MaxPerHost: perHost, Name: "HTTP", Logger: s.log.With("component", "http")}
+	root := http.NewServeMux()
+	(&playback.Server{Files: assets.Web(), ValidID: livestream.IsID, HLSTimeout: s.cfg.HLSTimeout,
+		HLS:    func(id string) http.Handler { return s.engine.OutputHandler(id, livestream.OutputHLS) },
+		Logger: s.log.With("component", "playback")}).Register(root)
+	root.Handle("/", s.api.Handler())
+	s.http = &http.Server{
+		Handler:           root,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				s.httpLimit.Release(c)
+			}
+		},
+		ErrorLog: slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	limited := s.httpLimit.Listen(s.httpLn)
+	if s.tls != nil {
+		// A plain HTTP request on this port gets Go's 400 "client sent an
+		// HTTP request to an HTTPS server".
+		s.http.TLSConfig = serverTLS(*s.tls)
+		limited = tls.NewListener(limited, s.http.TLSConfig)
+	}
+	go func() {
+		if err := s.http.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("HTTP server stopped", "error", err)
+		}
+	}()
+	return nil
+}
