@@ -29,8 +29,11 @@ func newPublicCard(v *View) *publicCard {
 	c.saved = widget.NewLabel("")
 	c.saved.Wrapping = fyne.TextWrapWord
 	c.saved.Hide()
-	c.card = widget.NewCard("Viewers beyond your upload", "Put a CDN or a cache (Varnish, nginx) in front of the studio: it serves the viewers, the studio serves it once. See the README for its settings.",
-		container.NewVBox(widget.NewForm(c.url.item()), container.NewHBox(c.save), c.saved))
+	about := widget.NewLabel("A CDN, or Varnish or nginx on a server, serves the viewers and fetches each file from the studio about once. " +
+		"Enter its address: every HLS address the studio gives then begins with it. The README has the settings for the CDN.")
+	about.Wrapping = fyne.TextWrapWord
+	c.card = widget.NewCard("Viewers beyond your upload", "A CDN or a cache in front of the studio",
+		container.NewVBox(about, widget.NewForm(c.url.item()), container.NewHBox(c.save), c.saved))
 	return c
 }
 
