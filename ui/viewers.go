@@ -25,7 +25,7 @@ type publicCard struct {
 func newPublicCard(v *View) *publicCard {
 	c := &publicCard{v: v}
 	c.url = newField("Public playback address", "e.g. https://cdn.example.com; empty: this studio's own address")
-	c.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), c.submit)
+	c.save = widget.NewButtonWithIcon("Save address", theme.DocumentSaveIcon(), c.submit)
 	c.saved = widget.NewLabel("")
 	c.saved.Wrapping = fyne.TextWrapWord
 	c.saved.Hide()
