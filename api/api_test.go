@@ -448,6 +448,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/v2/video/{cloud_name}/assets":                                {"get"},
 		"/v2/video/{cloud_name}/obs":                                   {"get", "patch"},
 		"/v2/video/{cloud_name}/settings":                              {"get", "patch"},
+		"/v2/video/{cloud_name}/settings/s3/check":                     {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/setup":           {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/start":           {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/obs/stop":            {"post"},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -22,6 +23,24 @@ type Assets interface {
 	Delete(publicID string) error
 }
 
+// Remote is the object store that keeps copies of recordings.
+type Remote interface {
+	// URL is a download address of the asset's copy, for a while.
+	URL(ctx context.Context, a livestream.Asset) (string, error)
+	// Check tries settings: the bucket exists and takes the keys.
+	Check(ctx context.Context, set livestream.S3Settings) error
+}
+
+// remoteView is an asset's copy in the object store.
+type remoteView struct {
+	Status     string `json:"status"`
+	Bucket     string `json:"bucket"`
+	Key        string `json:"key"`
+	Error      string `json:"error,omitempty"`
+	Attempts   int    `json:"attempts"`
+	UploadedAt *int64 `json:"uploaded_at"`
+}
+
 // assetView is an asset as the API shows it, in Cloudinary's words where
 // they exist.
 type assetView struct {
@@ -40,6 +59,10 @@ type assetView struct {
 	Height       int      `json:"height,omitempty"`
 	URL          string   `json:"url"`
 	CreatedAt    int64    `json:"created_at"`
+	// Local tells whether the file is on the studio's computer; Remote is
+	// its copy in the object store, if any.
+	Local  bool        `json:"local"`
+	Remote *remoteView `json:"remote,omitempty"`
 }
 
 func (s *Server) viewAsset(r *http.Request, a livestream.Asset) assetView {
@@ -61,6 +84,14 @@ func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
 	if !a.Ended.IsZero() {
 		e := millis(a.Ended)
 		v.EndedAt = &e
+	}
+	v.Local = !a.LocalGone
+	if r := a.Remote; r != nil {
+		v.Remote = &remoteView{Status: r.Status, Bucket: r.Bucket, Key: r.Key, Error: r.Error, Attempts: r.Attempts}
+		if !r.UploadedAt.IsZero() {
+			u := millis(r.UploadedAt)
+			v.Remote.UploadedAt = &u
+		}
 	}
 	return v
 }
@@ -163,6 +194,10 @@ func (s *Server) assetFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("a Range header may name at most %d ranges, got %d; ask for fewer, larger ones", maxRanges, n))
 		return
 	}
+	if a, err := s.Assets.Get(id); err == nil && a.LocalGone {
+		s.remoteFile(w, r, a)
+		return
+	}
 	f, a, err := s.Assets.Open(id)
 	if err != nil {
 		s.failErr(w, r, err)
@@ -178,6 +213,22 @@ func (s *Server) assetFile(w http.ResponseWriter, r *http.Request) {
 		modified = time.Time{} // still growing
 	}
 	http.ServeContent(&renewingWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: s.ResponseTimeout}, r, a.PublicID+".mp4", modified, f)
+}
+
+// remoteFile sends the client to the copy in the object store (a
+// presigned address that works for an hour) when the file is only there.
+func (s *Server) remoteFile(w http.ResponseWriter, r *http.Request, a livestream.Asset) {
+	if s.Remote == nil {
+		s.fail(w, r, http.StatusNotFound, "asset "+a.PublicID+": its file is only in the object store, which this studio does not reach")
+		return
+	}
+	u, err := s.Remote.URL(r.Context(), a)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u, http.StatusFound)
 }
 
 // renewingWriter moves the write deadline on with every write.

@@ -71,6 +71,9 @@ type Server struct {
 	// Settings are the studio's saved settings. Without them their route
 	// answers 503.
 	Settings Settings
+	// Remote is the object store recordings are copied to. Without it an
+	// asset whose file is only there answers 404, and the check 503.
+	Remote Remote
 	// Metrics serves /metrics (Prometheus), behind the API's authentication.
 	// Without it the route answers 503.
 	Metrics http.Handler
@@ -131,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
 	s.route(mux, base+"/obs", true, methods{"GET": s.obsStatus, "PATCH": s.obsSettings})
 	s.route(mux, base+"/settings", true, methods{"GET": s.getSettings, "PATCH": s.updateSettings})
+	s.route(mux, base+"/settings/s3/check", true, methods{"POST": s.checkS3})
 	s.route(mux, base+"/live_streams/{id}/obs/setup", true, methods{"POST": s.obsSetup})
 	s.route(mux, base+"/live_streams/{id}/obs/start", true, methods{"POST": s.obsStart})
 	s.route(mux, base+"/live_streams/{id}/obs/stop", true, methods{"POST": s.obsStop})

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -19,10 +21,13 @@ type Settings interface {
 // and sending it back keeps the password as it is.
 const maskedPassword = "********"
 
-// settingsReply is the settings with the OBS password masked.
+// settingsReply is the settings with the secrets masked.
 func settingsReply(set livestream.Settings) livestream.Settings {
 	if set.OBS.Password != "" {
 		set.OBS.Password = maskedPassword
+	}
+	if set.S3.SecretKey != "" {
+		set.S3.SecretKey = maskedPassword
 	}
 	return set
 }
@@ -47,16 +52,43 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	set := s.Settings.Settings()
-	password := set.OBS.Password
+	password, secretKey := set.OBS.Password, set.S3.SecretKey
 	if !s.decode(w, r, &set) {
 		return
 	}
 	if set.OBS.Password == maskedPassword {
 		set.OBS.Password = password
 	}
+	if set.S3.SecretKey == maskedPassword {
+		set.S3.SecretKey = secretKey
+	}
 	if err := s.Settings.SaveSettings(set); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()))
+}
+
+// checkS3 tries the saved object store settings: 200 when the bucket
+// exists and takes the keys, else 502 saying what the store answered.
+func (s *Server) checkS3(w http.ResponseWriter, r *http.Request) {
+	if !s.settingsReady(w, r) || !s.noBody(w, r) {
+		return
+	}
+	if s.Remote == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "this studio does not copy recordings to an object store")
+		return
+	}
+	set := s.Settings.Settings().S3
+	if !set.On() {
+		s.fail(w, r, http.StatusConflict, "no object store is set: give s3.endpoint, s3.bucket, s3.access_key and s3.secret_key first")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if err := s.Remote.Check(ctx, set); err != nil {
+		s.fail(w, r, http.StatusBadGateway, err.Error())
+		return
+	}
+	s.reply(w, http.StatusOK, map[string]any{"ok": true, "endpoint": set.Endpoint, "bucket": set.Bucket})
 }

@@ -272,7 +272,7 @@ func (v *View) pollStats(ctx context.Context) {
 // (follower goroutine).
 func (v *View) notifyEvent(ev livestream.Event) {
 	switch ev.Type {
-	case livestream.EventAssetRecording, livestream.EventAssetReady, livestream.EventAssetDeleted:
+	case livestream.EventAssetRecording, livestream.EventAssetReady, livestream.EventAssetDeleted, livestream.EventAssetUpdated:
 		v.do(func() {
 			if v.onLibrary && v.library != nil {
 				v.library.reload()

@@ -241,11 +241,18 @@ func (l *Library) Get(publicID string) (livestream.Asset, error) {
 	return clone(*a), nil
 }
 
+// ErrOnlyRemote means the asset's file is no longer on this computer, only in
+// the object store (Asset.Remote).
+var ErrOnlyRemote = errors.New("the recording's file is in the object store only")
+
 // Open opens an asset's file for reading.
 func (l *Library) Open(publicID string) (*os.File, livestream.Asset, error) {
 	a, err := l.Get(publicID)
 	if err != nil {
 		return nil, a, err
+	}
+	if a.LocalGone {
+		return nil, a, fmt.Errorf("asset %s: %w", publicID, ErrOnlyRemote)
 	}
 	f, err := os.Open(l.path(publicID))
 	if err != nil {
@@ -256,10 +263,61 @@ func (l *Library) Open(publicID string) (*os.File, livestream.Asset, error) {
 
 // Path returns the file of an asset.
 func (l *Library) Path(publicID string) (string, error) {
-	if _, err := l.Get(publicID); err != nil {
+	a, err := l.Get(publicID)
+	if err != nil {
 		return "", err
 	}
+	if a.LocalGone {
+		return "", fmt.Errorf("asset %s: %w", publicID, ErrOnlyRemote)
+	}
 	return l.path(publicID), nil
+}
+
+// SetRemote records the state of an asset's copy in the object store and
+// announces it (asset.updated).
+func (l *Library) SetRemote(publicID string, r livestream.AssetRemote) error {
+	return l.update(publicID, func(a *livestream.Asset) error {
+		a.Remote = &r
+		return nil
+	})
+}
+
+// DropLocal deletes the file of an asset whose copy is in the object
+// store; the asset stays, its downloads come from there.
+func (l *Library) DropLocal(publicID string) error {
+	return l.update(publicID, func(a *livestream.Asset) error {
+		if a.Remote == nil || a.Remote.Status != livestream.RemoteUploaded {
+			return fmt.Errorf("%w: asset %s has no copy in the object store yet", livestream.ErrConflict, publicID)
+		}
+		if err := os.Remove(l.path(publicID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("deleting the local file of asset %s: %w", publicID, err)
+		}
+		a.LocalGone = true
+		return nil
+	})
+}
+
+// update changes a finished asset with change, stores it and announces it.
+func (l *Library) update(publicID string, change func(*livestream.Asset) error) error {
+	l.mu.Lock()
+	cur, ok := l.assets[publicID]
+	if !ok || cur.Status == livestream.AssetRecording {
+		l.mu.Unlock()
+		return fmt.Errorf("finished asset %q: %w", publicID, livestream.ErrNotFound)
+	}
+	next := clone(*cur)
+	if err := change(&next); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	if err := l.Repo.PutAsset(next); err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("indexing asset %s: %w", publicID, err)
+	}
+	l.assets[publicID] = &next
+	l.mu.Unlock()
+	l.emit(livestream.EventAssetUpdated, next)
+	return nil
 }
 
 // List returns at most limit assets after the position (nil: from the
@@ -300,6 +358,10 @@ func compare(a, b livestream.Asset) int {
 
 func clone(a livestream.Asset) livestream.Asset {
 	a.Codecs = slices.Clone(a.Codecs)
+	if a.Remote != nil {
+		r := *a.Remote
+		a.Remote = &r
+	}
 	return a
 }
 

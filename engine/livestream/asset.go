@@ -31,6 +31,30 @@ type Asset struct {
 	Width     int           `json:"width,omitempty"`
 	Height    int           `json:"height,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
+	// Remote is the copy in S3-compatible storage (nil: none was made).
+	Remote *AssetRemote `json:"remote,omitempty"`
+	// LocalGone: the file is no longer on this computer, only in Remote.
+	LocalGone bool `json:"local_gone,omitempty"`
+}
+
+// Upload states of an asset's remote copy.
+const (
+	RemoteUploading = "uploading"
+	RemoteUploaded  = "uploaded"
+	RemoteFailed    = "failed"
+)
+
+// AssetRemote is an asset's copy in S3-compatible storage.
+type AssetRemote struct {
+	// Status is uploading, uploaded or failed (Error says why; it is
+	// tried again).
+	Status     string    `json:"status"`
+	Bucket     string    `json:"bucket"`
+	Key        string    `json:"key"`
+	Endpoint   string    `json:"endpoint"`
+	Error      string    `json:"error,omitempty"`
+	Attempts   int       `json:"attempts,omitempty"`
+	UploadedAt time.Time `json:"uploaded_at,omitzero"`
 }
 
 // AssetPosition is a place in the list of assets (newest first, then by
@@ -45,4 +69,7 @@ const (
 	EventAssetRecording = "asset.recording"
 	EventAssetReady     = "asset.ready"
 	EventAssetDeleted   = "asset.deleted"
+	// EventAssetUpdated: the asset's copy in the object store changed
+	// (uploading, uploaded, failed) or its local file was removed.
+	EventAssetUpdated = "asset.updated"
 )

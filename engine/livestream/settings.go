@@ -33,7 +33,31 @@ type Settings struct {
 	// address and the window's copy buttons use it.
 	PublicURL string      `json:"public_url,omitempty"`
 	OBS       OBSSettings `json:"obs"`
+	// S3 is where finished recordings are copied (off while Bucket is
+	// empty). It applies at once.
+	S3 S3Settings `json:"s3"`
 }
+
+// S3Settings are an S3-compatible object store for recordings: AWS S3,
+// Cloudflare R2, Backblaze B2, Wasabi, MinIO, VersityGW and the like.
+type S3Settings struct {
+	// Endpoint is the service's address, e.g. https://s3.eu-west-1.amazonaws.com
+	// or http://127.0.0.1:7070.
+	Endpoint string `json:"endpoint,omitempty"`
+	Region   string `json:"region,omitempty"`
+	Bucket   string `json:"bucket,omitempty"`
+	// Prefix goes before each recording's file name in the bucket, e.g.
+	// "recordings/".
+	Prefix    string `json:"prefix,omitempty"`
+	AccessKey string `json:"access_key,omitempty"`
+	SecretKey string `json:"secret_key,omitempty"` // never logged
+	// KeepLocal keeps the file on this computer once it is in the bucket;
+	// otherwise it is deleted there and downloads come from the bucket.
+	KeepLocal bool `json:"keep_local"`
+}
+
+// On reports whether recordings go to the object store.
+func (s S3Settings) On() bool { return s.Bucket != "" }
 
 // Defaults of the settings.
 const (
@@ -90,6 +114,9 @@ func (s Settings) Validate() error {
 	}
 	if err := checkPublicURL(s.PublicURL); err != nil {
 		return invalid("public_url", "%v", err)
+	}
+	if err := s.S3.validate(); err != nil {
+		return err
 	}
 	if s.OBS.Port < 1 || s.OBS.Port > 65535 {
 		return invalid("obs.port", "%d: use 1 to 65535 (obs-websocket's default is %d)", s.OBS.Port, DefaultOBSPort)
@@ -151,4 +178,29 @@ func validCloudName(s string) bool {
 		}
 	}
 	return true
+}
+
+// validate checks the object store's settings when it is on.
+func (s S3Settings) validate() error {
+	if !s.On() {
+		if s.Endpoint != "" || s.AccessKey != "" {
+			return invalid("s3.bucket", "give the bucket recordings go to (or clear the endpoint and keys to keep recordings on this computer only)")
+		}
+		return nil
+	}
+	u, err := url.Parse(s.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return invalid("s3.endpoint", "%q: give the service's address only, e.g. https://s3.eu-west-1.amazonaws.com", s.Endpoint)
+	}
+	if n := len(s.Bucket); n < 3 || n > 63 || strings.Trim(s.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
+		strings.ContainsAny(s.Bucket[:1]+s.Bucket[n-1:], ".-") {
+		return invalid("s3.bucket", "%q: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit", s.Bucket)
+	}
+	if strings.HasPrefix(s.Prefix, "/") || strings.Contains(s.Prefix, "..") || len(s.Prefix) > 512 {
+		return invalid("s3.prefix", "%q: a folder-like name such as recordings/ (no leading '/' or '..')", s.Prefix)
+	}
+	if s.AccessKey == "" || s.SecretKey == "" {
+		return invalid("s3.access_key", "the access key and its secret go together: give both (the storage service makes them)")
+	}
+	return nil
 }

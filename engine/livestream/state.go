@@ -116,7 +116,7 @@ const (
 var EventTypes = []string{EventStreamCreated, EventStreamUpdated, EventStreamDeleted, EventStreamConnected,
 	EventStreamDisconnected, EventStreamActive, EventStreamIdle, EventStreamKeyReset, EventPublisherRefused,
 	EventOutputStarting, EventOutputBroadcasting, EventOutputErrored, EventOutputIdle,
-	EventAssetRecording, EventAssetReady, EventAssetDeleted}
+	EventAssetRecording, EventAssetReady, EventAssetDeleted, EventAssetUpdated}
 
 // OutputEvent is the event type of an output's status.
 func OutputEvent(st OutputStatus) string { return "output." + string(st) }

@@ -101,8 +101,13 @@ func (s *Studio) SaveSettings(set livestream.Settings) error {
 	if err := set.Validate(); err != nil {
 		return err
 	}
+	before := s.Settings().S3
 	if err := s.store.SaveSettings(set); err != nil {
 		return err
+	}
+	if set.S3 != before && s.uploader != nil {
+		s.uploader.Rescan() // recordings without a copy go to the new bucket
+		s.log.Info("object store for recordings changed", "endpoint", set.S3.Endpoint, "bucket", set.S3.Bucket, "keep_local", set.S3.KeepLocal)
 	}
 	if s.cfg.PublicURL == "" && s.public.set(set.PublicURL) {
 		s.engine.Republish() // the HLS output's uri changed

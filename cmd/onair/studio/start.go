@@ -26,6 +26,7 @@ import (
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
 )
 
@@ -140,11 +141,26 @@ func (s *Studio) startEngine() error {
 		Outbox: s.webhooks,
 		Logger: s.log,
 	}
-	s.library.OnEvent = s.engine.Emit
 	if err := s.engine.Start(); err != nil {
 		return err
 	}
-	s.library.AnnounceRepaired() // now that events reach subscribers and webhooks
+	return nil
+}
+
+// startUploader copies finished recordings to the object store when the
+// settings name one; the library's events go to the engine (subscribers,
+// webhooks) and to the uploader.
+func (s *Studio) startUploader() error {
+	s.uploader = &upload.Uploader{Library: s.library, Settings: func() livestream.S3Settings { return s.Settings().S3 },
+		MinBackoff: s.cfg.UploadMinBackoff, Logger: s.log.With("component", "upload")}
+	s.library.OnEvent = func(ev livestream.Event) {
+		s.engine.Emit(ev)
+		s.uploader.OnEvent(ev)
+	}
+	if err := s.uploader.Start(); err != nil {
+		return err
+	}
+	s.library.AnnounceRepaired() // now that events reach subscribers, webhooks and the uploader
 	return nil
 }
 
@@ -178,6 +194,7 @@ func (s *Studio) startAPI() error {
 		Preview:     s.preview,
 		Webhooks:    s.webhooks,
 		Settings:    s,
+		Remote:      s.uploader,
 		Metrics: metrics.Handler(metrics.Sources{
 			Streams:        s.engine,
 			PreviewViewers: func(id string) int { n, _, _ := s.preview.StreamStats(id); return n },

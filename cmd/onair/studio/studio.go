@@ -22,6 +22,7 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/netlimit"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
 )
@@ -60,6 +61,7 @@ type Config struct {
 	// packages' defaults. Tests shorten them.
 	SimulcastMinBackoff, SimulcastMaxBackoff time.Duration
 	WebhookMinBackoff                        time.Duration
+	UploadMinBackoff                         time.Duration
 }
 
 // HTTP connection caps: one address (a remote client, or every local
@@ -78,6 +80,7 @@ type Studio struct {
 	library   *library.Library
 	preview   *preview.Server
 	webhooks  *webhook.Dispatcher
+	uploader  *upload.Uploader
 	ingest    *ingest.Server
 	api       *api.Server
 	http      *http.Server
@@ -109,7 +112,7 @@ func Start(cfg Config, log *slog.Logger) (_ *Studio, err error) {
 		}
 	}()
 	for _, step := range []func() error{s.openStore, s.loadSettings, s.listen, s.startLibrary,
-		s.startWebhooks, s.startEngine, s.startIngest, s.startPreview, s.startAPI, s.serveHTTP} {
+		s.startWebhooks, s.startEngine, s.startUploader, s.startIngest, s.startPreview, s.startAPI, s.serveHTTP} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -126,6 +129,9 @@ func (s *Studio) Engine() *engine.Service { return s.engine }
 
 // Library is the recordings library.
 func (s *Studio) Library() *library.Library { return s.library }
+
+// Uploader copies recordings to the object store.
+func (s *Studio) Uploader() *upload.Uploader { return s.uploader }
 
 // Webhooks is the webhook dispatcher.
 func (s *Studio) Webhooks() *webhook.Dispatcher { return s.webhooks }
@@ -174,6 +180,9 @@ func (s *Studio) Close() {
 	}
 	if s.webhooks != nil {
 		s.webhooks.Close() // what is not delivered stays in the outbox
+	}
+	if s.uploader != nil {
+		s.uploader.Close() // an upload under way starts again next time
 	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
