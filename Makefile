@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: deps deps-build deps-test deps-package deps-windows run serve web build test test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
+.PHONY: deps deps-build deps-test deps-package deps-windows run serve web build test test-tools test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
 
 ## deps: the system packages every target needs (packaging/deps/debian.txt),
 ## installed with apt-get when missing (as root, or through sudo); with all of
@@ -43,9 +43,19 @@ $(WEB_PLAYER): assets/web/package.json assets/web/package-lock.json
 build: deps-build web
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/onair
 
+## test-tools: test servers installed with go install, pinned: VersityGW,
+## the S3-compatible server the recordings-to-S3 tests run (skipped when
+## that version is already installed)
+VERSITYGW = github.com/versity/versitygw/cmd/versitygw@v1.8.0
+test-tools:
+	@bin="$$($(GO) env GOPATH)/bin/versitygw"; \
+	  if $(GO) version -m "$$bin" 2>/dev/null | grep -q 'github.com/versity/versitygw[[:space:]]*v1.8.0'; then exit 0; fi; \
+	  echo "installing VersityGW v1.8.0, the S3 server the tests use (a few minutes the first time)"; \
+	  $(GO) install $(VERSITYGW)
+
 ## test: vet, gofmt check, make deps's own test (alone: it removes and
 ## reinstalls a package), then every test with the race detector
-test: deps-test web lint
+test: deps-test test-tools web lint
 	ONAIR_TEST_DEPS=1 $(GO) test -count=1 -run TestDeps ./packaging/deps/
 	$(GO) test -race -count=1 -timeout 20m ./...
 
