@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -47,6 +48,9 @@ type Studio interface {
 	Preview() Preview
 	// Webhooks are the webhook URLs; nil when the studio runs none.
 	Webhooks() Webhooks
+	// CheckS3 tries the saved object store settings (network: off the UI
+	// thread).
+	CheckS3() error
 }
 
 // OBS drives OBS Studio. Every call talks to OBS over the network: the
@@ -71,8 +75,10 @@ type Library interface {
 	// List returns at most limit recordings after the position (nil: from
 	// the first), newest first, of one stream when streamID is set.
 	List(after *livestream.AssetPosition, limit int, streamID string) (items []livestream.Asset, total int, more bool)
-	// Path is a recording's file.
-	Path(publicID string) (string, error)
+	// URL is where a recording plays: its file, or a download address in
+	// the object store when the file is only there (network: off the UI
+	// thread).
+	URL(publicID string) (*url.URL, error)
 	// Delete removes a recording and its file.
 	Delete(publicID string) error
 	// Dir is the library's folder.

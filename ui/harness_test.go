@@ -39,10 +39,12 @@ type testStudio struct {
 func (s *testStudio) Credentials() (string, string) { return s.s.Credentials() }
 func (s *testStudio) RotateSecret() (string, error) { return s.s.RotateSecret() }
 func (s *testStudio) Close()                        {}
-func (s *testStudio) Library() Library              { return s.lib }
+func (s *testStudio) Library() Library              { return s.s.Recordings() }
 func (s *testStudio) OBS() OBS                      { return s.s.OBS() }
 func (s *testStudio) Webhooks() Webhooks            { return s.hooks }
 func (s *testStudio) Preview() Preview              { return testPreview{s.s} }
+
+func (s *testStudio) CheckS3() error { return s.s.CheckS3(context.Background()) }
 
 func (s *testStudio) Settings() Settings {
 	return Settings{Settings: s.s.Settings(), DataDir: s.s.DataDir(), RTMPURL: s.s.RTMPURL(), HTTPURL: s.s.HTTPURL(),

@@ -86,6 +86,11 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	id := a.PublicID
 	r.play.OnTapped = func() { l.open(id) }
 	r.reveal.OnTapped = func() { l.openFolder() }
+	if a.LocalGone {
+		r.reveal.Disable() // only in the object store
+	} else {
+		r.reveal.Enable()
+	}
 	r.remove.OnTapped = func() { l.confirmDelete(a) }
 	if a.Status == livestream.AssetRecording {
 		r.remove.Disable()
@@ -113,6 +118,16 @@ func assetDetail(a livestream.Asset) string {
 	if a.Error != "" {
 		parts = append(parts, a.Error)
 	}
+	if r := a.Remote; r != nil {
+		switch r.Status {
+		case livestream.RemoteUploaded:
+			parts = append(parts, "in the bucket "+r.Bucket)
+		case livestream.RemoteUploading:
+			parts = append(parts, "copying to the bucket "+r.Bucket+"…")
+		case livestream.RemoteFailed:
+			parts = append(parts, "not yet in the bucket ("+r.Error+"); tried again")
+		}
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -122,6 +137,9 @@ func assetStatus(a livestream.Asset) (string, color.Color) {
 		return "recording", colourLive
 	case livestream.AssetDamaged:
 		return "damaged", colourError
+	}
+	if a.LocalGone {
+		return "in the cloud", colourOK
 	}
 	return "ready", colourOK
 }
@@ -169,15 +187,21 @@ func (l *libraryPage) reload() {
 	}()
 }
 
+// open plays a recording in the system's player: its file, or from the
+// object store when the file is only there.
 func (l *libraryPage) open(publicID string) {
-	path, err := l.v.studio.Library().Path(publicID)
-	if err != nil {
-		l.v.act.showError("Opening the recording", err)
-		return
-	}
-	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}); err != nil {
-		l.v.act.showError("Opening the recording", err)
-	}
+	var u *url.URL
+	l.v.act.run("Opening the recording", func() (err error) {
+		u, err = l.v.studio.Library().URL(publicID)
+		return err
+	}, func(err error) {
+		if err == nil {
+			err = l.v.app.OpenURL(u)
+		}
+		if err != nil {
+			l.v.act.showError("Opening the recording", err)
+		}
+	})
 }
 
 func (l *libraryPage) openFolder() {

@@ -48,6 +48,7 @@ type settingsPage struct {
 	obsSaid *widget.Label
 	hooks   *webhooksCard
 	public  *publicCard
+	storage *storageCard
 	cert    *copyRow
 	certRow *fyne.Container
 	root    fyne.CanvasObject
@@ -113,9 +114,10 @@ func newSettingsPage(v *View) *settingsPage {
 	about := widget.NewLabel("OnAir Studio " + v.version)
 	s.hooks = newWebhooksCard(v)
 	s.public = newPublicCard(v)
+	s.storage = newStorageCard(v)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		api, network, s.public.card, s.hooks.card, obsCard, data, about)))
+		api, network, s.public.card, s.storage.card, s.hooks.card, obsCard, data, about)))
 	return s
 }
 
@@ -145,6 +147,7 @@ func (s *settingsPage) load() {
 	}
 	s.hooks.load()
 	s.public.load(s.cur)
+	s.storage.load(s.cur)
 }
 
 func (s *settingsPage) confirmRotate() {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/ui"
@@ -55,10 +57,16 @@ type windowStudio struct{ s *studio.Studio }
 func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
 func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
-func (w windowStudio) Library() ui.Library           { return w.s.Library() }
+func (w windowStudio) Library() ui.Library           { return w.s.Recordings() }
 func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) Preview() ui.Preview           { return windowPreview(w) }
 func (w windowStudio) Webhooks() ui.Webhooks         { return w.s.Webhooks() }
+
+func (w windowStudio) CheckS3() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return w.s.CheckS3(ctx)
+}
 
 func (w windowStudio) Settings() ui.Settings {
 	return ui.Settings{Settings: w.s.Settings(), DataDir: w.s.DataDir(), RTMPURL: w.s.RTMPURL(), HTTPURL: w.s.HTTPURL(),

@@ -1,12 +1,16 @@
 package studio
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
+	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/store"
 )
@@ -141,4 +145,52 @@ func (p *publicURL) set(v string) bool {
 	v = livestream.Settings{PublicURL: v}.PublicBase("")
 	old := p.v.Swap(&v)
 	return old == nil || *old != v
+}
+
+// CheckS3 tries the saved object store settings (the bucket exists and
+// takes the keys).
+func (s *Studio) CheckS3(ctx context.Context) error {
+	set := s.Settings().S3
+	if !set.On() {
+		return errors.New("no object store is set: give its address, bucket and keys first")
+	}
+	return s.uploader.Check(ctx, set)
+}
+
+// RecordingURL is where a recording plays: its file on this computer, or
+// a presigned address in the object store when the file is only there.
+func (s *Studio) RecordingURL(ctx context.Context, publicID string) (*url.URL, error) {
+	a, err := s.library.Get(publicID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.LocalGone {
+		p, err := s.library.Path(publicID)
+		if err != nil {
+			return nil, err
+		}
+		return &url.URL{Scheme: "file", Path: filepath.ToSlash(p)}, nil
+	}
+	u, err := s.uploader.URL(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return url.Parse(u)
+}
+
+// Recordings is the library as the window uses it: the library, and
+// where each recording plays.
+type Recordings struct {
+	*library.Library
+	s *Studio
+}
+
+// Recordings is the studio's library for the window.
+func (s *Studio) Recordings() Recordings { return Recordings{s.library, s} }
+
+// URL is RecordingURL within 15 s.
+func (r Recordings) URL(publicID string) (*url.URL, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return r.s.RecordingURL(ctx, publicID)
 }

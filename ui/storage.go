@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// storageCard is the Settings card of the object store recordings are
+// copied to (S3 and compatible services). It applies at once.
+type storageCard struct {
+	v         *View
+	endpoint  *field
+	region    *field
+	bucket    *field
+	prefix    *field
+	accessKey *field
+	secretKey *field
+	keepLocal *widget.Check
+	save      *widget.Button
+	off       *widget.Button
+	said      *widget.Label
+	card      *widget.Card
+}
+
+func newStorageCard(v *View) *storageCard {
+	c := &storageCard{v: v}
+	c.endpoint = newField("Service address", "e.g. https://s3.eu-west-1.amazonaws.com")
+	c.region = newField("Region", "e.g. eu-west-1 (empty: the service's default)")
+	c.bucket = newField("Bucket", "made beforehand at the service")
+	c.prefix = newField("Folder in the bucket", "e.g. recordings/ (optional)")
+	c.accessKey = newField("Access key", "from the service's access keys page")
+	c.secretKey = newSecretEntryField("Secret key", "shown once by the service when the key is made")
+	c.keepLocal = widget.NewCheck("Keep a copy on this computer too", nil)
+	c.save = widget.NewButtonWithIcon("Save and test", theme.ConfirmIcon(), c.submit)
+	c.off = widget.NewButtonWithIcon("Turn off", theme.CancelIcon(), c.confirmOff)
+	c.said = widget.NewLabel("")
+	c.said.Wrapping = fyne.TextWrapWord
+	about := widget.NewLabel("Each finished recording is copied to the bucket, one at a time, and tried again until it is there. " +
+		"Then its file here is deleted (unless you keep a copy) and the Library plays it from the bucket. AWS S3, Cloudflare R2, Backblaze B2, Wasabi and MinIO all work.")
+	about.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(c.endpoint.item(), c.region.item(), c.bucket.item(), c.prefix.item(), c.accessKey.item(), c.secretKey.item())
+	c.card = widget.NewCard("Recordings in the cloud", "S3-compatible object storage",
+		container.NewVBox(about, form, c.keepLocal, container.NewHBox(c.save, c.off), c.said))
+	return c
+}
+
+// load shows the saved settings (UI thread).
+func (c *storageCard) load(cur Settings) {
+	s := cur.S3
+	c.endpoint.entry.SetText(s.Endpoint)
+	c.region.entry.SetText(s.Region)
+	c.bucket.entry.SetText(s.Bucket)
+	c.prefix.entry.SetText(s.Prefix)
+	c.accessKey.entry.SetText(s.AccessKey)
+	c.secretKey.entry.SetText(s.SecretKey)
+	c.keepLocal.SetChecked(s.KeepLocal)
+	for _, f := range c.fields() {
+		f.err.set("")
+	}
+	if s.On() {
+		c.said.SetText("Recordings go to the bucket " + s.Bucket + ".")
+		c.off.Enable()
+	} else {
+		c.said.SetText("Off: recordings stay on this computer.")
+		c.off.Disable()
+	}
+}
+
+func (c *storageCard) fields() []*field {
+	return []*field{c.endpoint, c.region, c.bucket, c.prefix, c.accessKey, c.secretKey}
+}
+
+// fieldOf is the entry of a settings field name (s3.bucket …).
+func (c *storageCard) fieldOf(name string) *field {
+	switch name {
+	case "s3.endpoint":
+		return c.endpoint
+	case "s3.bucket":
+		return c.bucket
+	case "s3.prefix":
+		return c.prefix
+	case "s3.access_key", "s3.secret_key":
+		return c.accessKey
+	}
+	return nil
+}
+
+// submit checks the settings as the studio does, saves them and tries
+// them.
+func (c *storageCard) submit() {
+	next := c.v.studio.Settings()
+	next.S3 = livestream.S3Settings{
+		Endpoint: strings.TrimRight(strings.TrimSpace(c.endpoint.entry.Text), "/"), Region: strings.TrimSpace(c.region.entry.Text),
+		Bucket: strings.TrimSpace(c.bucket.entry.Text), Prefix: strings.TrimSpace(c.prefix.entry.Text),
+		AccessKey: strings.TrimSpace(c.accessKey.entry.Text), SecretKey: c.secretKey.entry.Text, KeepLocal: c.keepLocal.Checked,
+	}
+	for _, f := range c.fields() {
+		f.err.set("")
+	}
+	var ve *livestream.ValidationError
+	if err := next.Validate(); errors.As(err, &ve) {
+		if f := c.fieldOf(ve.Field); f != nil {
+			f.err.set(ve.Message)
+			return
+		}
+	}
+	c.save.Disable()
+	c.said.SetText("Saving and trying the bucket…")
+	c.v.act.run("Saving the object store", func() error {
+		if err := c.v.studio.SaveSettings(next); err != nil {
+			return err
+		}
+		return c.v.studio.CheckS3()
+	}, func(err error) {
+		c.save.Enable()
+		if err != nil {
+			c.said.SetText("Saved, but the bucket does not answer as it should: " + err.Error())
+			return
+		}
+		c.said.SetText("Connected. Recordings go to the bucket " + next.S3.Bucket + ".")
+		c.off.Enable()
+	})
+}
+
+func (c *storageCard) confirmOff() {
+	dialog.ShowConfirm("Stop copying recordings to the bucket?",
+		"New recordings stay on this computer. Those already in the bucket stay there.", func(ok bool) {
+			if !ok {
+				return
+			}
+			next := c.v.studio.Settings()
+			next.S3 = livestream.S3Settings{}
+			c.v.act.run("Turning the object store off", func() error { return c.v.studio.SaveSettings(next) }, func(err error) {
+				if err != nil {
+					c.v.act.showError("Turning the object store off", err)
+					return
+				}
+				c.load(next)
+			})
+		}, c.v.win)
+}
