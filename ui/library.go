@@ -114,10 +114,6 @@ func assetDetail(a livestream.Asset) string {
 	if a.Width > 0 {
 		parts = append(parts, fmt.Sprintf("%d×%d", a.Width, a.Height))
 	}
-	parts = append(parts, a.PublicID+".mp4")
-	if a.Error != "" {
-		parts = append(parts, a.Error)
-	}
 	if r := a.Remote; r != nil {
 		switch r.Status {
 		case livestream.RemoteUploaded:
@@ -127,6 +123,10 @@ func assetDetail(a livestream.Asset) string {
 		case livestream.RemoteFailed:
 			parts = append(parts, "not yet in the bucket ("+r.Error+"); tried again")
 		}
+	}
+	parts = append(parts, a.PublicID+".mp4")
+	if a.Error != "" {
+		parts = append(parts, a.Error)
 	}
 	return strings.Join(parts, " · ")
 }
