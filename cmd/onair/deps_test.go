@@ -34,6 +34,8 @@ func TestDependencyDirection(t *testing.T) {
 		{"engine/preview", []string{mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		// Webhooks see events and a store they are given, nothing of the media.
 		{"engine/webhook", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		// The uploader sees assets and a library it is given: no media, no store.
+		{"engine/upload", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		// Viewers' pages know nothing of the engine.
 		{"api/playback", []string{mod + "engine", mod + "store", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		{"ui/player", []string{mod + "engine/", mod + "store", mod + "api", "fyne.io/", "go.etcd.io/"}},
