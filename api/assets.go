@@ -28,7 +28,7 @@ type Remote interface {
 	// URL is a download address of the asset's copy, for a while.
 	URL(ctx context.Context, a livestream.Asset) (string, error)
 	// Check tries settings: the bucket exists and takes the keys.
-	Check(ctx context.Context, set livestream.S3Settings) error
+	Check(ctx context.Context, set livestream.StorageSettings) error
 }
 
 // remoteView is an asset's copy in the object store.
@@ -59,15 +59,35 @@ type assetView struct {
 	Height       int      `json:"height,omitempty"`
 	URL          string   `json:"url"`
 	CreatedAt    int64    `json:"created_at"`
-	// Local tells whether the file is on the studio's computer; Remote is
-	// its copy in the object store, if any.
-	Local  bool        `json:"local"`
-	Remote *remoteView `json:"remote,omitempty"`
+	// Storage is where the recording lives: local, uploading (to the
+	// bucket; Remote.Error says why it is not there yet) or s3 (a copy is
+	// in the bucket); Local whether its file is also on the studio's
+	// computer; SecureURL a presigned address of the copy, valid for an
+	// hour, made on each read.
+	Storage   string      `json:"storage"`
+	Local     bool        `json:"local"`
+	SecureURL string      `json:"secure_url,omitempty"`
+	Remote    *remoteView `json:"remote,omitempty"`
 }
 
+// viewAsset is an asset's view for a read, with a fresh secure_url when a
+// copy is in the bucket.
 func (s *Server) viewAsset(r *http.Request, a livestream.Asset) assetView {
-	return s.viewAssetAt(baseURL(r), a)
+	v := s.viewAssetAt(baseURL(r), a)
+	if v.Storage == storageS3 && s.Remote != nil {
+		if u, err := s.Remote.URL(r.Context(), a); err == nil {
+			v.SecureURL = u
+		}
+	}
+	return v
 }
+
+// Where an asset lives, as the API says it.
+const (
+	storageLocal     = "local"
+	storageUploading = "uploading"
+	storageS3        = "s3"
+)
 
 // viewAssetAt is an asset's view with its file's URL under base.
 func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
@@ -85,8 +105,12 @@ func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
 		e := millis(a.Ended)
 		v.EndedAt = &e
 	}
-	v.Local = !a.LocalGone
+	v.Local, v.Storage = !a.LocalGone, storageLocal
 	if r := a.Remote; r != nil {
+		v.Storage = storageUploading
+		if r.Status == livestream.RemoteUploaded {
+			v.Storage = storageS3
+		}
 		v.Remote = &remoteView{Status: r.Status, Bucket: r.Bucket, Key: r.Key, Error: r.Error, Attempts: r.Attempts}
 		if !r.UploadedAt.IsZero() {
 			u := millis(r.UploadedAt)

@@ -26,8 +26,8 @@ func settingsReply(set livestream.Settings) livestream.Settings {
 	if set.OBS.Password != "" {
 		set.OBS.Password = maskedPassword
 	}
-	if set.S3.SecretKey != "" {
-		set.S3.SecretKey = maskedPassword
+	if set.Storage.SecretAccessKey != "" {
+		set.Storage.SecretAccessKey = maskedPassword
 	}
 	return set
 }
@@ -52,15 +52,15 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	set := s.Settings.Settings()
-	password, secretKey := set.OBS.Password, set.S3.SecretKey
+	password, secretKey := set.OBS.Password, set.Storage.SecretAccessKey
 	if !s.decode(w, r, &set) {
 		return
 	}
 	if set.OBS.Password == maskedPassword {
 		set.OBS.Password = password
 	}
-	if set.S3.SecretKey == maskedPassword {
-		set.S3.SecretKey = secretKey
+	if set.Storage.SecretAccessKey == maskedPassword {
+		set.Storage.SecretAccessKey = secretKey
 	}
 	if err := s.Settings.SaveSettings(set); err != nil {
 		s.failErr(w, r, err)
@@ -69,9 +69,36 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()))
 }
 
-// checkS3 tries the saved object store settings: 200 when the bucket
-// exists and takes the keys, else 502 saying what the store answered.
-func (s *Server) checkS3(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStorage(w http.ResponseWriter, r *http.Request) {
+	if s.settingsReady(w, r) {
+		s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()).Storage)
+	}
+}
+
+// updateStorage changes the fields of the storage settings the body
+// names; the others stay.
+func (s *Server) updateStorage(w http.ResponseWriter, r *http.Request) {
+	if !s.settingsReady(w, r) {
+		return
+	}
+	set := s.Settings.Settings()
+	secret := set.Storage.SecretAccessKey
+	if !s.decode(w, r, &set.Storage) {
+		return
+	}
+	if set.Storage.SecretAccessKey == maskedPassword {
+		set.Storage.SecretAccessKey = secret
+	}
+	if err := s.Settings.SaveSettings(set); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()).Storage)
+}
+
+// testStorage tries the saved storage settings by writing and deleting a
+// small object: 200, else 502 saying what the service answered.
+func (s *Server) testStorage(w http.ResponseWriter, r *http.Request) {
 	if !s.settingsReady(w, r) || !s.noBody(w, r) {
 		return
 	}
@@ -79,9 +106,9 @@ func (s *Server) checkS3(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "this studio does not copy recordings to an object store")
 		return
 	}
-	set := s.Settings.Settings().S3
+	set := s.Settings.Settings().Storage
 	if !set.On() {
-		s.fail(w, r, http.StatusConflict, "no object store is set: give s3.endpoint, s3.bucket, s3.access_key and s3.secret_key first")
+		s.fail(w, r, http.StatusConflict, "no storage is set: give endpoint, bucket, access_key_id and secret_access_key first")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)

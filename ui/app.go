@@ -229,7 +229,7 @@ func (v *View) pollStats(ctx context.Context) {
 			if v.page != nil && v.page.active {
 				id = v.selected
 			}
-			// Recordings in progress grow on the library screen.
+			// Recordings in progress grow, and uploads move, on the library screen.
 			if v.onLibrary && v.library != nil && v.library.recording() {
 				v.library.reload()
 			}

@@ -83,6 +83,9 @@ type Library interface {
 	Delete(publicID string) error
 	// Dir is the library's folder.
 	Dir() string
+	// UploadProgress tells how far the copy of a recording to the bucket
+	// is; ok is false when it is not being copied now.
+	UploadProgress(publicID string) (sent, total int64, ok bool)
 }
 
 // Settings are the studio's saved settings with what the window shows

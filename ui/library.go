@@ -80,7 +80,11 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	a := l.items[i]
 	r.title.SetText(l.streamName(a))
-	r.detail.SetText(assetDetail(a))
+	detail := assetDetail(a)
+	if sent, total, ok := l.v.studio.Library().UploadProgress(a.PublicID); ok && total > 0 {
+		detail = fmt.Sprintf("%d %% · ", sent*100/total) + detail
+	}
+	r.detail.SetText(detail)
 	text, c := assetStatus(a)
 	r.badge.set(text, c)
 	id := a.PublicID
@@ -155,10 +159,11 @@ func size(b int64) string {
 	return fmt.Sprintf("%d kB", b/1000)
 }
 
-// recording reports whether a listed recording is in progress (UI thread).
+// recording reports whether a listed recording is in progress or being
+// copied to the bucket, so the screen follows it each second (UI thread).
 func (l *libraryPage) recording() bool {
 	for _, a := range l.items {
-		if a.Status == livestream.AssetRecording {
+		if a.Status == livestream.AssetRecording || (a.Remote != nil && a.Remote.Status == livestream.RemoteUploading) {
 			return true
 		}
 	}

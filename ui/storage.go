@@ -16,18 +16,19 @@ import (
 // storageCard is the Settings card of the object store recordings are
 // copied to (S3 and compatible services). It applies at once.
 type storageCard struct {
-	v         *View
-	endpoint  *field
-	region    *field
-	bucket    *field
-	prefix    *field
-	accessKey *field
-	secretKey *field
-	keepLocal *widget.Check
-	save      *widget.Button
-	off       *widget.Button
-	said      *widget.Label
-	card      *widget.Card
+	v           *View
+	endpoint    *field
+	region      *field
+	bucket      *field
+	prefix      *field
+	accessKey   *field
+	secretKey   *field
+	deleteLocal *widget.Check
+	pathStyle   *widget.Check
+	save        *widget.Button
+	off         *widget.Button
+	said        *widget.Label
+	card        *widget.Card
 }
 
 func newStorageCard(v *View) *storageCard {
@@ -36,32 +37,34 @@ func newStorageCard(v *View) *storageCard {
 	c.region = newField("Region", "e.g. eu-west-1 (empty: the service's default)")
 	c.bucket = newField("Bucket", "made beforehand at the service")
 	c.prefix = newField("Folder in the bucket", "e.g. recordings/ (optional)")
-	c.accessKey = newField("Access key", "from the service's access keys page")
-	c.secretKey = newSecretEntryField("Secret key", "shown once by the service when the key is made")
-	c.keepLocal = widget.NewCheck("Keep a copy on this computer too", nil)
+	c.accessKey = newField("Access key ID", "from the service's access keys page")
+	c.secretKey = newSecretEntryField("Secret access key", "shown once by the service when the key is made")
+	c.pathStyle = widget.NewCheck("Bucket in the path (MinIO and most self-hosted services)", nil)
+	c.deleteLocal = widget.NewCheck("Delete the file on this computer once its copy in the bucket is confirmed", nil)
 	c.save = widget.NewButtonWithIcon("Save and test", theme.ConfirmIcon(), c.submit)
 	c.off = widget.NewButtonWithIcon("Turn off", theme.CancelIcon(), c.confirmOff)
 	c.said = widget.NewLabel("")
 	c.said.Wrapping = fyne.TextWrapWord
 	about := widget.NewLabel("Each finished recording is copied to the bucket, one at a time, and tried again until it is there. " +
-		"Then its file here is deleted (unless you keep a copy) and the Library plays it from the bucket. AWS S3, Cloudflare R2, Backblaze B2, Wasabi and MinIO all work.")
+		"You may have its file here deleted once the copy is confirmed; the Library then plays it from the bucket. AWS S3, Cloudflare R2, Backblaze B2, Wasabi and MinIO all work.")
 	about.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(c.endpoint.item(), c.region.item(), c.bucket.item(), c.prefix.item(), c.accessKey.item(), c.secretKey.item())
-	c.card = widget.NewCard("Recordings in the cloud", "S3-compatible object storage",
-		container.NewVBox(about, form, c.keepLocal, container.NewHBox(c.save, c.off), c.said))
+	c.card = widget.NewCard("Storage", "Recordings in an S3-compatible bucket",
+		container.NewVBox(about, form, c.pathStyle, c.deleteLocal, container.NewHBox(c.save, c.off), c.said))
 	return c
 }
 
 // load shows the saved settings (UI thread).
 func (c *storageCard) load(cur Settings) {
-	s := cur.S3
+	s := cur.Storage
 	c.endpoint.entry.SetText(s.Endpoint)
 	c.region.entry.SetText(s.Region)
 	c.bucket.entry.SetText(s.Bucket)
 	c.prefix.entry.SetText(s.Prefix)
-	c.accessKey.entry.SetText(s.AccessKey)
-	c.secretKey.entry.SetText(s.SecretKey)
-	c.keepLocal.SetChecked(s.KeepLocal)
+	c.accessKey.entry.SetText(s.AccessKeyID)
+	c.secretKey.entry.SetText(s.SecretAccessKey)
+	c.deleteLocal.SetChecked(s.DeleteLocal)
+	c.pathStyle.SetChecked(s.PathStyle)
 	for _, f := range c.fields() {
 		f.err.set("")
 	}
@@ -78,16 +81,16 @@ func (c *storageCard) fields() []*field {
 	return []*field{c.endpoint, c.region, c.bucket, c.prefix, c.accessKey, c.secretKey}
 }
 
-// fieldOf is the entry of a settings field name (s3.bucket …).
+// fieldOf is the entry of a settings field name (storage.bucket …).
 func (c *storageCard) fieldOf(name string) *field {
 	switch name {
-	case "s3.endpoint":
+	case "storage.endpoint":
 		return c.endpoint
-	case "s3.bucket":
+	case "storage.bucket":
 		return c.bucket
-	case "s3.prefix":
+	case "storage.prefix":
 		return c.prefix
-	case "s3.access_key", "s3.secret_key":
+	case "storage.access_key_id", "storage.secret_access_key":
 		return c.accessKey
 	}
 	return nil
@@ -97,10 +100,11 @@ func (c *storageCard) fieldOf(name string) *field {
 // them.
 func (c *storageCard) submit() {
 	next := c.v.studio.Settings()
-	next.S3 = livestream.S3Settings{
+	next.Storage = livestream.StorageSettings{
 		Endpoint: strings.TrimRight(strings.TrimSpace(c.endpoint.entry.Text), "/"), Region: strings.TrimSpace(c.region.entry.Text),
 		Bucket: strings.TrimSpace(c.bucket.entry.Text), Prefix: strings.TrimSpace(c.prefix.entry.Text),
-		AccessKey: strings.TrimSpace(c.accessKey.entry.Text), SecretKey: c.secretKey.entry.Text, KeepLocal: c.keepLocal.Checked,
+		AccessKeyID: strings.TrimSpace(c.accessKey.entry.Text), SecretAccessKey: c.secretKey.entry.Text, DeleteLocal: c.deleteLocal.Checked,
+		PathStyle: c.pathStyle.Checked,
 	}
 	for _, f := range c.fields() {
 		f.err.set("")
@@ -125,7 +129,7 @@ func (c *storageCard) submit() {
 			c.said.SetText("Saved, but the bucket does not answer as it should: " + err.Error())
 			return
 		}
-		c.said.SetText("Connected. Recordings go to the bucket " + next.S3.Bucket + ".")
+		c.said.SetText("Connected. Recordings go to the bucket " + next.Storage.Bucket + ".")
 		c.off.Enable()
 	})
 }
@@ -137,7 +141,7 @@ func (c *storageCard) confirmOff() {
 				return
 			}
 			next := c.v.studio.Settings()
-			next.S3 = livestream.S3Settings{}
+			next.Storage = livestream.StorageSettings{}
 			c.v.act.run("Turning the object store off", func() error { return c.v.studio.SaveSettings(next) }, func(err error) {
 				if err != nil {
 					c.v.act.showError("Turning the object store off", err)

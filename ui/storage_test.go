@@ -35,14 +35,14 @@ func TestRecordingsInTheCloud(t *testing.T) {
 			t.Errorf("a wrong address says %q", c.endpoint.err.Text)
 		}
 	})
-	if set, _ := h.st.LoadSettings(); set.S3.On() {
+	if set, _ := h.st.LoadSettings(); set.Storage.On() {
 		t.Fatal("wrong settings were saved")
 	}
 	fill(s3.Endpoint(), "shows", "wrong-secret")
 	h.ui(func() { c.submit() })
 	h.eventually("the wrong secret is named", func() bool { return h.shows("refused the access key") })
 	fill(s3.Endpoint(), "shows", s3test.SecretKey)
-	h.ui(func() { c.submit() })
+	h.ui(func() { c.deleteLocal.SetChecked(true); c.submit() })
 	h.eventually("connected", func() bool { return h.shows("Connected. Recordings go to the bucket shows.") })
 
 	// A recording finishes: it goes to the bucket and leaves this computer.

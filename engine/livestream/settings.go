@@ -33,14 +33,14 @@ type Settings struct {
 	// address and the window's copy buttons use it.
 	PublicURL string      `json:"public_url,omitempty"`
 	OBS       OBSSettings `json:"obs"`
-	// S3 is where finished recordings are copied (off while Bucket is
-	// empty). It applies at once.
-	S3 S3Settings `json:"s3"`
+	// Storage is the S3-compatible bucket finished recordings are copied
+	// to (off while Bucket is empty). It applies at once.
+	Storage StorageSettings `json:"storage"`
 }
 
-// S3Settings are an S3-compatible object store for recordings: AWS S3,
-// Cloudflare R2, Backblaze B2, Wasabi, MinIO, VersityGW and the like.
-type S3Settings struct {
+// StorageSettings are an S3-compatible object store for recordings: AWS
+// S3, Cloudflare R2, Backblaze B2, Wasabi, MinIO, VersityGW and the like.
+type StorageSettings struct {
 	// Endpoint is the service's address, e.g. https://s3.eu-west-1.amazonaws.com
 	// or http://127.0.0.1:7070.
 	Endpoint string `json:"endpoint,omitempty"`
@@ -48,16 +48,22 @@ type S3Settings struct {
 	Bucket   string `json:"bucket,omitempty"`
 	// Prefix goes before each recording's file name in the bucket, e.g.
 	// "recordings/".
-	Prefix    string `json:"prefix,omitempty"`
-	AccessKey string `json:"access_key,omitempty"`
-	SecretKey string `json:"secret_key,omitempty"` // never logged
-	// KeepLocal keeps the file on this computer once it is in the bucket;
-	// otherwise it is deleted there and downloads come from the bucket.
-	KeepLocal bool `json:"keep_local"`
+	Prefix      string `json:"prefix,omitempty"`
+	AccessKeyID string `json:"access_key_id,omitempty"`
+	// SecretAccessKey is never shown back or logged.
+	SecretAccessKey string `json:"secret_access_key,omitempty"`
+	// PathStyle addresses the bucket in the path (endpoint/bucket/key),
+	// as MinIO and most self-hosted services want; otherwise the service
+	// decides (AWS: the bucket in the host name).
+	PathStyle bool `json:"path_style"`
+	// DeleteLocal deletes the file on this computer once its copy in the
+	// bucket is confirmed (size and checksum); downloads then come from
+	// the bucket.
+	DeleteLocal bool `json:"delete_local_after_upload"`
 }
 
 // On reports whether recordings go to the object store.
-func (s S3Settings) On() bool { return s.Bucket != "" }
+func (s StorageSettings) On() bool { return s.Bucket != "" }
 
 // Defaults of the settings.
 const (
@@ -115,7 +121,7 @@ func (s Settings) Validate() error {
 	if err := checkPublicURL(s.PublicURL); err != nil {
 		return invalid("public_url", "%v", err)
 	}
-	if err := s.S3.validate(); err != nil {
+	if err := s.Storage.validate(); err != nil {
 		return err
 	}
 	if s.OBS.Port < 1 || s.OBS.Port > 65535 {
@@ -181,26 +187,26 @@ func validCloudName(s string) bool {
 }
 
 // validate checks the object store's settings when it is on.
-func (s S3Settings) validate() error {
+func (s StorageSettings) validate() error {
 	if !s.On() {
-		if s.Endpoint != "" || s.AccessKey != "" {
-			return invalid("s3.bucket", "give the bucket recordings go to (or clear the endpoint and keys to keep recordings on this computer only)")
+		if s.Endpoint != "" || s.AccessKeyID != "" {
+			return invalid("storage.bucket", "give the bucket recordings go to (or clear the endpoint and keys to keep recordings on this computer only)")
 		}
 		return nil
 	}
 	u, err := url.Parse(s.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		return invalid("s3.endpoint", "%q: give the service's address only, e.g. https://s3.eu-west-1.amazonaws.com", s.Endpoint)
+		return invalid("storage.endpoint", "%q: give the service's address only, e.g. https://s3.eu-west-1.amazonaws.com", s.Endpoint)
 	}
 	if n := len(s.Bucket); n < 3 || n > 63 || strings.Trim(s.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
 		strings.ContainsAny(s.Bucket[:1]+s.Bucket[n-1:], ".-") {
-		return invalid("s3.bucket", "%q: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit", s.Bucket)
+		return invalid("storage.bucket", "%q: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit", s.Bucket)
 	}
 	if strings.HasPrefix(s.Prefix, "/") || strings.Contains(s.Prefix, "..") || len(s.Prefix) > 512 {
-		return invalid("s3.prefix", "%q: a folder-like name such as recordings/ (no leading '/' or '..')", s.Prefix)
+		return invalid("storage.prefix", "%q: a folder-like name such as recordings/ (no leading '/' or '..')", s.Prefix)
 	}
-	if s.AccessKey == "" || s.SecretKey == "" {
-		return invalid("s3.access_key", "the access key and its secret go together: give both (the storage service makes them)")
+	if s.AccessKeyID == "" || s.SecretAccessKey == "" {
+		return invalid("storage.access_key_id", "the access key and its secret go together: give both (the storage service makes them)")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"go.uber.org/goleak"
 
 	"github.com/onair-studio/onair/engine/library"
@@ -35,7 +37,7 @@ type fixture struct {
 	up  *upload.Uploader
 
 	mu  sync.Mutex
-	set livestream.S3Settings
+	set livestream.StorageSettings
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -49,6 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	f.s3.MakeBucket("recordings")
 	f.set = f.s3.Settings("recordings")
 	f.set.Prefix = "shows/"
+	f.set.DeleteLocal = true
 	f.lib = &library.Library{Folder: filepath.Join(t.TempDir(), "library"), Repo: st, Logger: quiet()}
 	if err := f.lib.Start(); err != nil {
 		t.Fatal(err)
@@ -66,7 +69,7 @@ func (f *fixture) startUploader() {
 	f.t.Cleanup(f.up.Close)
 }
 
-func (f *fixture) settings() livestream.S3Settings {
+func (f *fixture) settings() livestream.StorageSettings {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.set
@@ -157,12 +160,12 @@ func TestUploadThenServeFromTheBucket(t *testing.T) {
 }
 
 // With the store down a recording is marked failed with the reason and
-// kept here; when the store is back it is copied; with keep_local the
-// file stays.
+// kept here; when the store is back it is copied; without
+// delete_local_after_upload the file stays.
 func TestUploadFailsThenResumes(t *testing.T) {
 	f := newFixture(t)
 	f.mu.Lock()
-	f.set.KeepLocal = true
+	f.set.DeleteLocal = false
 	f.mu.Unlock()
 	f.s3.Stop()
 	a, _ := f.record("while-down", 1<<20)
@@ -173,12 +176,12 @@ func TestUploadFailsThenResumes(t *testing.T) {
 	f.s3.Restart()
 	got := f.until("uploaded after the store came back", uploaded, a.PublicID)
 	if got.LocalGone || got.Remote.Attempts < 2 {
-		t.Fatalf("keep_local: local gone %v; attempts %d", got.LocalGone, got.Remote.Attempts)
+		t.Fatalf("local gone %v; attempts %d", got.LocalGone, got.Remote.Attempts)
 	}
 	if p, err := f.lib.Path(a.PublicID); err != nil {
 		t.Fatal(err)
 	} else if _, err := os.Stat(p); err != nil {
-		t.Fatalf("keep_local: the file went: %v", err)
+		t.Fatalf("the file went: %v", err)
 	}
 }
 
@@ -188,7 +191,7 @@ func TestUploadResumesAtStart(t *testing.T) {
 	f.up.Close()
 	f.mu.Lock()
 	on := f.set
-	f.set = livestream.S3Settings{} // off: nothing is copied
+	f.set = livestream.StorageSettings{} // off: nothing is copied
 	f.mu.Unlock()
 	a, _ := f.record("interrupted", 1<<20)
 	if err := f.lib.SetRemote(a.PublicID, livestream.AssetRemote{Status: livestream.RemoteUploading, Bucket: "recordings", Key: "x", Attempts: 1}); err != nil {
@@ -209,7 +212,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("good settings: %v", err)
 	}
 	bad := f.settings()
-	bad.SecretKey = "wrong-secret"
+	bad.SecretAccessKey = "wrong-secret"
 	if err := f.up.Check(ctx, bad); err == nil || !strings.Contains(err.Error(), "refused the access key") {
 		t.Fatalf("wrong secret: %v", err)
 	}
@@ -218,4 +221,56 @@ func TestCheck(t *testing.T) {
 	if err := f.up.Check(ctx, missing); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing bucket: %v", err)
 	}
+}
+
+// The store stops in the middle of a 200 MB upload and comes back: the
+// recording is copied after the backoff, once, with the CRC32C of the
+// file here.
+func TestStoreStopsMidUpload(t *testing.T) {
+	f := newFixture(t)
+	f.mu.Lock()
+	f.set.DeleteLocal = false
+	f.mu.Unlock()
+	a, data := f.record("big", 200<<20)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if sent, total, ok := f.up.Progress(a.PublicID); ok && sent > total/5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload did not get a fifth of the way")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.s3.Stop()
+	f.until("failed while the store is down", func(a livestream.Asset) bool {
+		return a.Remote != nil && a.Remote.Status == livestream.RemoteFailed
+	}, a.PublicID)
+	f.s3.Restart()
+	got := f.until("uploaded once the store is back", uploaded, a.PublicID)
+	ctx := context.Background()
+	var keys []string
+	for o := range f.s3.Client().ListObjects(ctx, "recordings", minio.ListObjectsOptions{Prefix: "shows/", Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		keys = append(keys, o.Key)
+	}
+	if len(keys) != 1 || keys[0] != got.Remote.Key {
+		t.Fatalf("objects under the prefix: %v", keys)
+	}
+	obj, err := f.s3.Client().GetObject(ctx, "recordings", got.Remote.Key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	table := crc32.MakeTable(crc32.Castagnoli)
+	h := crc32.New(table)
+	if _, err := io.Copy(h, obj); err != nil {
+		t.Fatal(err)
+	}
+	if h.Sum32() != crc32.Checksum(data, table) {
+		t.Fatal("the copy's CRC32C differs from the file's")
+	}
+	t.Logf("copied after %d attempts", got.Remote.Attempts)
 }

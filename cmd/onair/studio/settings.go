@@ -105,13 +105,13 @@ func (s *Studio) SaveSettings(set livestream.Settings) error {
 	if err := set.Validate(); err != nil {
 		return err
 	}
-	before := s.Settings().S3
+	before := s.Settings().Storage
 	if err := s.store.SaveSettings(set); err != nil {
 		return err
 	}
-	if set.S3 != before && s.uploader != nil {
+	if set.Storage != before && s.uploader != nil {
 		s.uploader.Rescan() // recordings without a copy go to the new bucket
-		s.log.Info("object store for recordings changed", "endpoint", set.S3.Endpoint, "bucket", set.S3.Bucket, "keep_local", set.S3.KeepLocal)
+		s.log.Info("object store for recordings changed", "endpoint", set.Storage.Endpoint, "bucket", set.Storage.Bucket, "delete_local_after_upload", set.Storage.DeleteLocal)
 	}
 	if s.cfg.PublicURL == "" && s.public.set(set.PublicURL) {
 		s.engine.Republish() // the HLS output's uri changed
@@ -150,7 +150,7 @@ func (p *publicURL) set(v string) bool {
 // CheckS3 tries the saved object store settings (the bucket exists and
 // takes the keys).
 func (s *Studio) CheckS3(ctx context.Context) error {
-	set := s.Settings().S3
+	set := s.Settings().Storage
 	if !set.On() {
 		return errors.New("no object store is set: give its address, bucket and keys first")
 	}
@@ -193,4 +193,10 @@ func (r Recordings) URL(publicID string) (*url.URL, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return r.s.RecordingURL(ctx, publicID)
+}
+
+// UploadProgress tells how far the copy of a recording to the bucket is;
+// ok is false when it is not being copied now.
+func (r Recordings) UploadProgress(publicID string) (sent, total int64, ok bool) {
+	return r.s.uploader.Progress(publicID)
 }

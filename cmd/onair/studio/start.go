@@ -151,7 +151,7 @@ func (s *Studio) startEngine() error {
 // settings name one; the library's events go to the engine (subscribers,
 // webhooks) and to the uploader.
 func (s *Studio) startUploader() error {
-	s.uploader = &upload.Uploader{Library: s.library, Settings: func() livestream.S3Settings { return s.Settings().S3 },
+	s.uploader = &upload.Uploader{Library: s.library, Settings: func() livestream.StorageSettings { return s.Settings().Storage },
 		MinBackoff: s.cfg.UploadMinBackoff, Logger: s.log.With("component", "upload")}
 	s.library.OnEvent = func(ev livestream.Event) {
 		s.engine.Emit(ev)

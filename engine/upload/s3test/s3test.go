@@ -125,8 +125,8 @@ func (s *Server) Stop() {
 func (s *Server) Endpoint() string { return "http://" + s.Addr }
 
 // Settings are object store settings for bucket on this server.
-func (s *Server) Settings(bucket string) livestream.S3Settings {
-	return livestream.S3Settings{Endpoint: s.Endpoint(), Region: "us-east-1", Bucket: bucket, AccessKey: AccessKey, SecretKey: SecretKey}
+func (s *Server) Settings(bucket string) livestream.StorageSettings {
+	return livestream.StorageSettings{Endpoint: s.Endpoint(), Region: "us-east-1", Bucket: bucket, AccessKeyID: AccessKey, SecretAccessKey: SecretKey}
 }
 
 // Client is a minio-go client of the server.
