@@ -327,7 +327,7 @@ func objectCRC(ctx context.Context, c *minio.Client, bucket, key string) (string
 	if err != nil {
 		return "", err
 	}
-	defer obj.Close()
+	defer func() { _ = obj.Close() }()
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	if _, err := io.Copy(h, obj); err != nil {
 		return "", err
@@ -449,7 +449,7 @@ func explain(set livestream.StorageSettings, err error) error {
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("the name %s does not resolve (DNS): check the service address", dnsErr.Name)
 	case errors.As(err, &certErr):
-		return fmt.Errorf("the certificate of %s is not trusted (TLS): %v", set.Endpoint, certErr.Err)
+		return fmt.Errorf("the certificate of %s is not trusted (TLS): %w", set.Endpoint, certErr.Err)
 	case errors.As(err, &recErr):
 		return fmt.Errorf("%s does not speak TLS: use http:// for it, or the service's https port", set.Endpoint)
 	}
