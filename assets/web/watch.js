@@ -54,6 +54,13 @@
     }
   }
 
+  // For tests and curious viewers: how far behind live the picture is, in
+  // seconds (the clock now minus the program date-time of the frame on
+  // screen), or null before it is known.
+  window.onairLatency = function () {
+    return hls && hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null;
+  };
+
   // For tests and curious viewers: how many frames were decoded.
   window.onairFrames = function () {
     var q = video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality() : null;

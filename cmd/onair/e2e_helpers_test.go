@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,10 @@ var (
 )
 
 // binary builds onair once per test run.
+// studioRace builds the studio the tests run with the race detector;
+// load runs for figures turn it off.
+var studioRace = flag.Bool("studio-race", true, "build the studio under test with -race (off for load figures)")
+
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -39,7 +44,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "onair")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath, "."}
+		if *studioRace {
+			args = append(args[:1], append([]string{"-race"}, args[1:]...)...)
+		}
+		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %w: %s", err, out)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/onair-studio/onair/engine/mediatest"
 )
@@ -401,4 +404,45 @@ func TestPublicPlaybackAddress(t *testing.T) {
 	if _, _ = p.call("GET", "/settings", nil, &set); set.PublicURL != "http://"+edge+"/" {
 		t.Fatalf("--public-url changed the saved address: %q", set.PublicURL)
 	}
+}
+
+// TestWatchThroughVarnish: the watch page (hls.js, low-latency mode) in
+// Chromium plays a live stream straight from the studio and through a
+// Varnish edge; the picture is behind live by about as much either way
+// (within 0.5 s), measured as the clock minus the frame's program
+// date-time.
+func TestWatchThroughVarnish(t *testing.T) {
+	s, st := previewStudio(t, mediatest.Preview)
+	edge := startVarnishEdge(t, strings.TrimPrefix(s.HTTPURL(), "http://"))
+	ctx := chromium(t)
+	framesIn(ctx, t, s.HTTPURL()+"/watch/"+st.ID, 30*time.Second) // the stream is well under way
+	through := watchLatency(ctx, t, "http://"+edge+"/watch/"+st.ID)
+	direct := watchLatency(ctx, t, s.HTTPURL()+"/watch/"+st.ID)
+	t.Logf("hls.js behind live: %.2f s from the studio, %.2f s through Varnish (medians)", direct, through)
+	if through-direct > 0.5 {
+		t.Errorf("through Varnish the picture is %.2f s behind live, %.2f s more than straight from the studio", through, through-direct)
+	}
+}
+
+// watchLatency opens the watch page and returns the median of how far
+// behind live the picture is over 10 s of playing.
+func watchLatency(ctx context.Context, t *testing.T, url string) float64 {
+	t.Helper()
+	framesIn(ctx, t, url, 30*time.Second) // playing
+	var samples []float64
+	for range 20 {
+		time.Sleep(500 * time.Millisecond)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Promise.resolve(window.onairLatency() || -1)`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("reading the latency on %s: %v", url, err)
+		}
+		if v > 0 {
+			samples = append(samples, v)
+		}
+	}
+	if len(samples) < 10 {
+		t.Fatalf("%s: the latency was known %d times of 20", url, len(samples))
+	}
+	slices.Sort(samples)
+	return samples[len(samples)/2]
 }
