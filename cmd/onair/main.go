@@ -35,14 +35,24 @@ func defaultDataDir() string {
 	return filepath.Join(dir, "OnAirStudio")
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	cmd := "window"
+// options are what the command line says beyond the studio's Config.
+type options struct {
+	cmd        string // window, serve or credentials
+	cfg        studio.Config
+	cpuProfile string
+}
+
+// parseArgs reads the command line; done is set with the exit code when
+// there is nothing more to do (--version, or a mistake, already reported).
+func parseArgs(args []string, stdout, stderr io.Writer) (o options, code int, done bool) {
+	o.cmd = "window"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "credentials") {
-		cmd, args = args[0], args[1:]
+		o.cmd, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("onair", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := studio.Config{Version: version}
+	cfg := &o.cfg
+	cfg.Version = version
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "folder for the store, the library and logs")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
@@ -51,13 +61,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP even when --http listens beyond this computer (the secret then travels in the clear)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "public playback address for this run, e.g. https://cdn.example.com (a CDN or edge cache in front of the studio); default: the saved setting")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: onair [serve|credentials] [flags]\n\n  onair              opens the studio window\n  onair serve        runs the studio headless\n  onair credentials  prints the API key and secret\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return o, 2, true
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -69,13 +79,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 	if *showVersion {
 		fmt.Fprintln(stdout, "onair", version)
-		return 0
+		return o, 0, true
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "onair: unknown argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return 2
+		return o, 2, true
 	}
+	return o, 0, false
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, code, done := parseArgs(args, stdout, stderr)
+	if done {
+		return code
+	}
+	cmd, cfg, cpuProfile := o.cmd, o.cfg, &o.cpuProfile
 	logOut := stderr
 	if cmd != "credentials" {
 		f, err := openLogFile(cfg.DataDir, logMaxMB)
