@@ -48,86 +48,90 @@ type options struct {
 func main() { os.Exit(run()) }
 
 // run is the program; its result is the exit code.
-func run() int {
-	var o options
-	var streams string
-	flag.StringVar(&o.Onair, "onair", "bin/onair", "the onair binary to measure")
-	flag.StringVar(&o.Clip, "clip", "", "FLV clip to publish (default: the standard 720p30 clip, encoded on first use)")
-	flag.StringVar(&streams, "n", "1,16", "comma-separated numbers of concurrent streams, one run each")
-	flag.DurationVar(&o.Duration, "duration", 20*time.Second, "measurement time per run, after warm-up")
-	flag.DurationVar(&o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
-	flag.IntVar(&o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
-	flag.DurationVar(&o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
-	flag.StringVar(&o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
-	flag.StringVar(&o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
-	flag.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
-	flag.StringVar(&o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
-	flag.StringVar(&o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
-	flag.IntVar(&o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
-	flag.IntVar(&o.Preview, "preview", 0, "WebRTC preview viewers of the first stream (WHEP, as the window opens them)")
-	flag.BoolVar(&o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
-	flag.BoolVar(&o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
-	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
-	var ao apiOptions
-	apiMode := flag.Bool("api", false, "measure the control API instead of media: readers and writers over -api-streams, then lists out of -api-list streams")
-	flag.IntVar(&ao.Streams, "api-streams", 500, "API scenario: streams the readers and writers use")
-	flag.IntVar(&ao.Readers, "api-readers", 150, "API scenario: concurrent readers (GET one stream or a page of 10)")
-	flag.IntVar(&ao.Writers, "api-writers", 20, "API scenario: concurrent writers (PATCH a stream's name)")
-	flag.DurationVar(&ao.Duration, "api-duration", 10*time.Second, "API scenario: time readers and writers run")
-	flag.IntVar(&ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
-	flag.BoolVar(&ao.Webhook, "api-webhook", false, "API scenario: with a webhook whose receiver never answers (every change's event is stored for delivery)")
-	flag.IntVar(&ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
-	var dh deadHookOptions
-	deadHookMode := flag.Bool("dead-webhook", false, "measure what a webhook whose receiver never answers costs: -dead-streams streams created, -dead-changes renames, then the studio watched for -dead-watch (log lines, CPU, attempts, queue, data file)")
-	flag.IntVar(&dh.Streams, "dead-streams", 2000, "dead-webhook scenario: streams created")
-	flag.IntVar(&dh.Changes, "dead-changes", 10000, "dead-webhook scenario: renames after that")
-	flag.BoolVar(&dh.Refused, "dead-refused", false, "dead-webhook scenario: the receiver's port is closed (refused at once) instead of accepting and never answering")
-	flag.IntVar(&dh.Writers, "dead-writers", 20, "dead-webhook scenario: clients renaming at once")
-	flag.BoolVar(&dh.NoHook, "dead-none", false, "dead-webhook scenario: the same without the webhook, for comparison")
-	flag.DurationVar(&dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
-	windowMode := flag.Bool("window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
-	windowRuns := flag.Int("window-runs", 5, "window scenario: starts measured")
-	windowStreams := flag.Int("window-streams", 20, "window scenario: streams created before RSS is read")
+// cli is what the command line asks for.
+type cli struct {
+	o                                 options
+	streams                           string
+	ao                                apiOptions
+	dh                                deadHookOptions
+	apiMode, deadHookMode, windowMode bool
+	windowRuns, windowStreams         int
+}
+
+// parseFlags reads the command line; code is not 0 when it is wrong (and
+// said so).
+func parseFlags() (c cli, code int) {
+	flag.StringVar(&c.o.Onair, "onair", "bin/onair", "the onair binary to measure")
+	flag.StringVar(&c.o.Clip, "clip", "", "FLV clip to publish (default: the standard 720p30 clip, encoded on first use)")
+	flag.StringVar(&c.streams, "n", "1,16", "comma-separated numbers of concurrent streams, one run each")
+	flag.DurationVar(&c.o.Duration, "duration", 20*time.Second, "measurement time per run, after warm-up")
+	flag.DurationVar(&c.o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
+	flag.IntVar(&c.o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
+	flag.DurationVar(&c.o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
+	flag.StringVar(&c.o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
+	flag.StringVar(&c.o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
+	flag.StringVar(&c.o.JSON, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&c.o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
+	flag.StringVar(&c.o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
+	flag.IntVar(&c.o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
+	flag.IntVar(&c.o.Preview, "preview", 0, "WebRTC preview viewers of the first stream (WHEP, as the window opens them)")
+	flag.BoolVar(&c.o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
+	flag.BoolVar(&c.o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
+	flag.StringVar(&c.o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
+	flag.BoolVar(&c.apiMode, "api", false, "measure the control API instead of media: readers and writers over -api-streams, then lists out of -api-list streams")
+	flag.IntVar(&c.ao.Streams, "api-streams", 500, "API scenario: streams the readers and writers use")
+	flag.IntVar(&c.ao.Readers, "api-readers", 150, "API scenario: concurrent readers (GET one stream or a page of 10)")
+	flag.IntVar(&c.ao.Writers, "api-writers", 20, "API scenario: concurrent writers (PATCH a stream's name)")
+	flag.DurationVar(&c.ao.Duration, "api-duration", 10*time.Second, "API scenario: time readers and writers run")
+	flag.IntVar(&c.ao.ListStreams, "api-list", 2000, "API scenario: streams in the table when list pages are timed")
+	flag.BoolVar(&c.ao.Webhook, "api-webhook", false, "API scenario: with a webhook whose receiver never answers (every change's event is stored for delivery)")
+	flag.IntVar(&c.ao.ListCalls, "api-list-calls", 500, "API scenario: list calls timed, one at a time")
+	flag.BoolVar(&c.deadHookMode, "dead-webhook", false, "measure what a webhook whose receiver never answers costs: -dead-streams streams created, -dead-changes renames, then the studio watched for -dead-watch (log lines, CPU, attempts, queue, data file)")
+	flag.IntVar(&c.dh.Streams, "dead-streams", 2000, "dead-webhook scenario: streams created")
+	flag.IntVar(&c.dh.Changes, "dead-changes", 10000, "dead-webhook scenario: renames after that")
+	flag.BoolVar(&c.dh.Refused, "dead-refused", false, "dead-webhook scenario: the receiver's port is closed (refused at once) instead of accepting and never answering")
+	flag.IntVar(&c.dh.Writers, "dead-writers", 20, "dead-webhook scenario: clients renaming at once")
+	flag.BoolVar(&c.dh.NoHook, "dead-none", false, "dead-webhook scenario: the same without the webhook, for comparison")
+	flag.DurationVar(&c.dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
+	flag.BoolVar(&c.windowMode, "window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
+	flag.IntVar(&c.windowRuns, "window-runs", 5, "window scenario: starts measured")
+	flag.IntVar(&c.windowStreams, "window-streams", 20, "window scenario: streams created before RSS is read")
 	flag.Parse()
-	// go-rtmp's client logs every chunk size change through logrus's
-	// global logger: one line per publisher.
-	logrus.SetOutput(io.Discard)
-	for s := range strings.SplitSeq(streams, ",") {
+	for s := range strings.SplitSeq(c.streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 256 {
 			fmt.Fprintf(os.Stderr, "onair-load: -n: %q is not a number of streams from 1 to 256\n", s)
-			return 2
+			return c, 2
 		}
-		o.Streams = append(o.Streams, n)
+		c.o.Streams = append(c.o.Streams, n)
 	}
-	if o.ReaderMode != "part" && o.ReaderMode != "segment" {
+	if c.o.ReaderMode != "part" && c.o.ReaderMode != "segment" {
 		fmt.Fprintln(os.Stderr, "onair-load: -reader-mode must be part or segment")
-		return 2
+		return c, 2
 	}
-	if o.Publisher != "builtin" && o.Publisher != "ffmpeg" {
+	if c.o.Publisher != "builtin" && c.o.Publisher != "ffmpeg" {
 		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin or ffmpeg")
-		return 2
+		return c, 2
 	}
+	return c, 0
+}
+
+func run() int {
+	c, code := parseFlags()
+	if code != 0 {
+		return code
+	}
+	o, ao, dh := c.o, c.ao, c.dh
+	// go-rtmp's client logs every chunk size change through logrus's
+	// global logger: one line per publisher.
+	logrus.SetOutput(io.Discard)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if *windowMode {
-		r, err := runWindowScenario(ctx, o, *windowRuns, *windowStreams)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			return 1
-		}
-		fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
-			r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
-		if o.JSON != "" {
-			if err := writeJSON(o.JSON, r); err != nil {
-				fmt.Fprintln(os.Stderr, "onair-load:", err)
-				return 1
-			}
-		}
-		return 0
-	}
-	if *deadHookMode {
+	switch {
+	case c.windowMode:
+		return windowMain(ctx, o, c.windowRuns, c.windowStreams)
+	case c.deadHookMode:
 		log.Info("dead webhook run", "streams", dh.Streams, "changes", dh.Changes, "watch", dh.Watch)
 		r, err := runDeadHook(ctx, o, dh)
 		if err != nil {
@@ -136,8 +140,7 @@ func run() int {
 		}
 		printDeadHook(os.Stdout, r)
 		return saveJSON(o.JSON, r, false)
-	}
-	if *apiMode {
+	case c.apiMode:
 		log.Info("API run", "streams", ao.Streams, "readers", ao.Readers, "writers", ao.Writers, "duration", ao.Duration)
 		r, err := runAPI(ctx, o, ao)
 		if err != nil {
@@ -147,7 +150,29 @@ func run() int {
 		printAPI(os.Stdout, r)
 		return saveJSON(o.JSON, r, r.Errors > 0)
 	}
+	return mediaMain(ctx, log, o)
+}
 
+// windowMain runs the window scenario.
+func windowMain(ctx context.Context, o options, runs, streams int) int {
+	r, err := runWindowScenario(ctx, o, runs, streams)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "onair-load:", err)
+		return 1
+	}
+	fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
+		r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+	if o.JSON != "" {
+		if err := writeJSON(o.JSON, r); err != nil {
+			fmt.Fprintln(os.Stderr, "onair-load:", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// mediaMain runs the media scenario once per number of streams.
+func mediaMain(ctx context.Context, log *slog.Logger, o options) int {
 	if o.Clip == "" {
 		dir, _ := os.UserCacheDir()
 		clip := mediatest.Standard
