@@ -217,10 +217,6 @@ func runAPI(ctx context.Context, o options, ao apiOptions) (apiResult, error) {
 		return apiResult{}, err
 	}
 	defer srv.stop()
-	stats := &apiStats{}
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(apiKey+":"+apiSecret))
-	const base = "/v2/video/local"
-	newConn := func() *apiConn { return &apiConn{addr: srv.httpAddr, auth: auth} }
 	r := apiResult{Streams: ao.Streams, Readers: ao.Readers, Writers: ao.Writers, ListStreams: ao.ListStreams, Webhook: ao.Webhook}
 	if ao.Webhook {
 		stuck, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
@@ -233,57 +229,66 @@ func runAPI(ctx context.Context, o options, ao apiOptions) (apiResult, error) {
 			return r, err
 		}
 	}
-
 	start := time.Now()
 	ids, err := createStreams(srv, ao.Streams)
 	if err != nil {
 		return r, err
 	}
 	r.CreateSeconds = time.Since(start).Seconds()
+	a := &apiRun{ctx: ctx, srv: srv, ids: ids, stats: &apiStats{},
+		auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(apiKey+":"+apiSecret))}
+	a.readWrite(&r, ao)
+	if err := a.lists(&r, ao); err != nil {
+		return r, err
+	}
+	r.Errors = a.stats.errs.Load()
+	if p := a.stats.first.Load(); p != nil {
+		r.FirstError = *p
+	}
+	if rss, err := rssBytes(srv.pid()); err == nil {
+		r.ServerRSSMB = float64(rss) / (1 << 20)
+	}
+	return r, nil
+}
 
-	// Readers get one stream or a page of ten; writers rename streams.
+// apiBase is the API's path prefix.
+const apiBase = "/v2/video/local"
+
+// apiRun is one API scenario's server, streams and tallies.
+type apiRun struct {
+	ctx   context.Context
+	srv   *server
+	ids   []string
+	auth  string
+	stats *apiStats
+}
+
+func (a *apiRun) conn() *apiConn { return &apiConn{addr: a.srv.httpAddr, auth: a.auth} }
+
+// readWrite runs the readers (one stream or a page of ten) and the writers
+// (renaming streams) for the duration and records their latencies.
+func (a *apiRun) readWrite(r *apiResult, ao apiOptions) {
 	var mu sync.Mutex
 	var reads, writes []time.Duration
 	stop := time.Now().Add(ao.Duration)
 	var wg sync.WaitGroup
-	worker := func(seed uint64, write bool) {
-		defer wg.Done()
-		rng := rand.New(rand.NewPCG(seed, 7))
-		c := newConn()
-		defer c.close()
-		var mine []time.Duration
-		for i := 0; time.Now().Before(stop) && ctx.Err() == nil; i++ {
-			id := ids[rng.IntN(len(ids))]
-			var d time.Duration
-			var ok bool
-			switch {
-			case write:
-				d, ok = stats.call(c, "PATCH", base+"/live_streams/"+id, fmt.Sprintf(`{"name":"renamed %d"}`, i))
-			case i%2 == 0:
-				d, ok = stats.call(c, "GET", base+"/live_streams/"+id, "")
-			default:
-				d, ok = stats.call(c, "GET", base+"/live_streams?max_results=10", "")
-			}
-			if ok {
-				mine = append(mine, d)
-			}
-		}
-		mu.Lock()
-		if write {
-			writes = append(writes, mine...)
-		} else {
-			reads = append(reads, mine...)
-		}
-		mu.Unlock()
-	}
 	t0 := time.Now()
-	for i := range ao.Readers {
-		wg.Add(1)
-		go worker(uint64(i), false)
-	}
-	for i := range ao.Writers {
-		wg.Add(1)
-		go worker(uint64(1000+i), true)
+	for i := range ao.Readers + ao.Writers {
+		write := i >= ao.Readers
+		seed := uint64(i)
+		if write {
+			seed = uint64(1000 + i - ao.Readers)
+		}
+		wg.Go(func() {
+			mine := a.worker(seed, write, stop)
+			mu.Lock()
+			if write {
+				writes = append(writes, mine...)
+			} else {
+				reads = append(reads, mine...)
+			}
+			mu.Unlock()
+		})
 	}
 	wg.Wait()
 	secs := time.Since(t0).Seconds()
@@ -292,30 +297,51 @@ func runAPI(ctx context.Context, o options, ao apiOptions) (apiResult, error) {
 	r.ReadsPerSec, r.WritesPerSec = float64(len(reads))/secs, float64(len(writes))/secs
 	r.ReadP50, r.ReadP99, r.ReadMax = ms(quantile(reads, 0.5)), ms(quantile(reads, 0.99)), ms(quantile(reads, 1))
 	r.WriteP50, r.WriteP99 = ms(quantile(writes, 0.5)), ms(quantile(writes, 0.99))
+}
 
-	// List pages of ten out of a larger table, one call at a time.
-	if more := ao.ListStreams - len(ids); more > 0 {
-		if _, err := createStreams(srv, more); err != nil {
-			return r, err
+// worker calls the API until stop and returns the latencies of its
+// successful calls.
+func (a *apiRun) worker(seed uint64, write bool, stop time.Time) []time.Duration {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	c := a.conn()
+	defer c.close()
+	var mine []time.Duration
+	for i := 0; time.Now().Before(stop) && a.ctx.Err() == nil; i++ {
+		id := a.ids[rng.IntN(len(a.ids))]
+		var d time.Duration
+		var ok bool
+		switch {
+		case write:
+			d, ok = a.stats.call(c, "PATCH", apiBase+"/live_streams/"+id, fmt.Sprintf(`{"name":"renamed %d"}`, i))
+		case i%2 == 0:
+			d, ok = a.stats.call(c, "GET", apiBase+"/live_streams/"+id, "")
+		default:
+			d, ok = a.stats.call(c, "GET", apiBase+"/live_streams?max_results=10", "")
+		}
+		if ok {
+			mine = append(mine, d)
+		}
+	}
+	return mine
+}
+
+// lists times pages of ten out of a larger table, one call at a time.
+func (a *apiRun) lists(r *apiResult, ao apiOptions) error {
+	if more := ao.ListStreams - len(a.ids); more > 0 {
+		if _, err := createStreams(a.srv, more); err != nil {
+			return err
 		}
 	}
 	var lists []time.Duration
-	lc := newConn()
+	lc := a.conn()
 	defer lc.close()
 	for range ao.ListCalls {
-		if d, ok := stats.call(lc, "GET", base+"/live_streams?max_results=10", ""); ok {
+		if d, ok := a.stats.call(lc, "GET", apiBase+"/live_streams?max_results=10", ""); ok {
 			lists = append(lists, d)
 		}
 	}
 	r.ListP50, r.ListP99, r.ListMax = ms(quantile(lists, 0.5)), ms(quantile(lists, 0.99)), ms(quantile(lists, 1))
-	r.Errors = stats.errs.Load()
-	if p := stats.first.Load(); p != nil {
-		r.FirstError = *p
-	}
-	if rss, err := rssBytes(srv.pid()); err == nil {
-		r.ServerRSSMB = float64(rss) / (1 << 20)
-	}
-	return r, nil
+	return nil
 }
 
 // createStreams makes n streams from 8 clients at once.
