@@ -57,28 +57,13 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 		return r, err
 	}
 	defer srv.stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	rcv, err := startHungReceiver()
 	if err != nil {
 		return r, err
 	}
-	var attempts atomic.Int64
-	var held sync.WaitGroup
-	held.Go(func() {
-		var conns []net.Conn
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				for _, c := range conns {
-					c.Close()
-				}
-				return
-			}
-			attempts.Add(1)
-			conns = append(conns, c)
-		}
-	})
-	defer func() { ln.Close(); held.Wait() }()
-	hookURL := "http://" + ln.Addr().String() + "/hook"
+	defer rcv.close()
+	attempts := &rcv.attempts
+	hookURL := "http://" + rcv.ln.Addr().String() + "/hook"
 	if do.Refused {
 		closed, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -108,21 +93,9 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 	}
 	r.ChangeP50Ms = ms(quantile(durs, 0.5))
 
-	lines0 := strings.Count(srv.logText(), "\n")
-	cpu0, _ := cpuTime(srv.pid())
-	att0 := attempts.Load()
-	start := time.Now()
-	select {
-	case <-ctx.Done():
-		return r, ctx.Err()
-	case <-time.After(do.Watch):
+	if err := watchStudio(ctx, srv, attempts, do.Watch, &r); err != nil {
+		return r, err
 	}
-	took := time.Since(start)
-	cpu1, _ := cpuTime(srv.pid())
-	r.WatchSeconds = took.Seconds()
-	r.LogLinesPerMin = float64(strings.Count(srv.logText(), "\n")-lines0) / took.Minutes()
-	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(took)
-	r.Attempts = attempts.Load() - att0 // a refused receiver counts none
 
 	var w struct {
 		Data struct {
@@ -140,6 +113,59 @@ func runDeadHook(ctx context.Context, o options, do deadHookOptions) (deadHookRe
 		r.DBBytes = fi.Size()
 	}
 	return r, nil
+}
+
+// hungReceiver accepts webhook deliveries and never answers them.
+type hungReceiver struct {
+	ln       net.Listener
+	attempts atomic.Int64
+	held     sync.WaitGroup
+}
+
+func startHungReceiver() (*hungReceiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	h := &hungReceiver{ln: ln}
+	h.held.Go(func() {
+		var conns []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range conns {
+					c.Close()
+				}
+				return
+			}
+			h.attempts.Add(1)
+			conns = append(conns, c)
+		}
+	})
+	return h, nil
+}
+
+func (h *hungReceiver) close() { h.ln.Close(); h.held.Wait() }
+
+// watchStudio watches the studio for d: its log lines per minute, its CPU
+// and the delivery attempts the receiver saw.
+func watchStudio(ctx context.Context, srv *server, attempts *atomic.Int64, d time.Duration, r *deadHookResult) error {
+	lines0 := strings.Count(srv.logText(), "\n")
+	cpu0, _ := cpuTime(srv.pid())
+	att0 := attempts.Load()
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	took := time.Since(start)
+	cpu1, _ := cpuTime(srv.pid())
+	r.WatchSeconds = took.Seconds()
+	r.LogLinesPerMin = float64(strings.Count(srv.logText(), "\n")-lines0) / took.Minutes()
+	r.CPUPercent = 100 * float64(cpu1-cpu0) / float64(took)
+	r.Attempts = attempts.Load() - att0 // a refused receiver counts none
+	return nil
 }
 
 // call sends one API request and decodes the answer into out.
