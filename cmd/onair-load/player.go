@@ -164,51 +164,13 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 		if next.msn >= 0 {
 			u = fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", mediaURL, next.msn, next.idx)
 		}
-		b, err := get(ctx, p.client, u)
-		now := time.Now()
-		if err != nil {
-			if ctx.Err() == nil {
-				p.errors.inc()
-				time.Sleep(100 * time.Millisecond)
-				next.msn = -1
-			}
-			continue
-		}
-		var m playlist.Media
-		if err := m.Unmarshal(b); err != nil || len(m.Segments) == 0 {
-			p.errors.inc()
+		m, ok := p.reload(ctx, u, next)
+		if !ok {
 			next.msn = -1
 			continue
 		}
-		last := m.Segments[len(m.Segments)-1]
 		lastNum := m.MediaSequence + len(m.Segments) - 1
-		if p.measure() && p.lastSeen != 0 && lastNum > p.lastSeen && last.DateTime != nil {
-			p.segs.add(p.delay(now, last.DateTime.Add(last.Duration)))
-		}
-		p.lastSeen = lastNum
-		// The newest part is in the segment being written (m.Parts), else
-		// it is the last part of the newest complete segment.
-		if len(m.Parts) > 0 && last.DateTime != nil && next.msn == lastNum+1 && p.measure() {
-			end := last.DateTime.Add(last.Duration)
-			for _, pt := range m.Parts {
-				end = end.Add(pt.Duration)
-			}
-			p.parts.add(p.delay(now, end))
-		}
-		// Every listed part from next on, oldest first.
-		type listed struct {
-			ref partRef
-			uri string
-		}
-		var parts []listed
-		for i, seg := range m.Segments {
-			for j, pt := range seg.Parts {
-				parts = append(parts, listed{partRef{m.MediaSequence + i, j}, pt.URI})
-			}
-		}
-		for j, pt := range m.Parts {
-			parts = append(parts, listed{partRef{lastNum + 1, j}, pt.URI})
-		}
+		parts := listParts(m, lastNum)
 		if len(parts) == 0 {
 			next = partRef{lastNum + 1, 0}
 			continue
@@ -216,38 +178,105 @@ func (p *player) follow(ctx context.Context, mediaURL string) {
 		if next.msn < 0 {
 			next = parts[len(parts)-1].ref // start at the newest part
 		}
-		for _, pt := range parts {
-			if pt.ref.before(next) {
-				continue
-			}
-			data, err := get(ctx, p.client, p.base+pt.uri)
-			if err != nil {
-				if ctx.Err() == nil {
-					p.errors.inc()
-				}
-				break
-			}
-			if p.counter != nil {
-				if err := p.counter.add(data, p.measure()); err != nil {
-					p.errors.inc()
-				}
-			}
-			next = partRef{pt.ref.msn, pt.ref.idx + 1}
+		next = p.fetchParts(ctx, parts, next)
+		next = advance(next, m, lastNum)
+	}
+}
+
+// reload fetches the media playlist at u (asking for part next) and
+// records, while measuring, how late its newest segment and part arrived.
+func (p *player) reload(ctx context.Context, u string, next partRef) (*playlist.Media, bool) {
+	b, err := get(ctx, p.client, u)
+	now := time.Now()
+	if err != nil {
+		if ctx.Err() == nil {
+			p.errors.inc()
+			time.Sleep(100 * time.Millisecond)
 		}
-		// Past the last part of a complete segment: the next segment. Behind
-		// the segments whose parts are listed: start again at the newest.
-		for next.msn >= 0 && next.msn <= lastNum {
-			i := next.msn - m.MediaSequence
-			if i < 0 || len(m.Segments[i].Parts) == 0 {
-				next.msn = -1
-				break
-			}
-			if next.idx < len(m.Segments[i].Parts) {
-				break // a listed part is still to fetch (after an error)
-			}
-			next = partRef{next.msn + 1, 0}
+		return nil, false
+	}
+	var m playlist.Media
+	if err := m.Unmarshal(b); err != nil || len(m.Segments) == 0 {
+		p.errors.inc()
+		return nil, false
+	}
+	last := m.Segments[len(m.Segments)-1]
+	lastNum := m.MediaSequence + len(m.Segments) - 1
+	if p.measure() && p.lastSeen != 0 && lastNum > p.lastSeen && last.DateTime != nil {
+		p.segs.add(p.delay(now, last.DateTime.Add(last.Duration)))
+	}
+	p.lastSeen = lastNum
+	// The newest part is in the segment being written (m.Parts), else
+	// it is the last part of the newest complete segment.
+	if len(m.Parts) > 0 && last.DateTime != nil && next.msn == lastNum+1 && p.measure() {
+		end := last.DateTime.Add(last.Duration)
+		for _, pt := range m.Parts {
+			end = end.Add(pt.Duration)
+		}
+		p.parts.add(p.delay(now, end))
+	}
+	return &m, true
+}
+
+// listedPart is a part a playlist lists.
+type listedPart struct {
+	ref partRef
+	uri string
+}
+
+// listParts is every part the playlist lists, oldest first.
+func listParts(m *playlist.Media, lastNum int) []listedPart {
+	var parts []listedPart
+	for i, seg := range m.Segments {
+		for j, pt := range seg.Parts {
+			parts = append(parts, listedPart{partRef{m.MediaSequence + i, j}, pt.URI})
 		}
 	}
+	for j, pt := range m.Parts {
+		parts = append(parts, listedPart{partRef{lastNum + 1, j}, pt.URI})
+	}
+	return parts
+}
+
+// fetchParts fetches the listed parts from next on and returns the part
+// after the last one fetched.
+func (p *player) fetchParts(ctx context.Context, parts []listedPart, next partRef) partRef {
+	for _, pt := range parts {
+		if pt.ref.before(next) {
+			continue
+		}
+		data, err := get(ctx, p.client, p.base+pt.uri)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.errors.inc()
+			}
+			break
+		}
+		if p.counter != nil {
+			if err := p.counter.add(data, p.measure()); err != nil {
+				p.errors.inc()
+			}
+		}
+		next = partRef{pt.ref.msn, pt.ref.idx + 1}
+	}
+	return next
+}
+
+// advance moves past the last part of a complete segment to the next
+// segment; behind the segments whose parts are listed, it starts again at
+// the newest (msn -1).
+func advance(next partRef, m *playlist.Media, lastNum int) partRef {
+	for next.msn >= 0 && next.msn <= lastNum {
+		i := next.msn - m.MediaSequence
+		if i < 0 || len(m.Segments[i].Parts) == 0 {
+			return partRef{-1, 0}
+		}
+		if next.idx < len(m.Segments[i].Parts) {
+			break // a listed part is still to fetch (after an error)
+		}
+		next = partRef{next.msn + 1, 0}
+	}
+	return next
 }
 
 type counter struct {
