@@ -44,17 +44,28 @@ func Start(t testing.TB, port int, password string) *OBS {
 	t.Helper()
 	Require(t)
 	o := &OBS{t: t, Port: port, home: t.TempDir(), done: make(chan struct{})}
-	cfg := filepath.Join(o.home, ".config", "obs-studio")
-	write := func(rel, body string) {
-		p := filepath.Join(cfg, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	o.writeConfig(t, port, password)
+	display := o.startXvfb(t)
+	o.obs = exec.Command("obs", "--profile", "P", "--collection", "S", "--scene", "Scene",
+		"--minimize-to-tray", "--multi", "--disable-missing-files-check")
+	o.obs.Dir = "/usr/bin" // OBS finds its data relative to its binary's folder
+	o.obs.Env = append(os.Environ(), "HOME="+o.home, "DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "QT_QPA_PLATFORM=xcb")
+	out, err := os.Create(filepath.Join(o.home, "obs.out"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	write("global.ini", fmt.Sprintf(`[General]
+	o.obs.Stdout, o.obs.Stderr = out, out
+	if err := o.obs.Start(); err != nil {
+		t.Fatalf("starting OBS: %v", err)
+	}
+	go func() { o.obs.Wait(); close(o.done) }()
+	t.Cleanup(o.Kill)
+	return o
+}
+
+// globalINI is OBS's global settings (format: websocket port, whether a
+// password is needed, the password).
+const globalINI = `[General]
 Pre19Defaults=false
 Pre21Defaults=false
 Pre23Defaults=false
@@ -86,8 +97,11 @@ ServerPort=%d
 AuthRequired=%t
 ServerPassword=%s
 AlertsEnabled=false
-`, port, password != "", password))
-	write("basic/profiles/P/basic.ini", `[General]
+`
+
+// basicINI is the test profile: 640×360 at 30 fps, stereo 48 kHz, the
+// advanced output with x264.
+const basicINI = `[General]
 Name=P
 
 [Video]
@@ -111,7 +125,25 @@ Encoder=obs_x264
 TrackIndex=1
 ApplyServiceSettings=true
 Track1Bitrate=128
-`)
+`
+
+// writeConfig writes OBS's settings into the test's home: a profile that
+// streams 640×360 at 800 kbit/s without B-frames, one colour scene, and
+// obs-websocket on port (with password, if any).
+func (o *OBS) writeConfig(t testing.TB, port int, password string) {
+	t.Helper()
+	cfg := filepath.Join(o.home, ".config", "obs-studio")
+	write := func(rel, body string) {
+		p := filepath.Join(cfg, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("global.ini", fmt.Sprintf(globalINI, port, password != "", password))
+	write("basic/profiles/P/basic.ini", basicINI)
 	write("basic/profiles/P/streamEncoder.json", `{"rate_control":"CBR","bitrate":800,"keyint_sec":2,"preset":"ultrafast","profile":"main","tune":"","x264opts":"bframes=0"}`)
 	write("basic/profiles/P/service.json", `{"type":"rtmp_custom","settings":{"server":"rtmp://127.0.0.1:9/none","key":"none"}}`)
 	scene, _ := json.Marshal(map[string]any{
@@ -127,23 +159,6 @@ Track1Bitrate=128
 		"groups": []any{}, "transitions": []any{}, "current_transition": "Cut", "transition_duration": 0,
 	})
 	write("basic/scenes/S.json", string(scene))
-
-	display := o.startXvfb(t)
-	o.obs = exec.Command("obs", "--profile", "P", "--collection", "S", "--scene", "Scene",
-		"--minimize-to-tray", "--multi", "--disable-missing-files-check")
-	o.obs.Dir = "/usr/bin" // OBS finds its data relative to its binary's folder
-	o.obs.Env = append(os.Environ(), "HOME="+o.home, "DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "QT_QPA_PLATFORM=xcb")
-	out, err := os.Create(filepath.Join(o.home, "obs.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.obs.Stdout, o.obs.Stderr = out, out
-	if err := o.obs.Start(); err != nil {
-		t.Fatalf("starting OBS: %v", err)
-	}
-	go func() { o.obs.Wait(); close(o.done) }()
-	t.Cleanup(o.Kill)
-	return o
 }
 
 // Kill stops OBS at once (as a crash would) and its display.
