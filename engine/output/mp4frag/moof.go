@@ -67,114 +67,142 @@ func parseTraf(content []byte, moofStart int64, defaults map[uint32]trackDefault
 	if err != nil {
 		return nil, err
 	}
-	var (
-		track    uint32
-		def      trackDefaults
-		base     = moofStart
-		baseTime uint64
-		haveTfhd bool
-		out      []trackRun
-	)
-	next := int64(-1) // where the next run's media starts when it gives no offset
+	tp := trafParser{base: moofStart, next: -1}
 	for _, b := range boxes {
 		r := &reader{b: b.content(content)}
 		switch b.typ {
 		case "tfhd":
-			flags := r.u32() & 0xffffff
-			track = r.u32()
-			d, ok := defaults[track]
-			if !ok {
-				return nil, errMoof
-			}
-			def = d
-			if flags&tfhdBaseDataOffset != 0 {
-				base = int64(r.u64())
-			}
-			if flags&tfhdSampleDescIndex != 0 {
-				r.skip(4)
-			}
-			if flags&tfhdDefaultDuration != 0 {
-				def.duration = r.u32()
-			}
-			if flags&tfhdDefaultSize != 0 {
-				def.size = r.u32()
-			}
-			if flags&tfhdDefaultFlags != 0 {
-				def.flags = r.u32()
-			}
-			haveTfhd = true
+			err = tp.tfhd(r, defaults)
 		case "tfdt":
-			if r.u8() == 1 {
-				r.skip(3)
-				baseTime = r.u64()
-			} else {
-				r.skip(3)
-				baseTime = uint64(r.u32())
-			}
+			tp.tfdt(r)
 		case "trun":
-			if !haveTfhd {
-				return nil, errMoof
-			}
-			version := r.u8()
-			flags := uint32(r.u8())<<16 | uint32(r.u8())<<8 | uint32(r.u8())
-			count := r.u32()
-			off := next
-			if flags&trunDataOffset != 0 {
-				off = base + int64(int32(r.u32()))
-			}
-			if off < 0 {
-				off = base
-			}
-			first := def.flags
-			hasFirst := flags&trunFirstSampleFlags != 0
-			if hasFirst {
-				first = r.u32()
-			}
-			per := 0
-			for _, f := range []uint32{trunSampleDuration, trunSampleSize, trunSampleFlags, trunSampleCTS} {
-				if flags&f != 0 {
-					per += 4
-				}
-			}
-			if r.bad || uint64(count)*uint64(per) > uint64(len(r.b)-r.p) || (per == 0 && count > 1<<20) {
-				return nil, errMoof
-			}
-			tr := trackRun{track: track, baseTime: baseTime, offset: off, samples: make([]sampleInfo, count)}
-			var size int64
-			for i := range tr.samples {
-				s := sampleInfo{duration: def.duration, size: def.size}
-				sf := def.flags
-				if i == 0 && hasFirst {
-					sf = first
-				}
-				if flags&trunSampleDuration != 0 {
-					s.duration = r.u32()
-				}
-				if flags&trunSampleSize != 0 {
-					s.size = r.u32()
-				}
-				if flags&trunSampleFlags != 0 {
-					sf = r.u32()
-				}
-				if flags&trunSampleCTS != 0 {
-					v := r.u32()
-					if version == 0 {
-						s.cts = int32(min(v, 1<<31-1))
-					} else {
-						s.cts = int32(v)
-					}
-				}
-				s.sync = sf&sampleIsNonSyncSample == 0
-				tr.samples[i] = s
-				size += int64(s.size)
-				baseTime += uint64(s.duration)
-			}
-			if r.bad {
-				return nil, errMoof
-			}
-			next = off + size
-			out = append(out, tr)
+			err = tp.trun(r)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return tp.out, nil
+}
+
+// trafParser is the state of reading one traf's boxes in order.
+type trafParser struct {
+	track    uint32
+	def      trackDefaults
+	base     int64
+	baseTime uint64
+	haveTfhd bool
+	// next is where the next run's media starts when it gives no offset
+	// (-1: none yet).
+	next int64
+	out  []trackRun
+}
+
+func (tp *trafParser) tfhd(r *reader, defaults map[uint32]trackDefaults) error {
+	flags := r.u32() & 0xffffff
+	tp.track = r.u32()
+	d, ok := defaults[tp.track]
+	if !ok {
+		return errMoof
+	}
+	tp.def = d
+	if flags&tfhdBaseDataOffset != 0 {
+		tp.base = int64(r.u64())
+	}
+	if flags&tfhdSampleDescIndex != 0 {
+		r.skip(4)
+	}
+	if flags&tfhdDefaultDuration != 0 {
+		tp.def.duration = r.u32()
+	}
+	if flags&tfhdDefaultSize != 0 {
+		tp.def.size = r.u32()
+	}
+	if flags&tfhdDefaultFlags != 0 {
+		tp.def.flags = r.u32()
+	}
+	tp.haveTfhd = true
+	return nil
+}
+
+func (tp *trafParser) tfdt(r *reader) {
+	if r.u8() == 1 {
+		r.skip(3)
+		tp.baseTime = r.u64()
+	} else {
+		r.skip(3)
+		tp.baseTime = uint64(r.u32())
+	}
+}
+
+func (tp *trafParser) trun(r *reader) error {
+	if !tp.haveTfhd {
+		return errMoof
+	}
+	version := r.u8()
+	flags := uint32(r.u8())<<16 | uint32(r.u8())<<8 | uint32(r.u8())
+	count := r.u32()
+	off := tp.next
+	if flags&trunDataOffset != 0 {
+		off = tp.base + int64(int32(r.u32()))
+	}
+	if off < 0 {
+		off = tp.base
+	}
+	first := tp.def.flags
+	hasFirst := flags&trunFirstSampleFlags != 0
+	if hasFirst {
+		first = r.u32()
+	}
+	per := 0
+	for _, f := range []uint32{trunSampleDuration, trunSampleSize, trunSampleFlags, trunSampleCTS} {
+		if flags&f != 0 {
+			per += 4
+		}
+	}
+	if r.bad || uint64(count)*uint64(per) > uint64(len(r.b)-r.p) || (per == 0 && count > 1<<20) {
+		return errMoof
+	}
+	tr := trackRun{track: tp.track, baseTime: tp.baseTime, offset: off, samples: make([]sampleInfo, count)}
+	var size int64
+	for i := range tr.samples {
+		sf := tp.def.flags
+		if i == 0 && hasFirst {
+			sf = first
+		}
+		s := tp.sample(r, flags, version, sf)
+		tr.samples[i] = s
+		size += int64(s.size)
+		tp.baseTime += uint64(s.duration)
+	}
+	if r.bad {
+		return errMoof
+	}
+	tp.next = off + size
+	tp.out = append(tp.out, tr)
+	return nil
+}
+
+// sample reads one trun sample; sf is its flags unless the run gives them.
+func (tp *trafParser) sample(r *reader, flags uint32, version uint8, sf uint32) sampleInfo {
+	s := sampleInfo{duration: tp.def.duration, size: tp.def.size}
+	if flags&trunSampleDuration != 0 {
+		s.duration = r.u32()
+	}
+	if flags&trunSampleSize != 0 {
+		s.size = r.u32()
+	}
+	if flags&trunSampleFlags != 0 {
+		sf = r.u32()
+	}
+	if flags&trunSampleCTS != 0 {
+		v := r.u32()
+		if version == 0 {
+			s.cts = int32(min(v, 1<<31-1))
+		} else {
+			s.cts = int32(v)
+		}
+	}
+	s.sync = sf&sampleIsNonSyncSample == 0
+	return s
 }
