@@ -65,15 +65,7 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 
 	switch flvtag.AVCPacketType(body[1]) {
 	case flvtag.AVCPacketTypeSequenceHeader:
-		p, err := parseAVCDecoderConfig(payload)
-		if err != nil {
-			return nil, err
-		}
-		if d.video == nil || string(d.video.SPS) != string(p.SPS) || string(d.video.PPS) != string(p.PPS) {
-			d.video = p
-			d.changed = true
-		}
-		return nil, nil
+		return nil, d.sequenceHeader(payload)
 	case flvtag.AVCPacketTypeNALU:
 	default: // end of sequence
 		return nil, nil
@@ -81,14 +73,45 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 	if d.video == nil {
 		return nil, fmt.Errorf("video: %w", errNoSequenceHeader)
 	}
-
 	var au h264.AVCC
 	if err := au.Unmarshal(payload); err != nil {
 		return nil, fmt.Errorf("video: decoding AVCC access unit: %w", err)
 	}
+	nalus, key := d.pictures(au)
+	if nalus == nil {
+		return nil, nil
+	}
+	dts := time.Duration(ts) * time.Millisecond
+	return &media.Unit{
+		Kind:  media.KindVideo,
+		DTS:   dts,
+		PTS:   dts + time.Duration(cts)*time.Millisecond,
+		Key:   key,
+		NALUs: nalus,
+	}, nil
+}
 
-	// Keep the pictures; take in-band parameter sets as new parameters.
-	size, count, key, hasSPS, hasPPS := 0, 0, false, false, false
+// sequenceHeader takes an AVC decoder configuration as the parameters from
+// now on (changed when they differ).
+func (d *Depacketizer) sequenceHeader(payload []byte) error {
+	p, err := parseAVCDecoderConfig(payload)
+	if err != nil {
+		return err
+	}
+	if d.video == nil || string(d.video.SPS) != string(p.SPS) || string(d.video.PPS) != string(p.PPS) {
+		d.video = p
+		d.changed = true
+	}
+	return nil
+}
+
+// pictures keeps an access unit's pictures in one buffer (delimiters and
+// filler left out), takes in-band parameter sets as new parameters, and
+// puts SPS and PPS in front of an IDR that lacks them: FLV carries them
+// only in the sequence header, and each segment must decode on its own.
+// It returns nil when nothing is left.
+func (d *Depacketizer) pictures(au h264.AVCC) (nalus [][]byte, key bool) {
+	size, count, hasSPS, hasPPS := 0, 0, false, false
 	for _, n := range au {
 		switch h264.NALUType(n[0] & 0x1f) {
 		case h264.NALUTypeAccessUnitDelimiter, h264.NALUTypeFillerData:
@@ -111,33 +134,29 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 		size += len(n)
 		count++
 	}
-	if key {
-		// FLV carries SPS and PPS only in the sequence header: put them in
-		// front of every IDR so that each segment decodes on its own.
-		if !hasSPS {
-			size += len(d.video.SPS)
-			count++
-		}
-		if !hasPPS {
-			size += len(d.video.PPS)
-			count++
-		}
+	addSPS, addPPS := key && !hasSPS, key && !hasPPS
+	if addSPS {
+		size += len(d.video.SPS)
+		count++
+	}
+	if addPPS {
+		size += len(d.video.PPS)
+		count++
 	}
 	if count == 0 {
-		return nil, nil
+		return nil, false
 	}
-
 	buf := make([]byte, 0, size)
-	nalus := make([][]byte, 0, count)
+	nalus = make([][]byte, 0, count)
 	add := func(n []byte) {
 		start := len(buf)
 		buf = append(buf, n...)
 		nalus = append(nalus, buf[start:len(buf):len(buf)])
 	}
-	if key && !hasSPS {
+	if addSPS {
 		add(d.video.SPS)
 	}
-	if key && !hasPPS {
+	if addPPS {
 		add(d.video.PPS)
 	}
 	for _, n := range au {
@@ -147,14 +166,7 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 		}
 		add(n)
 	}
-	dts := time.Duration(ts) * time.Millisecond
-	return &media.Unit{
-		Kind:  media.KindVideo,
-		DTS:   dts,
-		PTS:   dts + time.Duration(cts)*time.Millisecond,
-		Key:   key,
-		NALUs: nalus,
-	}, nil
+	return nalus, key
 }
 
 // Audio converts one FLV audio tag body received at ts (milliseconds).
