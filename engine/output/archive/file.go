@@ -9,6 +9,7 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/output/writev"
 )
 
 // file is one recording being written: the initialization section, then
@@ -104,7 +105,7 @@ func (w *file) flush() error {
 	w.seq++
 	// The header, then the media straight from the units: nothing is copied.
 	w.bufs = mp4frag.MediaBuffers(append(w.bufs[:0], mp4frag.MarshalHeader(w.seq, runs)), runs)
-	n, err := writeBuffers(w.f, w.bufs)
+	n, err := writev.Write(w.f, w.bufs)
 	clear(w.bufs) // drop the references to the units
 	for _, t := range w.init.Tracks() {
 		t.Reset()
@@ -152,17 +153,4 @@ func (w *file) fillAsset() {
 	w.asset.Bytes = w.size
 	w.asset.Codecs = w.init.Codecs
 	w.asset.Width, w.asset.Height = w.init.Width, w.init.Height
-}
-
-// writeEach writes the buffers one after the other.
-func writeEach(f *os.File, bufs [][]byte) (int64, error) {
-	var n int64
-	for _, b := range bufs {
-		m, err := f.Write(b)
-		n += int64(m)
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/output/writev"
 )
 
 // fmp4Muxer cuts units into fMP4 parts and segments and keeps the playlist.
@@ -379,4 +380,17 @@ func (m *fmp4Muxer) close() {
 		os.Remove(m.dir) // only if empty
 	}
 	m.notifyLocked()
+}
+
+// writeFile writes bufs to a new file with as few system calls as possible.
+func writeFile(path string, bufs [][]byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := writev.Write(f, bufs); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package archive
+package writev
 
 import (
 	"os"
@@ -8,15 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxIovecs stays under every system's IOV_MAX (1024).
-const maxIovecs = 1000
-
-// writeBuffers writes bufs to f in order with as few system calls as
-// possible (writev), finishing a short write piece by piece.
-func writeBuffers(f *os.File, bufs [][]byte) (int64, error) {
+func write(f *os.File, bufs [][]byte) (int64, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return writeEach(f, bufs)
+		return each(f, bufs)
 	}
 	var total int64
 	for len(bufs) > 0 {
@@ -33,13 +28,15 @@ func writeBuffers(f *os.File, bufs [][]byte) (int64, error) {
 		}); err != nil {
 			return total, err
 		}
+		if werr == unix.EINTR {
+			continue
+		}
 		if werr != nil {
 			return total, werr
 		}
 		total += int64(n)
 		if n < want { // a short write: the rest one by one
-			rest := skip(chunk, n)
-			m, err := writeEach(f, rest)
+			m, err := each(f, skip(chunk, n))
 			total += m
 			if err != nil {
 				return total, err
@@ -48,16 +45,4 @@ func writeBuffers(f *os.File, bufs [][]byte) (int64, error) {
 		bufs = bufs[len(chunk):]
 	}
 	return total, nil
-}
-
-// skip drops the first n bytes of bufs.
-func skip(bufs [][]byte, n int) [][]byte {
-	for len(bufs) > 0 && n >= len(bufs[0]) {
-		n -= len(bufs[0])
-		bufs = bufs[1:]
-	}
-	if len(bufs) > 0 {
-		bufs = append([][]byte{bufs[0][n:]}, bufs[1:]...)
-	}
-	return bufs
 }
