@@ -48,25 +48,8 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 
 // updateSettings changes the fields the body names; the others stay.
 func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
-	if !s.settingsReady(w, r) {
-		return
-	}
-	set := s.Settings.Settings()
-	password, secretKey := set.OBS.Password, set.Storage.SecretAccessKey
-	if !s.decode(w, r, &set) {
-		return
-	}
-	if set.OBS.Password == maskedPassword {
-		set.OBS.Password = password
-	}
-	if set.Storage.SecretAccessKey == maskedPassword {
-		set.Storage.SecretAccessKey = secretKey
-	}
-	if err := s.Settings.SaveSettings(set); err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()))
+	s.patchSettings(w, r, func(set *livestream.Settings) any { return set },
+		func(set livestream.Settings) any { return set })
 }
 
 func (s *Server) getStorage(w http.ResponseWriter, r *http.Request) {
@@ -78,22 +61,33 @@ func (s *Server) getStorage(w http.ResponseWriter, r *http.Request) {
 // updateStorage changes the fields of the storage settings the body
 // names; the others stay.
 func (s *Server) updateStorage(w http.ResponseWriter, r *http.Request) {
+	s.patchSettings(w, r, func(set *livestream.Settings) any { return &set.Storage },
+		func(set livestream.Settings) any { return set.Storage })
+}
+
+// patchSettings decodes the body onto part of the saved settings (so only
+// the fields it names change; a masked secret sent back stays as it was),
+// saves them and answers with that part, secrets masked.
+func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, part func(*livestream.Settings) any, shown func(livestream.Settings) any) {
 	if !s.settingsReady(w, r) {
 		return
 	}
 	set := s.Settings.Settings()
-	secret := set.Storage.SecretAccessKey
-	if !s.decode(w, r, &set.Storage) {
+	before := set
+	if !s.decode(w, r, part(&set)) {
 		return
 	}
+	if set.OBS.Password == maskedPassword {
+		set.OBS.Password = before.OBS.Password
+	}
 	if set.Storage.SecretAccessKey == maskedPassword {
-		set.Storage.SecretAccessKey = secret
+		set.Storage.SecretAccessKey = before.Storage.SecretAccessKey
 	}
 	if err := s.Settings.SaveSettings(set); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	s.reply(w, http.StatusOK, settingsReply(s.Settings.Settings()).Storage)
+	s.reply(w, http.StatusOK, shown(settingsReply(s.Settings.Settings())))
 }
 
 // testStorage tries the saved storage settings by writing and deleting a

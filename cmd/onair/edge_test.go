@@ -67,11 +67,17 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	return runEdge(t, "nginx", addr, exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf")),
+		func() string { b, _ := os.ReadFile(filepath.Join(dir, "error.log")); return string(b) })
+}
+
+// runEdge starts an edge's process (in its own process group: the
+// workers hold the output too, and all end with the test), shows its
+// output and log when the test fails, and returns addr once it answers.
+func runEdge(t *testing.T, name, addr string, cmd *exec.Cmd, log func() string) string {
+	t.Helper()
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	// nginx's workers hold the output too: the whole group is ended, and
-	// Wait does not wait on them for long.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -81,11 +87,10 @@ http {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx: %s\n%s", out.String(), b)
+			t.Logf("%s: %s\n%s", name, out.String(), log())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -93,7 +98,7 @@ http {
 			return addr
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start: %v\n%s", err, out.String())
+			t.Fatalf("%s did not start: %v\n%s", name, err, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -123,33 +128,8 @@ func startVarnishEdge(t *testing.T, origin string) string {
 	addr := freePort(t)
 	// -F: in the foreground; -j none: no switch to Varnish's own user (the
 	// test's folders are the test user's); a small cache in memory.
-	cmd := exec.Command(bin, "-F", "-j", "none", "-a", addr, "-f", filepath.Join(dir, "onair.vcl"), "-n", filepath.Join(dir, "work"), "-s", "malloc,256m")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("varnishd: %s", out.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("varnishd did not start: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return runEdge(t, "varnishd", addr, exec.Command(bin, "-F", "-j", "none", "-a", addr, "-f", filepath.Join(dir, "onair.vcl"),
+		"-n", filepath.Join(dir, "work"), "-s", "malloc,256m"), func() string { return "" })
 }
 
 // llRecord is what one client saw: when it fetched each part, and how

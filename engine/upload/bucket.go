@@ -38,7 +38,7 @@ func (u *Uploader) put(ctx context.Context, set livestream.StorageSettings, key,
 	}
 	sum, size, err := fileCRC(path)
 	if err != nil {
-		return err
+		return localError{err}
 	}
 	u.mu.Lock()
 	u.current = filepath.Base(path)
@@ -72,6 +72,12 @@ func (u *Uploader) put(ctx context.Context, set livestream.StorageSettings, key,
 	}
 	return nil
 }
+
+// localError is a failure to read the recording here, not the service's:
+// trying again at once would not help, and must not hold up the others.
+type localError struct{ error }
+
+func (e localError) Unwrap() error { return e.error }
 
 // progress counts the bytes minio-go has sent (it reads as it sends).
 type progress struct{ n *atomic.Int64 }

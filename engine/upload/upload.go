@@ -213,6 +213,12 @@ func (u *Uploader) upload(ctx context.Context, set livestream.StorageSettings, i
 		if ctx.Err() == nil {
 			_ = u.Library.SetRemote(id, r) // the error shows on the asset
 		}
+		if errors.As(err, new(localError)) {
+			// The file here cannot be read: the asset says why, and it is
+			// tried again at the next start or change of the settings.
+			u.Logger.Warn("a recording cannot be read to copy it; the next ones go on", "asset", id, "error", err)
+			return nil
+		}
 		return err
 	}
 	r.Status, r.Error, r.UploadedAt = livestream.RemoteUploaded, "", time.Now().UTC()

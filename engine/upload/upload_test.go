@@ -274,3 +274,33 @@ func TestStoreStopsMidUpload(t *testing.T) {
 	}
 	t.Logf("copied after %d attempts", got.Remote.Attempts)
 }
+
+// A recording whose file here cannot be read is marked failed with the
+// reason and does not hold up the ones after it.
+func TestUnreadableRecordingHoldsNothingUp(t *testing.T) {
+	f := newFixture(t)
+	f.mu.Lock()
+	on := f.set
+	f.set = livestream.StorageSettings{} // off while the recordings are made
+	f.mu.Unlock()
+	bad, _ := f.record("unreadable", 1<<10)
+	good, _ := f.record("fine", 1<<10)
+	path, _ := f.lib.Path(bad.PublicID)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil { // opens, but reads fail
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.set = on
+	f.mu.Unlock()
+	f.up.Rescan()
+	f.until("the next one copied", uploaded, good.PublicID)
+	got := f.until("the unreadable one failed", func(a livestream.Asset) bool {
+		return a.Remote != nil && a.Remote.Status == livestream.RemoteFailed
+	}, bad.PublicID)
+	if !strings.Contains(got.Remote.Error, "reading the recording") {
+		t.Fatalf("error %q", got.Remote.Error)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/library"
@@ -79,72 +78,57 @@ func (s *Studio) RotateSecret() (string, error) {
 
 // Settings returns the saved settings, with what this run uses where
 // nothing is saved.
-func (s *Studio) Settings() livestream.Settings {
-	set, err := s.store.LoadSettings()
-	if err != nil {
-		s.log.Error("reading the settings; showing those in use", "error", err)
-		return s.boot
-	}
+func (s *Studio) Settings() livestream.Settings { return *s.saved.Load() }
+
+// keep makes saved what Settings returns: the record with this run's
+// addresses, cloud name and library folder where it has none.
+func (s *Studio) keep(saved livestream.Settings) {
 	def := func(v *string, d string) {
 		if *v == "" {
 			*v = d
 		}
 	}
-	def(&set.HTTPAddr, s.boot.HTTPAddr)
-	def(&set.RTMPAddr, s.boot.RTMPAddr)
-	def(&set.CloudName, s.boot.CloudName)
-	def(&set.LibraryDir, s.boot.LibraryDir)
-	return set.WithDefaults()
+	def(&saved.HTTPAddr, s.boot.HTTPAddr)
+	def(&saved.RTMPAddr, s.boot.RTMPAddr)
+	def(&saved.CloudName, s.boot.CloudName)
+	def(&saved.LibraryDir, s.boot.LibraryDir)
+	saved = saved.WithDefaults()
+	s.saved.Store(&saved)
 }
 
 // SaveSettings checks and stores the settings. The public playback address
-// applies at once (unless --public-url overrides it for this run); the
-// others at the next start.
+// (unless --public-url overrides it for this run) and the storage apply at
+// once; the others at the next start.
 func (s *Studio) SaveSettings(set livestream.Settings) error {
 	set = set.WithDefaults()
 	if err := set.Validate(); err != nil {
 		return err
 	}
-	before := s.Settings().Storage
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	before := s.Settings()
 	if err := s.store.SaveSettings(set); err != nil {
 		return err
 	}
-	if set.Storage != before && s.uploader != nil {
+	s.keep(set)
+	if set.Storage != before.Storage && s.uploader != nil {
 		s.uploader.Rescan() // recordings without a copy go to the new bucket
 		s.log.Info("object store for recordings changed", "endpoint", set.Storage.Endpoint, "bucket", set.Storage.Bucket, "delete_local_after_upload", set.Storage.DeleteLocal)
 	}
-	if s.cfg.PublicURL == "" && s.public.set(set.PublicURL) {
+	if s.cfg.PublicURL == "" && set.PublicBase("") != before.PublicBase("") {
 		s.engine.Republish() // the HLS output's uri changed
 		s.log.Info("public playback address changed", "public_url", set.PublicURL)
 	}
 	return nil
 }
 
-// PublicURL is the base URL viewers reach playback at: the public
-// playback address when set, else the studio's own.
-func (s *Studio) PublicURL() string {
-	if p := s.public.get(); p != "" {
-		return p
+// publicBase is the public playback address in use, without a trailing
+// slash ("": the studio's own address): --public-url, else the saved one.
+func (s *Studio) publicBase() string {
+	if s.cfg.PublicURL != "" {
+		return livestream.Settings{PublicURL: s.cfg.PublicURL}.PublicBase("")
 	}
-	return s.httpURL
-}
-
-// publicURL holds the public playback address in use ("": none).
-type publicURL struct{ v atomic.Pointer[string] }
-
-func (p *publicURL) get() string {
-	if v := p.v.Load(); v != nil {
-		return *v
-	}
-	return ""
-}
-
-// set stores a new address (without a trailing slash) and reports whether
-// it changed.
-func (p *publicURL) set(v string) bool {
-	v = livestream.Settings{PublicURL: v}.PublicBase("")
-	old := p.v.Swap(&v)
-	return old == nil || *old != v
+	return s.Settings().PublicBase("")
 }
 
 // CheckS3 tries the saved object store settings (the bucket exists and

@@ -70,7 +70,7 @@ func (s *Studio) loadSettings() error {
 	if err := s.boot.Validate(); err != nil {
 		return fmt.Errorf("the settings of this start: %w (fix the flag, or the setting in the window)", err)
 	}
-	s.public.set(s.boot.PublicURL)
+	s.keep(saved)
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (s *Studio) startEngine() error {
 		RTMPURL: s.rtmpURL,
 		HTTPURL: s.httpURL,
 		Outputs: output.Factories{
-			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.public.get},
+			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.publicBase},
 			livestream.OutputArchive:   &archive.Factory{Library: s.library},
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: s.cfg.SimulcastMinBackoff, MaxBackoff: s.cfg.SimulcastMaxBackoff},
 		},

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/api"
@@ -93,9 +94,11 @@ type Studio struct {
 	secret    string
 	envCred   bool // the credentials come from the environment
 	// boot are the settings this run started with (defaults applied);
-	// public is the public playback address in use (it changes at once).
+	// saved the saved ones as Settings shows them, kept in memory and
+	// replaced by SaveSettings (under saveMu).
 	boot    livestream.Settings
-	public  publicURL
+	saved   atomic.Pointer[livestream.Settings]
+	saveMu  sync.Mutex
 	httpURL string
 	rtmpURL string
 	// tls is the HTTPS certificate, when the API listens beyond loopback.

@@ -4,6 +4,7 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -50,7 +51,7 @@ func Binary(t testing.TB) string {
 		}
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		if p := filepath.Join(string(trimNL(out)), "bin", "versitygw"); fileExists(p) {
+		if p := filepath.Join(string(bytes.TrimSpace(out)), "bin", "versitygw"); fileExists(p) {
 			return p
 		}
 	}
@@ -161,13 +162,6 @@ func (s *Server) Object(bucket, key string) (int64, error) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-func trimNL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
 
 type syncBuf struct {
 	mu sync.Mutex
