@@ -25,17 +25,12 @@ const AppID = "studio.onair.app"
 // View is the window's content over an Engine and a Studio. It works the
 // same on the desktop and on a test app.
 type View struct {
-	eng    Engine
-	studio Studio
-	app    fyne.App
-	win    fyne.Window
-	act    *actions
+	deps
 	follow *follower
+	// obsLast is what the OBS monitor read last (UI thread).
+	obsLast livestream.OBSSnapshot
 	// Version is shown in the title and settings.
 	version string
-	// do runs a function on the UI thread. It is fyne.Do; tests, whose
-	// driver has no UI thread, serialise with a lock instead.
-	do func(func())
 
 	streams    []livestream.StreamState // UI thread only
 	selected   string                   // the stream shown, "" none
@@ -72,10 +67,11 @@ func NewView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 }
 
 func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version string, do func(func())) *View {
-	v := &View{eng: eng, studio: studio, app: a, win: win, version: version, do: do}
-	v.act = &actions{window: func() fyne.Window { return v.win }, do: do}
+	v := &View{version: version}
+	v.deps = deps{eng: eng, studio: studio, app: a, win: win, do: do, nav: v,
+		act: &actions{window: func() fyne.Window { return win }, do: do}}
 	v.follow = &follower{eng: eng, apply: v.apply, notify: v.notifyEvent, do: do, failing: map[string]bool{}}
-	v.list = newStreamList(v)
+	v.list = newStreamList(v.deps)
 	v.detail = container.NewStack()
 	split := container.NewHSplit(v.list.root, v.detail)
 	split.Offset = 0.32
@@ -103,7 +99,7 @@ func (v *View) Content() fyne.CanvasObject { return v.root }
 // apply takes a reloaded list (UI thread).
 func (v *View) apply(list []livestream.StreamState) {
 	v.streams = list
-	v.list.refresh()
+	v.list.refresh(v.streams)
 	if v.selected != "" {
 		st, ok := v.find(v.selected)
 		if !ok {
@@ -117,6 +113,12 @@ func (v *View) apply(list []livestream.StreamState) {
 	}
 	v.updateTray()
 }
+
+// selectedID is the shown stream's id ("" none).
+func (v *View) selectedID() string { return v.selected }
+
+// streamCount is how many streams are listed.
+func (v *View) streamCount() int { return len(v.streams) }
 
 func (v *View) find(id string) (livestream.StreamState, bool) {
 	for _, st := range v.streams {
@@ -138,11 +140,12 @@ func (v *View) open(id string) {
 		if v.page != nil {
 			v.page.close()
 		}
-		v.page = newStreamPage(v, st)
+		v.page = newStreamPage(v.deps, st)
 	}
 	v.selected = id
 	v.page.update(st)
-	v.refreshOBS()
+	v.page.obs.show(v.obsLast, st.InputURI)
+	v.studio.OBS().Refresh()
 	v.detail.Objects = []fyne.CanvasObject{v.page.root}
 	v.detail.Refresh()
 	v.list.selectID(id)
@@ -171,7 +174,7 @@ func (v *View) showEmpty() {
 // showLibrary shows the recordings.
 func (v *View) showLibrary() {
 	if v.library == nil {
-		v.library = newLibraryPage(v)
+		v.library = newLibraryPage(v.deps)
 	}
 	v.library.reload()
 	v.showScreen(v.library.root, false, true)
@@ -186,7 +189,7 @@ func (v *View) showAbout() {
 // showSettings shows the settings screen.
 func (v *View) showSettings() {
 	if v.settings == nil {
-		v.settings = newSettingsPage(v)
+		v.settings = newSettingsPage(v.deps, v.version, v.restart)
 	}
 	v.settings.load()
 	v.showScreen(v.settings.root, true, false)

@@ -64,9 +64,12 @@ type OBS interface {
 	Setup(ctx context.Context, streamID string) error
 	Start(ctx context.Context, streamID string) error
 	Stop(ctx context.Context) error
-	// Watch calls f for each change of OBS's stream and when OBS quits,
-	// until ctx ends or the connection is lost.
-	Watch(ctx context.Context, f func(livestream.OBSEvent)) error
+	// Watch calls f with each status the studio's OBS monitor reads
+	// (about once a second while OBS runs) until ctx ends; f must not
+	// block.
+	Watch(ctx context.Context, f func(livestream.OBSSnapshot))
+	// Refresh has the monitor read OBS now (a page showing it opened).
+	Refresh()
 }
 
 // Library is the recordings library the window shows. Its calls are quick

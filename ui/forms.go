@@ -74,7 +74,9 @@ func trimFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // createDialog asks for a new stream's name and limits, in minutes and
 // hours rather than seconds.
 type createDialog struct {
-	v       *View
+	deps deps
+	// created is called with the new stream (UI thread).
+	created func(livestream.StreamState)
 	name    *field
 	idle    *field
 	maxRun  *field
@@ -85,7 +87,7 @@ type createDialog struct {
 }
 
 func (v *View) showCreate() {
-	d := &createDialog{v: v,
+	d := &createDialog{deps: v.deps,
 		name:   newField("Name", "e.g. Evening show"),
 		idle:   newField("Keep live after the encoder leaves", "minutes"),
 		maxRun: newField("Maximum length of a session", "hours"),
@@ -103,6 +105,10 @@ func (v *View) showCreate() {
 	content := container.NewBorder(nil, container.NewHBox(layoutSpacer(), d.cancel, d.create), nil, nil, form)
 	d.dlg = dialog.NewCustomWithoutButtons("New stream", content, v.win)
 	d.dlg.Resize(fyne.NewSize(520, 380))
+	d.created = func(st livestream.StreamState) {
+		v.createDlg = nil
+		v.openWhenListed(st)
+	}
 	v.createDlg = d
 	d.dlg.Show()
 	v.win.Canvas().Focus(d.name.entry)
@@ -133,9 +139,9 @@ func (d *createDialog) submit() {
 	d.working = true
 	d.create.Disable()
 	var created livestream.StreamState
-	d.v.act.run("Creating the stream", func() error {
+	d.deps.act.run("Creating the stream", func() error {
 		var err error
-		created, err = d.v.eng.Create(p)
+		created, err = d.deps.eng.Create(p)
 		return err
 	}, func(err error) {
 		d.working = false
@@ -145,8 +151,7 @@ func (d *createDialog) submit() {
 			return
 		}
 		d.dlg.Hide()
-		d.v.createDlg = nil
-		d.v.openWhenListed(created)
+		d.created(created)
 	})
 }
 
@@ -157,7 +162,7 @@ func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
 func (v *View) openWhenListed(st livestream.StreamState) {
 	if _, ok := v.find(st.ID); !ok {
 		v.streams = append([]livestream.StreamState{st}, v.streams...)
-		v.list.refresh()
+		v.list.refresh(v.streams)
 	}
 	v.open(st.ID)
 }

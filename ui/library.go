@@ -22,7 +22,7 @@ const libraryShown = 1000
 // libraryPage lists the recordings: stream, date, duration, size, status;
 // each opens in the system's player, shows its folder, or is deleted.
 type libraryPage struct {
-	v      *View
+	d      deps
 	items  []livestream.Asset // UI thread
 	total  int
 	list   *widget.List
@@ -33,8 +33,8 @@ type libraryPage struct {
 	root fyne.CanvasObject
 }
 
-func newLibraryPage(v *View) *libraryPage {
-	l := &libraryPage{v: v, rows: map[fyne.CanvasObject]*libraryRow{}}
+func newLibraryPage(d deps) *libraryPage {
+	l := &libraryPage{d: d, rows: map[fyne.CanvasObject]*libraryRow{}}
 	l.count = widget.NewLabel("")
 	l.folder = widget.NewLabel("")
 	l.folder.Truncation = fyne.TextTruncateEllipsis
@@ -81,7 +81,7 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	a := l.items[i]
 	r.title.SetText(l.streamName(a))
 	detail := assetDetail(a)
-	if sent, total, ok := l.v.studio.Library().UploadProgress(a.PublicID); ok && total > 0 {
+	if sent, total, ok := l.d.studio.Library().UploadProgress(a.PublicID); ok && total > 0 {
 		detail = fmt.Sprintf("%d %% · ", sent*100/total) + detail
 	}
 	r.detail.SetText(detail)
@@ -106,7 +106,7 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 // streamName is the recorded stream's name while it exists, else the
 // recording's public id.
 func (l *libraryPage) streamName(a livestream.Asset) string {
-	if st, ok := l.v.find(a.StreamID); ok {
+	if st, ok := l.d.nav.find(a.StreamID); ok {
 		return st.Name
 	}
 	return a.PublicID
@@ -172,11 +172,11 @@ func (l *libraryPage) recording() bool {
 
 // reload lists the recordings again, off the UI thread.
 func (l *libraryPage) reload() {
-	lib := l.v.studio.Library()
+	lib := l.d.studio.Library()
 	go func() {
 		items, total, _ := lib.List(nil, libraryShown, "")
 		dir := lib.Dir()
-		l.v.do(func() {
+		l.d.do(func() {
 			l.items, l.total = items, total
 			l.folder.SetText(dir)
 			switch {
@@ -196,23 +196,23 @@ func (l *libraryPage) reload() {
 // object store when the file is only there.
 func (l *libraryPage) open(publicID string) {
 	var u *url.URL
-	l.v.act.run("Opening the recording", func() (err error) {
-		u, err = l.v.studio.Library().URL(publicID)
+	l.d.act.run("Opening the recording", func() (err error) {
+		u, err = l.d.studio.Library().URL(publicID)
 		return err
 	}, func(err error) {
 		if err == nil {
-			err = l.v.app.OpenURL(u)
+			err = l.d.app.OpenURL(u)
 		}
 		if err != nil {
-			l.v.act.showError("Opening the recording", err)
+			l.d.act.showError("Opening the recording", err)
 		}
 	})
 }
 
 func (l *libraryPage) openFolder() {
-	dir := l.v.studio.Library().Dir()
-	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}); err != nil {
-		l.v.act.showError("Opening the library folder", err)
+	dir := l.d.studio.Library().Dir()
+	if err := l.d.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}); err != nil {
+		l.d.act.showError("Opening the library folder", err)
 	}
 }
 
@@ -223,13 +223,13 @@ func (l *libraryPage) confirmDelete(a livestream.Asset) {
 			if !ok {
 				return
 			}
-			l.v.act.run("Deleting the recording", func() error { return l.v.studio.Library().Delete(a.PublicID) }, func(err error) {
+			l.d.act.run("Deleting the recording", func() error { return l.d.studio.Library().Delete(a.PublicID) }, func(err error) {
 				if err != nil {
-					l.v.act.showError("Deleting the recording", err)
+					l.d.act.showError("Deleting the recording", err)
 				}
 				l.reload()
 			})
-		}, l.v.win)
+		}, l.d.win)
 }
 
 // recordingText says what the stream's archive does now, with the

@@ -47,28 +47,32 @@ func newOBSCard(p *streamPage) *obsCard {
 	return c
 }
 
-// run makes an OBS call off the UI thread, then refreshes the status.
+// run makes an OBS call off the UI thread; the monitor then reads OBS
+// again and the card shows it.
 func (c *obsCard) run(what string, f func(context.Context, OBS) error) {
-	o := c.p.v.studio.OBS()
-	c.p.v.act.run(what, func() error {
+	o := c.p.d.studio.OBS()
+	c.p.d.act.run(what, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		return f(ctx, o)
 	}, func(err error) {
 		if err != nil {
-			c.p.v.act.showError(what, err)
+			c.p.d.act.showError(what, err)
 		}
-		c.p.v.refreshOBS()
 	})
 }
 
 // show shows what OBS said (UI thread).
-func (c *obsCard) show(st livestream.OBSStatus, err error, streamURL string) {
-	if err != nil {
-		c.status.SetText(err.Error())
+func (c *obsCard) show(snap livestream.OBSSnapshot, streamURL string) {
+	if snap.At.IsZero() {
+		return // not read yet: "Looking for OBS…"
+	}
+	if snap.Err != nil {
+		c.status.SetText(snap.Err.Error())
 		c.advice.Hide()
 		return
 	}
+	st := snap.Status
 	var b strings.Builder
 	fmt.Fprintf(&b, "OBS %s · ", st.Version)
 	switch {
@@ -101,44 +105,19 @@ func (c *obsCard) show(st livestream.OBSStatus, err error, streamURL string) {
 	}
 }
 
-// refreshOBS asks OBS for its status for the shown stream's page.
-func (v *View) refreshOBS() {
-	if v.page == nil {
-		return
-	}
-	p := v.page
-	o := v.studio.OBS()
-	url := p.st.InputURI
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		st, err := o.Status(ctx)
+// watchOBS shows what the studio's OBS monitor reads while the window
+// runs: the shown page's OBS card follows it, and a notification tells
+// when OBS quits.
+func (v *View) watchOBS(ctx context.Context) {
+	v.studio.OBS().Watch(ctx, func(snap livestream.OBSSnapshot) {
 		v.do(func() {
-			if v.page == p {
-				p.obs.show(st, err, url)
+			v.obsLast = snap
+			if v.page != nil {
+				v.page.obs.show(snap, v.page.st.InputURI)
+			}
+			if snap.Lost {
+				v.app.SendNotification(fyne.NewNotification("OBS closed", "Streams from OBS ended with it."))
 			}
 		})
-	}()
-}
-
-// watchOBS follows OBS while the window runs: the shown page's OBS card
-// changes as OBS starts or stops streaming, and a notification tells when
-// OBS quits.
-// Between connections (OBS not running) it tries again every 3 s.
-func (v *View) watchOBS(ctx context.Context) {
-	for ctx.Err() == nil {
-		_ = v.studio.OBS().Watch(ctx, func(e livestream.OBSEvent) {
-			v.do(func() {
-				v.refreshOBS()
-				if e.Quitting {
-					v.app.SendNotification(fyne.NewNotification("OBS closed", "Streams from OBS ended with it."))
-				}
-			})
-		})
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(3 * time.Second):
-		}
-	}
+	})
 }

@@ -59,7 +59,7 @@ type outputsSection struct {
 
 func newOutputsSection(p *streamPage) *outputsSection {
 	o := &outputsSection{p: p, rows: container.NewVBox()}
-	o.add = widget.NewButtonWithIcon("Add destination", theme.ContentAddIcon(), func() { o.p.v.showDestination(o.p.id, nil) })
+	o.add = widget.NewButtonWithIcon("Add destination", theme.ContentAddIcon(), func() { o.p.d.nav.showDestination(o.p.id, nil) })
 	o.card = widget.NewCard("Outputs", "Where the stream goes: HLS for viewers, the archive, and other platforms",
 		container.NewVBox(o.rows, container.NewHBox(o.add)))
 	return o
@@ -128,7 +128,7 @@ func (o *outputsSection) row(out livestream.OutputState) fyne.CanvasObject {
 	buttons = append(buttons, container.NewCenter(b.root))
 	if out.Type == livestream.OutputSimulcast {
 		out := out
-		edit := widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() { o.p.v.showDestination(o.p.id, &out) })
+		edit := widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() { o.p.d.nav.showDestination(o.p.id, &out) })
 		rm := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { o.confirmRemove(out) })
 		buttons = append(buttons, edit, rm)
 	}
@@ -141,13 +141,15 @@ func (o *outputsSection) confirmRemove(out livestream.OutputState) {
 		if !ok {
 			return
 		}
-		o.p.v.act.run("Removing the destination", func() error { return o.p.v.eng.DeleteOutput(id, out.ID) }, nil)
-	}, o.p.v.win)
+		o.p.d.act.run("Removing the destination", func() error { return o.p.d.eng.DeleteOutput(id, out.ID) }, nil)
+	}, o.p.d.win)
 }
 
 // destinationDialog adds or edits a simulcast destination.
 type destinationDialog struct {
-	v      *View
+	deps deps
+	// saved is called when the destination is stored (UI thread).
+	saved  func()
 	id     string
 	edit   *livestream.OutputState
 	preset *widget.Select
@@ -159,7 +161,7 @@ type destinationDialog struct {
 }
 
 func (v *View) showDestination(streamID string, edit *livestream.OutputState) {
-	d := &destinationDialog{v: v, id: streamID, edit: edit,
+	d := &destinationDialog{deps: v.deps, saved: func() { v.destDlg = nil }, id: streamID, edit: edit,
 		name: newField("Name", "e.g. My YouTube channel"),
 		uri:  newField("Server URL", "rtmp://… or rtmps://…"),
 		key:  newSecretEntryField("Stream key", "from the platform's live dashboard"),
@@ -233,15 +235,15 @@ func (d *destinationDialog) submit() {
 	vendor := presetByLabel(d.preset.Selected).vendor
 	p := livestream.OutputParams{Name: &name, URI: &uri, StreamKey: &key}
 	d.save.Disable()
-	d.v.act.run("Saving the destination", func() error {
+	d.deps.act.run("Saving the destination", func() error {
 		var err error
 		if d.edit == nil {
 			typ := string(livestream.OutputSimulcast)
 			p.Type, p.Vendor = &typ, &vendor
-			_, err = d.v.eng.CreateOutput(d.id, p)
+			_, err = d.deps.eng.CreateOutput(d.id, p)
 		} else {
 			p.Vendor = &vendor
-			_, err = d.v.eng.UpdateOutput(d.id, d.edit.ID, p)
+			_, err = d.deps.eng.UpdateOutput(d.id, d.edit.ID, p)
 		}
 		return err
 	}, func(err error) {
@@ -251,6 +253,6 @@ func (d *destinationDialog) submit() {
 			return
 		}
 		d.dlg.Hide()
-		d.v.destDlg = nil
+		d.saved()
 	})
 }

@@ -11,14 +11,11 @@ import (
 func (v *View) pollStats(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for n := 0; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if n%2 == 0 { // OBS's status every 2 s while a stream's page is shown
-			v.do(v.refreshOBS)
 		}
 		var id string
 		done := make(chan struct{})

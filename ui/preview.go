@@ -76,7 +76,7 @@ func newPreviewPane(p *streamPage) *previewPane {
 
 // update starts or stops the player for the stream's state (UI thread).
 func (pp *previewPane) update(st livestream.StreamState) {
-	if pp.p.v.studio.Preview() == nil {
+	if pp.p.d.studio.Preview() == nil {
 		pp.card.Hide()
 		return
 	}
@@ -117,9 +117,9 @@ func (pp *previewPane) start() {
 	pp.cancel = cancel
 	pp.run++
 	run := pp.run
-	pl := &player.Player{Client: pp.p.v.studio.Preview().Client(pp.p.id)}
+	pl := &player.Player{Client: pp.p.d.studio.Preview().Client(pp.p.id)}
 	pl.OnFrame = func(img *image.RGBA) {
-		pp.p.v.do(func() {
+		pp.p.d.do(func() {
 			if pp.run != run {
 				return
 			}
@@ -141,7 +141,7 @@ func (pp *previewPane) start() {
 	pp.pause.SetText("Pause preview")
 	go func() {
 		err := pl.Run(ctx)
-		pp.p.v.do(func() { pp.ended(run, err) })
+		pp.p.d.do(func() { pp.ended(run, err) })
 	}()
 }
 
@@ -193,21 +193,21 @@ func (pp *previewPane) flip() {
 func (pp *previewPane) openBrowser() {
 	id := pp.p.id
 	var page string
-	pp.p.v.act.run("Opening the preview", func() error {
+	pp.p.d.act.run("Opening the preview", func() error {
 		var err error
-		page, err = pp.p.v.studio.Preview().PageURL(id)
+		page, err = pp.p.d.studio.Preview().PageURL(id)
 		return err
 	}, func(err error) {
 		if err != nil {
-			pp.p.v.act.showError("Opening the preview", err)
+			pp.p.d.act.showError("Opening the preview", err)
 			return
 		}
 		u, err := url.Parse(page)
 		if err == nil {
-			err = pp.p.v.app.OpenURL(u)
+			err = pp.p.d.app.OpenURL(u)
 		}
 		if err != nil {
-			pp.p.v.act.showError("Opening the preview", err)
+			pp.p.d.act.showError("Opening the preview", err)
 		}
 	})
 }

@@ -24,7 +24,9 @@ import (
 // listen addresses and cloud name (saved for the next start) and the data
 // folder.
 type settingsPage struct {
-	v       *View
+	d deps
+	// again restarts the studio with the saved settings (nil: not offered).
+	again   func()
 	key     *copyRow
 	secret  *secretField
 	rotate  *widget.Button
@@ -55,11 +57,11 @@ type settingsPage struct {
 	cur     Settings
 }
 
-func newSettingsPage(v *View) *settingsPage {
-	s := &settingsPage{v: v}
-	clip := func() fyne.Clipboard { return v.app.Clipboard() }
-	s.key = newCopyRow(clip, func() string { k, _ := v.studio.Credentials(); return k })
-	s.secret = newSecretField(clip, func() string { _, sec := v.studio.Credentials(); return sec })
+func newSettingsPage(d deps, version string, restart func()) *settingsPage {
+	s := &settingsPage{d: d, again: restart}
+	clip := func() fyne.Clipboard { return d.app.Clipboard() }
+	s.key = newCopyRow(clip, func() string { k, _ := d.studio.Credentials(); return k })
+	s.secret = newSecretField(clip, func() string { _, sec := d.studio.Credentials(); return sec })
 	s.rotate = widget.NewButtonWithIcon("Rotate secret", theme.ViewRefreshIcon(), s.confirmRotate)
 	s.apiURL = newCopyRow(clip, func() string { return s.cur.HTTPURL + "/v2/video/" + s.cur.CloudName + "/live_streams" })
 	s.cert = newCopyRow(clip, func() string { return s.cur.TLSFingerprint })
@@ -85,10 +87,10 @@ func newSettingsPage(v *View) *settingsPage {
 	s.restart = widget.NewButtonWithIcon("Restart now", theme.ViewRefreshIcon(), func() {
 		dialog.ShowConfirm("Restart the studio?", "Streams on air end and encoders are disconnected; they can reconnect once it is back.",
 			func(ok bool) {
-				if ok && v.restart != nil {
-					v.restart()
+				if ok && s.again != nil {
+					s.again()
 				}
-			}, v.win)
+			}, d.win)
 	})
 	s.restart.Hide()
 	network := widget.NewCard("Network and folders", "Addresses to listen on (127.0.0.1 keeps the studio to this computer) and where recordings go",
@@ -97,8 +99,8 @@ func newSettingsPage(v *View) *settingsPage {
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
 	s.openDir = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
-		if err := v.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir}); err != nil {
-			v.act.showError("Opening the data folder", err)
+		if err := d.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir}); err != nil {
+			d.act.showError("Opening the data folder", err)
 		}
 	})
 	data := widget.NewCard("Data folder", "The store, the recordings library and the logs",
@@ -111,10 +113,10 @@ func newSettingsPage(v *View) *settingsPage {
 	s.obsTest = widget.NewButtonWithIcon("Save and test connection", theme.ConfirmIcon(), s.testOBS)
 	obsCard := widget.NewCard("OBS Studio", "Its WebSocket server (OBS 28 and later: Tools > WebSocket Server Settings)",
 		container.NewVBox(widget.NewForm(s.obsHost.item(), s.obsPort.item(), s.obsPass.item()), container.NewHBox(s.obsTest), s.obsSaid))
-	about := widget.NewLabel("OnAir Studio " + v.version)
-	s.hooks = newWebhooksCard(v)
-	s.public = newPublicCard(v)
-	s.storage = newStorageCard(v)
+	about := widget.NewLabel("OnAir Studio " + version)
+	s.hooks = newWebhooksCard(d)
+	s.public = newPublicCard(d)
+	s.storage = newStorageCard(d)
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		api, network, s.public.card, s.storage.card, s.hooks.card, obsCard, data, about)))
@@ -123,7 +125,7 @@ func newSettingsPage(v *View) *settingsPage {
 
 // load shows the current settings (UI thread; the values are in memory).
 func (s *settingsPage) load() {
-	s.cur = s.v.studio.Settings()
+	s.cur = s.d.studio.Settings()
 	s.key.refresh()
 	s.secret.refresh()
 	s.apiURL.refresh()
@@ -134,7 +136,7 @@ func (s *settingsPage) load() {
 	s.lib.entry.SetText(s.cur.LibraryDir)
 	s.tlsCert.entry.SetText(s.cur.TLSCert)
 	s.tlsKey.entry.SetText(s.cur.TLSKey)
-	o := s.v.studio.OBS().Settings()
+	o := s.d.studio.OBS().Settings()
 	s.obsHost.entry.SetText(o.Host)
 	s.obsPort.entry.SetText(strconv.Itoa(o.Port))
 	s.obsPass.entry.SetText(o.Password)
@@ -157,17 +159,17 @@ func (s *settingsPage) confirmRotate() {
 			if !ok {
 				return
 			}
-			s.v.act.run("Rotating the API secret", func() error {
-				_, err := s.v.studio.RotateSecret()
+			s.d.act.run("Rotating the API secret", func() error {
+				_, err := s.d.studio.RotateSecret()
 				return err
 			}, func(err error) {
 				if err != nil {
-					s.v.act.showError("Rotating the API secret", err)
+					s.d.act.showError("Rotating the API secret", err)
 					return
 				}
 				s.secret.refresh()
 			})
-		}, s.v.win)
+		}, s.d.win)
 }
 
 var (
@@ -203,11 +205,11 @@ func (s *settingsPage) testOBS() {
 		return
 	}
 	set := livestream.OBSSettings{Host: host, Port: port, Password: s.obsPass.entry.Text}
-	o := s.v.studio.OBS()
+	o := s.d.studio.OBS()
 	s.obsTest.Disable()
 	s.obsSaid.SetText("Asking OBS…")
 	var st livestream.OBSStatus
-	s.v.act.run("Testing the OBS connection", func() error {
+	s.d.act.run("Testing the OBS connection", func() error {
 		if err := o.SaveSettings(set); err != nil {
 			return err
 		}
@@ -275,16 +277,16 @@ func (s *settingsPage) submit() {
 		return
 	}
 	s.save.Disable()
-	s.v.act.run("Saving the settings", func() error { return s.v.studio.SaveSettings(next) }, func(err error) {
+	s.d.act.run("Saving the settings", func() error { return s.d.studio.SaveSettings(next) }, func(err error) {
 		s.save.Enable()
 		if err != nil {
-			s.v.act.showError("Saving the settings", err)
+			s.d.act.showError("Saving the settings", err)
 			return
 		}
 		s.cur = next
 		s.saved.SetText("Saved. They apply when the studio starts again.")
 		s.saved.Show()
-		if s.v.restart != nil {
+		if s.again != nil {
 			s.restart.Show()
 		}
 	})

@@ -16,7 +16,7 @@ import (
 // storageCard is the Settings card of the object store recordings are
 // copied to (S3 and compatible services). It applies at once.
 type storageCard struct {
-	v           *View
+	d           deps
 	endpoint    *field
 	region      *field
 	bucket      *field
@@ -31,8 +31,8 @@ type storageCard struct {
 	card        *widget.Card
 }
 
-func newStorageCard(v *View) *storageCard {
-	c := &storageCard{v: v}
+func newStorageCard(d deps) *storageCard {
+	c := &storageCard{d: d}
 	c.endpoint = newField("Service address", "e.g. https://s3.eu-west-1.amazonaws.com")
 	c.region = newField("Region", "e.g. eu-west-1 (empty: the service's default)")
 	c.bucket = newField("Bucket", "made beforehand at the service")
@@ -99,7 +99,7 @@ func (c *storageCard) fieldOf(name string) *field {
 // submit checks the settings as the studio does, saves them and tries
 // them.
 func (c *storageCard) submit() {
-	next := c.v.studio.Settings()
+	next := c.d.studio.Settings()
 	next.Storage = livestream.StorageSettings{
 		Endpoint: strings.TrimRight(strings.TrimSpace(c.endpoint.entry.Text), "/"), Region: strings.TrimSpace(c.region.entry.Text),
 		Bucket: strings.TrimSpace(c.bucket.entry.Text), Prefix: strings.TrimSpace(c.prefix.entry.Text),
@@ -118,11 +118,11 @@ func (c *storageCard) submit() {
 	}
 	c.save.Disable()
 	c.said.SetText("Saving and trying the bucket…")
-	c.v.act.run("Saving the object store", func() error {
-		if err := c.v.studio.SaveSettings(next); err != nil {
+	c.d.act.run("Saving the object store", func() error {
+		if err := c.d.studio.SaveSettings(next); err != nil {
 			return err
 		}
-		return c.v.studio.CheckS3()
+		return c.d.studio.CheckS3()
 	}, func(err error) {
 		c.save.Enable()
 		if err != nil {
@@ -140,14 +140,14 @@ func (c *storageCard) confirmOff() {
 			if !ok {
 				return
 			}
-			next := c.v.studio.Settings()
+			next := c.d.studio.Settings()
 			next.Storage = livestream.StorageSettings{}
-			c.v.act.run("Turning the object store off", func() error { return c.v.studio.SaveSettings(next) }, func(err error) {
+			c.d.act.run("Turning the object store off", func() error { return c.d.studio.SaveSettings(next) }, func(err error) {
 				if err != nil {
-					c.v.act.showError("Turning the object store off", err)
+					c.d.act.showError("Turning the object store off", err)
 					return
 				}
 				c.load(next)
 			})
-		}, c.v.win)
+		}, c.d.win)
 }

@@ -18,7 +18,7 @@ import (
 // streamPage is one stream's screen: its name, status and switch, the
 // encoder settings, what comes in while live, playback and outputs.
 type streamPage struct {
-	v  *View
+	d  deps
 	id string
 	st livestream.StreamState
 	// active mirrors st for the stats poller (UI thread).
@@ -51,9 +51,9 @@ type streamPage struct {
 	root    fyne.CanvasObject
 }
 
-func newStreamPage(v *View, st livestream.StreamState) *streamPage {
-	p := &streamPage{v: v, id: st.ID, st: st}
-	clip := func() fyne.Clipboard { return v.app.Clipboard() }
+func newStreamPage(d deps, st livestream.StreamState) *streamPage {
+	p := &streamPage{d: d, id: st.ID, st: st}
+	clip := func() fyne.Clipboard { return d.app.Clipboard() }
 
 	p.name = widget.NewEntry()
 	p.name.SetText(st.Name)
@@ -82,8 +82,8 @@ func newStreamPage(v *View, st livestream.StreamState) *streamPage {
 	p.hls = newCopyRow(clip, func() string { return p.st.OutputURI(livestream.OutputHLS) })
 	p.openHLS = widget.NewButtonWithIcon("Open in browser", theme.MediaPlayIcon(), func() {
 		if u, err := url.Parse(p.st.OutputURI(livestream.OutputHLS)); err == nil {
-			if err := v.app.OpenURL(u); err != nil {
-				v.act.showError("Opening the playlist", err)
+			if err := d.app.OpenURL(u); err != nil {
+				d.act.showError("Opening the playlist", err)
 			}
 		}
 	})
@@ -185,13 +185,13 @@ func (p *streamPage) setRecording(on bool) {
 	}
 	id := p.id
 	p.recOn.Disable()
-	p.v.act.run("Switching the recording", func() error {
-		_, err := p.v.eng.UpdateOutput(id, out.ID, livestream.OutputParams{Enabled: &on})
+	p.d.act.run("Switching the recording", func() error {
+		_, err := p.d.eng.UpdateOutput(id, out.ID, livestream.OutputParams{Enabled: &on})
 		return err
 	}, func(err error) {
 		p.recOn.Enable()
 		if err != nil {
-			p.v.act.showError("Switching the recording", err)
+			p.d.act.showError("Switching the recording", err)
 			p.showRecording()
 		}
 	})
@@ -237,8 +237,8 @@ func (p *streamPage) saveName() {
 	}
 	p.nameErr.set("")
 	id := p.id
-	p.v.act.run("Renaming", func() error {
-		_, err := p.v.eng.Update(id, livestream.UpdateParams{Name: &name})
+	p.d.act.run("Renaming", func() error {
+		_, err := p.d.eng.Update(id, livestream.UpdateParams{Name: &name})
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -250,18 +250,18 @@ func (p *streamPage) saveName() {
 func (p *streamPage) flip() {
 	id, active := p.id, p.active
 	p.toggle.Disable()
-	p.v.act.run("Switching the stream", func() error {
+	p.d.act.run("Switching the stream", func() error {
 		var err error
 		if active {
-			_, err = p.v.eng.Idle(id)
+			_, err = p.d.eng.Idle(id)
 		} else {
-			_, err = p.v.eng.Activate(id)
+			_, err = p.d.eng.Activate(id)
 		}
 		return err
 	}, func(err error) {
 		p.toggle.Enable()
 		if err != nil {
-			p.v.act.showError("Switching the stream", err)
+			p.d.act.showError("Switching the stream", err)
 		}
 	})
 }
@@ -274,11 +274,11 @@ func (p *streamPage) confirmResetKey() {
 			if !ok {
 				return
 			}
-			p.v.act.run("Resetting the key", func() error {
-				_, err := p.v.eng.ResetStreamKey(id)
+			p.d.act.run("Resetting the key", func() error {
+				_, err := p.d.eng.ResetStreamKey(id)
 				return err
 			}, nil)
-		}, p.v.win)
+		}, p.d.win)
 }
 
 func (p *streamPage) confirmDelete() {
@@ -289,6 +289,6 @@ func (p *streamPage) confirmDelete() {
 			if !ok {
 				return
 			}
-			p.v.act.run("Deleting the stream", func() error { return p.v.eng.Delete(id) }, nil)
-		}, p.v.win)
+			p.d.act.run("Deleting the stream", func() error { return p.d.eng.Delete(id) }, nil)
+		}, p.d.win)
 }

@@ -48,7 +48,8 @@ func uptime(d time.Duration) string {
 // streamList is the left column: the streams, newest first, with their
 // status, and the buttons to create one and to open the settings.
 type streamList struct {
-	v        *View
+	d        deps
+	items    []livestream.StreamState // as the View lists them (UI thread)
 	list     *widget.List
 	empty    *widget.Label
 	create   *widget.Button
@@ -57,10 +58,10 @@ type streamList struct {
 	root     fyne.CanvasObject
 }
 
-func newStreamList(v *View) *streamList {
-	l := &streamList{v: v}
+func newStreamList(d deps) *streamList {
+	l := &streamList{d: d}
 	l.list = widget.NewList(
-		func() int { return len(v.streams) },
+		func() int { return len(l.items) },
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("stream name")
 			name.Truncation = fyne.TextTruncateEllipsis
@@ -69,10 +70,10 @@ func newStreamList(v *View) *streamList {
 			return container.NewBorder(nil, nil, nil, container.NewCenter(b.root), name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i >= len(v.streams) {
+			if i >= len(l.items) {
 				return
 			}
-			st := v.streams[i]
+			st := l.items[i]
 			c := o.(*fyne.Container)
 			c.Objects[0].(*widget.Label).SetText(st.Name)
 			stack := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
@@ -83,14 +84,14 @@ func newStreamList(v *View) *streamList {
 		},
 	)
 	l.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(v.streams) && v.streams[i].ID != v.selected {
-			v.open(v.streams[i].ID)
+		if i < len(l.items) && l.items[i].ID != d.nav.selectedID() {
+			d.nav.open(l.items[i].ID)
 		}
 	}
-	l.create = widget.NewButtonWithIcon("New stream", theme.ContentAddIcon(), v.showCreate)
+	l.create = widget.NewButtonWithIcon("New stream", theme.ContentAddIcon(), d.nav.showCreate)
 	l.create.Importance = widget.HighImportance
-	l.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), v.showSettings)
-	l.library = widget.NewButtonWithIcon("Library", theme.StorageIcon(), v.showLibrary)
+	l.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), d.nav.showSettings)
+	l.library = widget.NewButtonWithIcon("Library", theme.StorageIcon(), d.nav.showLibrary)
 	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	title := widget.NewLabelWithStyle("Streams", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -99,21 +100,23 @@ func newStreamList(v *View) *streamList {
 	return l
 }
 
-func (l *streamList) refresh() {
-	if len(l.v.streams) == 0 {
+// refresh shows the streams (UI thread).
+func (l *streamList) refresh(items []livestream.StreamState) {
+	l.items = items
+	if len(items) == 0 {
 		l.empty.Show()
 	} else {
 		l.empty.Hide()
 	}
 	l.list.Refresh()
-	if l.v.selected != "" {
-		l.selectID(l.v.selected)
+	if id := l.d.nav.selectedID(); id != "" {
+		l.selectID(id)
 	}
 }
 
 // selectID marks the row of id without reopening it.
 func (l *streamList) selectID(id string) {
-	for i, st := range l.v.streams {
+	for i, st := range l.items {
 		if st.ID == id {
 			l.list.Select(i)
 			return

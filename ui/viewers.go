@@ -15,15 +15,15 @@ import (
 // publicCard is the Settings card of the public playback address: the CDN
 // or edge cache viewers reach the studio's HLS through. It applies at once.
 type publicCard struct {
-	v     *View
+	d     deps
 	url   *field
 	save  *widget.Button
 	saved *widget.Label
 	card  *widget.Card
 }
 
-func newPublicCard(v *View) *publicCard {
-	c := &publicCard{v: v}
+func newPublicCard(d deps) *publicCard {
+	c := &publicCard{d: d}
 	c.url = newField("Public playback address", "e.g. https://cdn.example.com; empty: this studio's own address")
 	c.save = widget.NewButtonWithIcon("Save address", theme.DocumentSaveIcon(), c.submit)
 	c.saved = widget.NewLabel("")
@@ -46,7 +46,7 @@ func (c *publicCard) load(cur Settings) {
 
 // submit checks the address as the studio does and saves it.
 func (c *publicCard) submit() {
-	next := c.v.studio.Settings()
+	next := c.d.studio.Settings()
 	next.PublicURL = strings.TrimSpace(c.url.entry.Text)
 	var ve *livestream.ValidationError
 	if err := next.Validate(); errors.As(err, &ve) && ve.Field == "public_url" {
@@ -55,10 +55,10 @@ func (c *publicCard) submit() {
 	}
 	c.url.err.set("")
 	c.save.Disable()
-	c.v.act.run("Saving the public playback address", func() error { return c.v.studio.SaveSettings(next) }, func(err error) {
+	c.d.act.run("Saving the public playback address", func() error { return c.d.studio.SaveSettings(next) }, func(err error) {
 		c.save.Enable()
 		if err != nil {
-			c.v.act.showError("Saving the public playback address", err)
+			c.d.act.showError("Saving the public playback address", err)
 			return
 		}
 		if next.PublicURL == "" {

@@ -26,15 +26,15 @@ type Webhooks interface {
 // delivery, a remove button, and a field to add one (its signing secret is
 // shown once).
 type webhooksCard struct {
-	v    *View
+	d    deps
 	list *fyne.Container
 	url  *field
 	add  *widget.Button
 	card *widget.Card
 }
 
-func newWebhooksCard(v *View) *webhooksCard {
-	c := &webhooksCard{v: v, list: container.NewVBox()}
+func newWebhooksCard(d deps) *webhooksCard {
+	c := &webhooksCard{d: d, list: container.NewVBox()}
 	c.url = newField("URL", "https://example.com/onair-events")
 	c.add = widget.NewButtonWithIcon("Add webhook", theme.ContentAddIcon(), c.create)
 	note := widget.NewLabel("Every event (live_stream.active, output.errored, asset.ready, …) is posted to these URLs, signed with the webhook's secret; what cannot be delivered is kept (up to 1,000 events each) and tried again for a day; a receiver that is down delays only its own.")
@@ -52,13 +52,13 @@ type webhookRow struct {
 
 // load reads the webhooks and their latest deliveries off the UI thread.
 func (c *webhooksCard) load() {
-	hooks := c.v.studio.Webhooks()
+	hooks := c.d.studio.Webhooks()
 	if hooks == nil {
 		c.card.Hide()
 		return
 	}
 	var rows []webhookRow
-	c.v.act.run("Reading the webhooks", func() error {
+	c.d.act.run("Reading the webhooks", func() error {
 		for _, h := range hooks.List() {
 			r := webhookRow{hook: h}
 			if _, ds, err := hooks.Get(h.ID); err == nil && len(ds) > 0 {
@@ -83,14 +83,14 @@ func (c *webhooksCard) show(rows []webhookRow) {
 		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
 			dialog.ShowConfirm("Remove this webhook?", u+"\n\nEvents not yet delivered to it are dropped.", func(ok bool) {
 				if ok {
-					c.v.act.run("Removing the webhook", func() error { return c.v.studio.Webhooks().Delete(id) }, func(err error) {
+					c.d.act.run("Removing the webhook", func() error { return c.d.studio.Webhooks().Delete(id) }, func(err error) {
 						if err != nil {
-							c.v.act.showError("Removing the webhook", err)
+							c.d.act.showError("Removing the webhook", err)
 						}
 						c.load()
 					})
 				}
-			}, c.v.win)
+			}, c.d.win)
 		})
 		c.list.Add(container.NewBorder(nil, nil, nil, remove, text))
 	}
@@ -140,9 +140,9 @@ func (c *webhooksCard) create() {
 	c.url.err.set("")
 	var made livestream.Webhook
 	c.add.Disable()
-	c.v.act.run("Adding the webhook", func() error {
+	c.d.act.run("Adding the webhook", func() error {
 		var err error
-		made, err = c.v.studio.Webhooks().Create(livestream.WebhookParams{URL: &u})
+		made, err = c.d.studio.Webhooks().Create(livestream.WebhookParams{URL: &u})
 		return err
 	}, func(err error) {
 		c.add.Enable()
@@ -152,9 +152,9 @@ func (c *webhooksCard) create() {
 		}
 		c.url.entry.SetText("")
 		c.load()
-		secret := newCopyRow(func() fyne.Clipboard { return c.v.app.Clipboard() }, func() string { return made.Secret })
+		secret := newCopyRow(func() fyne.Clipboard { return c.d.app.Clipboard() }, func() string { return made.Secret })
 		dialog.ShowCustom("Webhook added", "Done", container.NewVBox(
 			widget.NewLabel("Its signing secret, shown only now: the receiver checks\nX-OnAir-Signature (t=…,v1=HMAC-SHA256 of \"t.body\") with it."),
-			secret.root), c.v.win)
+			secret.root), c.d.win)
 	})
 }

@@ -170,12 +170,14 @@ type OBSSettings struct {
 	Password string `json:"password"` // never logged
 }
 
-// OBSEvent is a change OBS tells of.
-type OBSEvent struct {
-	// Streaming and State (e.g. OBS_WEBSOCKET_OUTPUT_STARTED) when OBS's
-	// stream output changes.
-	Streaming bool
-	State     string
-	// Quitting: OBS stopped answering (it quit or crashed).
-	Quitting bool
+// OBSSnapshot is OBS's status as last read, or why it could not be read.
+type OBSSnapshot struct {
+	Status OBSStatus
+	// Err says why OBS could not be read (not running, wrong password, …).
+	Err error
+	// At is when it was read.
+	At time.Time
+	// Lost: OBS answered at the snapshot before and does not now (it quit
+	// or crashed).
+	Lost bool
 }

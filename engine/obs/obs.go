@@ -1,7 +1,9 @@
 // Package obs drives OBS Studio through obs-websocket v5 (goobs): it reads
 // OBS's version, stream status and output figures, points OBS's stream
-// service at a studio stream, and starts and stops OBS's stream. Each call
-// opens its own short connection, so OBS may come and go between calls.
+// service at a studio stream, and starts and stops OBS's stream. Each
+// Client call opens its own short connection, so OBS may come and go
+// between calls; a Monitor keeps one connection and reads the status once
+// a second for everyone who shows it.
 package obs
 
 import (
@@ -116,47 +118,6 @@ func (c *Client) connect(ctx context.Context, subs int) (*goobs.Client, error) {
 	return r.cl, nil
 }
 
-// Watch follows OBS's stream output, calling f when it starts or stops,
-// until ctx ends (it returns nil) or OBS stops answering (it returns
-// ErrNotRunning: OBS quit or crashed). It asks every second over one
-// connection: goob's event channel is closed without a lock against its
-// own sender when the connection drops (a data race, seen with -race), so
-// the studio subscribes to no events.
-func (c *Client) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
-	cl, err := c.connect(ctx, 0)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = cl.Disconnect() }()
-	s, err := cl.Stream.GetStreamStatus()
-	if err != nil {
-		return explain(err)
-	}
-	last := s.OutputActive
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		s, err := cl.Stream.GetStreamStatus()
-		if err != nil {
-			f(livestream.OBSEvent{Quitting: true})
-			return ErrNotRunning
-		}
-		if s.OutputActive != last {
-			state := "OBS_WEBSOCKET_OUTPUT_STOPPED"
-			if s.OutputActive {
-				state = "OBS_WEBSOCKET_OUTPUT_STARTED"
-			}
-			f(livestream.OBSEvent{Streaming: s.OutputActive, State: state})
-		}
-		last = s.OutputActive
-	}
-}
-
 func explain(err error) error {
 	msg := err.Error()
 	switch {
@@ -174,30 +135,37 @@ func explain(err error) error {
 // output figures; Advice says what to change in OBS's settings, if anything.
 func (c *Client) Status(ctx context.Context) (livestream.OBSStatus, error) {
 	var st livestream.OBSStatus
-	err := c.do(ctx, func(cl *goobs.Client) error {
-		v, err := cl.General.GetVersion()
-		if err != nil {
-			return explain(err)
-		}
-		st.Version, st.WebSocketVersion = v.ObsVersion, v.ObsWebSocketVersion
-		s, err := cl.Stream.GetStreamStatus()
-		if err != nil {
-			return explain(err)
-		}
-		st.Streaming, st.Reconnecting = s.OutputActive, s.OutputReconnecting
-		st.Duration = time.Duration(s.OutputDuration) * time.Millisecond
-		st.TotalFrames, st.SkippedFrames = int64(s.OutputTotalFrames), int64(s.OutputSkippedFrames)
-		st.Congestion, st.BytesSent = s.OutputCongestion, int64(s.OutputBytes)
-		if g, err := cl.General.GetStats(); err == nil {
-			st.FPS, st.LaggedFrames = g.ActiveFps, int64(g.RenderSkippedFrames)
-		}
-		if svc, err := cl.Config.GetStreamServiceSettings(); err == nil && svc.StreamServiceSettings != nil {
-			st.Server = svc.StreamServiceSettings.Server
-		}
-		st.Advice = advice(cl)
-		return nil
+	err := c.do(ctx, func(cl *goobs.Client) (err error) {
+		st, err = readStatus(cl)
+		return err
 	})
 	return st, err
+}
+
+// readStatus asks OBS over an open connection.
+func readStatus(cl *goobs.Client) (livestream.OBSStatus, error) {
+	var st livestream.OBSStatus
+	v, err := cl.General.GetVersion()
+	if err != nil {
+		return st, explain(err)
+	}
+	st.Version, st.WebSocketVersion = v.ObsVersion, v.ObsWebSocketVersion
+	s, err := cl.Stream.GetStreamStatus()
+	if err != nil {
+		return st, explain(err)
+	}
+	st.Streaming, st.Reconnecting = s.OutputActive, s.OutputReconnecting
+	st.Duration = time.Duration(s.OutputDuration) * time.Millisecond
+	st.TotalFrames, st.SkippedFrames = int64(s.OutputTotalFrames), int64(s.OutputSkippedFrames)
+	st.Congestion, st.BytesSent = s.OutputCongestion, int64(s.OutputBytes)
+	if g, err := cl.General.GetStats(); err == nil {
+		st.FPS, st.LaggedFrames = g.ActiveFps, int64(g.RenderSkippedFrames)
+	}
+	if svc, err := cl.Config.GetStreamServiceSettings(); err == nil && svc.StreamServiceSettings != nil {
+		st.Server = svc.StreamServiceSettings.Server
+	}
+	st.Advice = advice(cl)
+	return st, nil
 }
 
 // advice reads the encoder settings obs-websocket exposes (the simple

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,11 +60,23 @@ func TestRealOBSErrors(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 
-	// Watch sees OBS's stream output change, and OBS going away.
-	seen := make(chan livestream.OBSEvent, 16)
-	watched := make(chan error, 1)
-	go func() { watched <- good.Watch(context.Background(), func(e livestream.OBSEvent) { seen <- e }) }()
-	time.Sleep(1500 * time.Millisecond) // connected, first status read
+	// The monitor sees OBS's stream output change, and OBS going away,
+	// over one connection however many read it.
+	proxy := startCountingProxy(t, port)
+	m := obs.NewMonitor(func() livestream.OBSSettings {
+		return livestream.OBSSettings{Host: "127.0.0.1", Port: proxy.port, Password: "right-password"}
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ran := make(chan struct{})
+	go func() { defer close(ran); m.Run(ctx) }()
+	seen := make(chan livestream.OBSSnapshot, 64)
+	go m.Watch(ctx, func(s livestream.OBSSnapshot) {
+		select {
+		case seen <- s:
+		default:
+		}
+	})
 	sink := startSink(t)
 	if err := good.Setup(context.Background(), "rtmp://"+sink+"/live", "k"); err != nil {
 		t.Fatal(err)
@@ -70,27 +84,72 @@ func TestRealOBSErrors(t *testing.T) {
 	if err := good.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case e := <-seen:
-		t.Logf("event: %+v", e)
-		if !e.Streaming || e.State != "OBS_WEBSOCKET_OUTPUT_STARTED" {
-			t.Errorf("event %+v", e)
+	m.Poke()
+	waitSnapshot(t, seen, "OBS streaming", func(s livestream.OBSSnapshot) bool { return s.Err == nil && s.Status.Streaming })
+	for range 10 { // ten API reads beside the watcher
+		if st, err := m.Status(context.Background()); err != nil || !st.Streaming {
+			t.Fatalf("monitor status %+v %v", st, err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no stream state event")
+	}
+	if n := proxy.accepted.Load(); n != 1 {
+		t.Errorf("%d connections to OBS for one watcher and ten reads, want 1", n)
 	}
 	o.Kill()
-	select {
-	case err := <-watched:
-		if !errors.Is(err, obs.ErrNotRunning) {
-			t.Errorf("Watch ended with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Watch did not see OBS go")
-	}
+	waitSnapshot(t, seen, "OBS lost", func(s livestream.OBSSnapshot) bool { return s.Lost && errors.Is(s.Err, obs.ErrNotRunning) })
 	if _, err := good.Status(context.Background()); !errors.Is(err, obs.ErrNotRunning) {
 		t.Errorf("OBS gone: %v", err)
 	}
+	stop()
+	<-ran
+}
+
+// waitSnapshot reads the monitor's snapshots until ok says yes (15 s).
+func waitSnapshot(t *testing.T, seen <-chan livestream.OBSSnapshot, what string, ok func(livestream.OBSSnapshot) bool) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case s := <-seen:
+			if ok(s) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no snapshot with %s", what)
+		}
+	}
+}
+
+// countingProxy passes TCP connections to OBS and counts them.
+type countingProxy struct {
+	port     int
+	accepted atomic.Int64
+}
+
+func startCountingProxy(t *testing.T, to int) *countingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &countingProxy{port: ln.Addr().(*net.TCPAddr).Port}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.accepted.Add(1)
+			up, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(to)))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
 }
 
 // startSink runs the studio's RTMP server, taking any key, for OBS to

@@ -20,11 +20,14 @@ func (s *Studio) OBS() OBSControl { return OBSControl{s} }
 // Settings reads the connection settings (defaults: 127.0.0.1:4455, no password).
 func (o OBSControl) Settings() livestream.OBSSettings { return o.s.Settings().OBS }
 
-// SaveSettings stores the connection settings; they apply to the next call.
+// SaveSettings stores the connection settings; they apply to the next call
+// and the monitor reconnects with them.
 func (o OBSControl) SaveSettings(set livestream.OBSSettings) error {
 	all := o.s.Settings()
 	all.OBS = set
-	return o.s.SaveSettings(all)
+	err := o.s.SaveSettings(all)
+	o.s.obs.Poke()
+	return err
 }
 
 func (o OBSControl) client() *obs.Client {
@@ -32,9 +35,9 @@ func (o OBSControl) client() *obs.Client {
 	return &obs.Client{Host: set.Host, Port: set.Port, Password: set.Password}
 }
 
-// Status asks OBS.
+// Status is OBS's status as the monitor last read it (at most 2 s old).
 func (o OBSControl) Status(ctx context.Context) (livestream.OBSStatus, error) {
-	return o.client().Status(ctx)
+	return o.s.obs.Status(ctx)
 }
 
 // Setup points OBS's stream service at the stream's server and key.
@@ -43,6 +46,7 @@ func (o OBSControl) Setup(ctx context.Context, streamID string) error {
 	if err != nil {
 		return err
 	}
+	defer o.s.obs.Poke()
 	return o.client().Setup(ctx, st.InputURI, st.Input.StreamKey)
 }
 
@@ -51,15 +55,39 @@ func (o OBSControl) Start(ctx context.Context, streamID string) error {
 	if err := o.Setup(ctx, streamID); err != nil {
 		return err
 	}
+	defer o.s.obs.Poke()
 	return o.client().Start(ctx)
 }
 
 // Stop stops OBS's stream.
-func (o OBSControl) Stop(ctx context.Context) error { return o.client().Stop(ctx) }
+func (o OBSControl) Stop(ctx context.Context) error {
+	defer o.s.obs.Poke()
+	return o.client().Stop(ctx)
+}
 
-// Watch follows OBS's stream and its quitting.
-func (o OBSControl) Watch(ctx context.Context, f func(livestream.OBSEvent)) error {
-	return o.client().Watch(ctx, f)
+// Watch calls f with each status the monitor reads (OBS's stream, its
+// figures, its quitting) until ctx ends; f must not block.
+func (o OBSControl) Watch(ctx context.Context, f func(livestream.OBSSnapshot)) {
+	o.s.obs.Watch(ctx, f)
+}
+
+// Refresh has the monitor read OBS now.
+func (o OBSControl) Refresh() { o.s.obs.Poke() }
+
+// startOBS runs the one monitor of OBS that the window and the API read.
+func (s *Studio) startOBS() error {
+	s.obs = obs.NewMonitor(func() livestream.OBSSettings { return s.Settings().OBS })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.obs.Run(ctx)
+	}()
+	s.stopOBS = func() {
+		cancel()
+		<-done
+	}
+	return nil
 }
 
 // PreviewWHEP is the WHEP address of a stream's preview on this studio,

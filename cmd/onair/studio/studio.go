@@ -22,6 +22,7 @@ import (
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/netlimit"
+	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/preview"
 	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
@@ -89,6 +90,8 @@ type Studio struct {
 	rtmpLn    net.Listener
 	httpLimit *netlimit.Limiter
 	cancel    context.CancelFunc
+	obs       *obs.Monitor
+	stopOBS   func()
 	credMu    sync.RWMutex
 	apiKey    string
 	secret    string
@@ -115,7 +118,7 @@ func Start(cfg Config, log *slog.Logger) (_ *Studio, err error) {
 		}
 	}()
 	for _, step := range []func() error{s.openStore, s.loadSettings, s.listen, s.startLibrary,
-		s.startWebhooks, s.startEngine, s.startUploader, s.startIngest, s.startPreview, s.startAPI, s.serveHTTP} {
+		s.startWebhooks, s.startEngine, s.startUploader, s.startIngest, s.startOBS, s.startPreview, s.startAPI, s.serveHTTP} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -174,6 +177,9 @@ func (s *Studio) Close() {
 		}
 	} else if s.rtmpLn != nil {
 		s.rtmpLn.Close()
+	}
+	if s.stopOBS != nil {
+		s.stopOBS()
 	}
 	if s.preview != nil {
 		s.preview.Close()
