@@ -86,7 +86,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzDepacketizer -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzRequest -fuzztime $(FUZZTIME) ./engine/output/hls/
-	$(GO) test -run XXX -fuzz FuzzScan -fuzztime $(FUZZTIME) ./engine/output/mp4frag/
+	$(GO) test -run XXX -fuzz FuzzScan -fuzztime $(FUZZTIME) ./engine/media/mp4frag/
 	$(GO) test -run XXX -fuzz FuzzCheckOffer -fuzztime $(FUZZTIME) ./engine/preview/
 	$(GO) test -run XXX -fuzz FuzzPreviewToken -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzCreateBody -fuzztime $(FUZZTIME) ./api/

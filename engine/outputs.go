@@ -34,7 +34,7 @@ func (s *Service) CreateOutput(id string, p livestream.OutputParams) (os livestr
 		if t.Singleton() && e.cfg.HasOutputType(t) {
 			return plan{}, fmt.Errorf("%w: live stream %s already has its %s output", livestream.ErrConflict, id, t)
 		}
-		at := now()
+		at := livestream.Now()
 		o := livestream.NewOutput(t, id, at)
 		applyOutputParams(&o, p)
 		if o.URI == "" && o.Vendor != "" {
@@ -83,7 +83,7 @@ func (s *Service) UpdateOutput(id, outputID string, p livestream.OutputParams) (
 		if err := checkUniqueTarget(others, o); err != nil {
 			return plan{}, err
 		}
-		o.UpdatedAt = now()
+		o.UpdatedAt = livestream.Now()
 		next := e.cfg.Clone()
 		next.Outputs[i] = o
 		next.UpdatedAt = o.UpdatedAt
@@ -117,7 +117,7 @@ func (s *Service) DeleteOutput(id, outputID string) error {
 		}
 		next := e.cfg.Clone()
 		next.Outputs = append(next.Outputs[:i], next.Outputs[i+1:]...)
-		next.UpdatedAt = now()
+		next.UpdatedAt = livestream.Now()
 		return plan{what: fmt.Sprintf("deleting output %s of %s", outputID, id), next: &next,
 			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id, OutputID: outputID, Message: "output removed"},
 			apply: func(e *entry, _ *livestream.Event) {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-
 	"github.com/onair-studio/onair/engine/livestream"
 )
 
@@ -49,18 +47,10 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 		BFrames:        hs.Reordered > 0,
 	}
 	if t := hs.Tracks; t != nil {
-		if v := t.Video; v != nil {
-			st.VideoCodec = "h264"
-			var sps h264.SPS
-			if sps.Unmarshal(v.SPS) == nil {
-				st.Width, st.Height, st.FrameRate = sps.Width(), sps.Height(), sps.FPS()
-			}
-		}
-		if a := t.Audio; a != nil {
-			st.AudioCodec = "aac"
-			st.SampleRate = a.Config.SampleRate
-			st.Channels = channels(a.Config.ChannelConfig)
-		}
+		d := t.Describe()
+		st.VideoCodec, st.AudioCodec = d.VideoCodec, d.AudioCodec
+		st.Width, st.Height, st.FrameRate = d.Width, d.Height, d.FPS
+		st.SampleRate, st.Channels = d.SampleRate, d.Channels
 	}
 	st.BitrateKbps = sess.bitrate(now, hs.Bytes)
 	if cs := sess.counters.Load(); cs != nil {
@@ -107,15 +97,4 @@ func (sess *session) bitrate(now time.Time, bytes uint64) float64 {
 		return 0
 	}
 	return float64(bytes-base.bytes) * 8 / 1000 / dt
-}
-
-// channels maps an AAC channel configuration to a channel count.
-func channels(cfg uint8) int {
-	switch {
-	case cfg >= 1 && cfg <= 6:
-		return int(cfg)
-	case cfg == 7:
-		return 8
-	}
-	return 0
 }

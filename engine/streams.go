@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"time"
-
 	"github.com/onair-studio/onair/engine/livestream"
 )
 
@@ -11,7 +9,7 @@ func (s *Service) Create(p livestream.CreateParams) (livestream.StreamState, err
 	if err := p.Validate(); err != nil {
 		return livestream.StreamState{}, err
 	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := livestream.Now()
 	id := livestream.NewID()
 	ls := livestream.LiveStream{
 		ID:             id,
@@ -74,7 +72,7 @@ func (s *Service) Update(id string, p livestream.UpdateParams) (st livestream.St
 		if p.MaxRuntimeSec != nil {
 			next.MaxRuntimeSec = *p.MaxRuntimeSec
 		}
-		next.UpdatedAt = now()
+		next.UpdatedAt = livestream.Now()
 		return plan{what: "storing live stream " + id, next: &next,
 			ev: livestream.Event{Type: livestream.EventStreamUpdated, StreamID: id},
 			apply: func(e *entry, _ *livestream.Event) {
@@ -118,7 +116,7 @@ func (s *Service) ResetStreamKey(id string) (st livestream.StreamState, err erro
 	err = s.mutate(id, func(e *entry) (plan, error) {
 		next := e.cfg.Clone()
 		next.Input.StreamKey = livestream.NewStreamKey()
-		next.UpdatedAt = now()
+		next.UpdatedAt = livestream.Now()
 		old := e.cfg.Input.StreamKey
 		return plan{what: "storing new stream key of " + id, next: &next,
 			ev: livestream.Event{Type: livestream.EventStreamKeyReset, StreamID: id},
@@ -135,4 +133,3 @@ func (s *Service) ResetStreamKey(id string) (st livestream.StreamState, err erro
 }
 
 // now is the time of a change as stored: UTC, to the millisecond.
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

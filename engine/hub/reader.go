@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/netlimit"
 )
 
 // Reader is one consumer of a Stream. Its callbacks run on its own goroutine.
@@ -30,8 +31,8 @@ type Reader struct {
 	done     chan struct{}
 	stopOnce sync.Once
 	dropped  atomic.Uint64
-	needKey  bool // touched only under the stream's lock
-	lastWarn time.Time
+	needKey  bool             // touched only under the stream's lock
+	slow     netlimit.RateLog // "too slow" at most every 5 s
 	log      *slog.Logger
 }
 
@@ -48,6 +49,7 @@ func (r *Reader) start(log *slog.Logger) {
 		n = 512
 	}
 	r.log = log
+	r.slow = netlimit.RateLog{Every: 5 * time.Second, Logger: log}
 	r.size = int64(n)
 	r.queue = make(chan []*media.Unit, n)
 	r.done = make(chan struct{})
@@ -91,10 +93,7 @@ func (r *Reader) offer(b []*media.Unit) {
 			break
 		}
 	}
-	if now := time.Now(); now.Sub(r.lastWarn) > 5*time.Second {
-		r.lastWarn = now
-		r.log.Warn("reader is too slow, dropping media", "reader", r.Name, "dropped_total", n)
-	}
+	r.slow.Add("reader is too slow, dropping media", "reader", r.Name, "dropped_total", n)
 }
 
 // fromKey keeps the audio and the video from the first key frame on.

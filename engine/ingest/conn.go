@@ -15,6 +15,7 @@ import (
 	rtmpmsg "github.com/yutopp/go-rtmp/message"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/netlimit"
 )
 
 // maxPending bounds the units kept while waiting for every announced track's
@@ -45,7 +46,7 @@ type connHandler struct {
 	batch     []*media.Unit // read since the last flush
 	scratch   bytes.Buffer
 	badUnits  int
-	lastWarn  time.Time
+	badWarn   *netlimit.RateLog // unreadable media at most every 5 s
 
 	publishTimer *time.Timer
 	published    atomic.Bool
@@ -159,10 +160,7 @@ func (h *connHandler) read(payload io.Reader) ([]byte, error) {
 func (h *connHandler) handle(u *media.Unit, err error) {
 	if err != nil {
 		h.badUnits++
-		if now := time.Now(); now.Sub(h.lastWarn) > 5*time.Second {
-			h.lastWarn = now
-			h.log.Warn("dropping media the studio cannot read", "stream_key_suffix", keySuffix(h.key), "error", err, "dropped_total", h.badUnits)
-		}
+		h.badWarn.Add("dropping media the studio cannot read", "stream_key_suffix", keySuffix(h.key), "error", err, "dropped_total", h.badUnits)
 		return
 	}
 	changed := h.depack.TakeChanged()

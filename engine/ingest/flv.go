@@ -121,13 +121,15 @@ func (d *Depacketizer) pictures(au h264.AVCC) (nalus [][]byte, key bool) {
 		case h264.NALUTypeSPS:
 			hasSPS = true
 			if string(n) != string(d.video.SPS) {
-				d.video = &media.H264Params{SPS: bytes.Clone(n), PPS: d.video.PPS}
+				d.video, _ = media.NewH264Params(bytes.Clone(n), d.video.PPS) // kept as sent even when unreadable
 				d.changed = true
 			}
 		case h264.NALUTypePPS:
 			hasPPS = true
 			if string(n) != string(d.video.PPS) {
-				d.video = &media.H264Params{SPS: d.video.SPS, PPS: bytes.Clone(n)}
+				next := *d.video
+				next.PPS = bytes.Clone(n)
+				d.video = &next
 				d.changed = true
 			}
 		}
@@ -250,9 +252,9 @@ func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
 	if h264.NALUType(sps[0]&0x1f) != h264.NALUTypeSPS || h264.NALUType(pps[0]&0x1f) != h264.NALUTypePPS {
 		return nil, fmt.Errorf("%w: parameter sets of the wrong type", errBadDecoderConfig)
 	}
-	var s h264.SPS
-	if err := s.Unmarshal(sps); err != nil {
-		return nil, fmt.Errorf("%w: SPS: %w", errBadDecoderConfig, err)
+	p, err := media.NewH264Params(sps, pps)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadDecoderConfig, err)
 	}
-	return &media.H264Params{SPS: sps, PPS: pps}, nil
+	return p, nil
 }

@@ -57,7 +57,7 @@ func TestDepacketizeRealClip(t *testing.T) {
 	if tr.Video == nil || tr.Audio == nil {
 		t.Fatal("tracks not found")
 	}
-	if w, h := tr.Video.Size(); w != 640 || h != 360 {
+	if w, h := tr.Video.Width, tr.Video.Height; w != 640 || h != 360 {
 		t.Errorf("size %dx%d", w, h)
 	}
 	c := mediatest.Small

@@ -189,6 +189,7 @@ func (s *Server) onConnect(nc net.Conn) (io.ReadWriteCloser, *rtmp.ConnConfig) {
 		remote: nc.RemoteAddr().String(),
 		log:    s.Logger.With("remote", nc.RemoteAddr().String()),
 	}
+	h.badWarn = &netlimit.RateLog{Every: 5 * time.Second, Logger: h.log}
 	h.publishTimer = time.AfterFunc(s.PublishTimeout, h.publishTimeout)
 	ic := &ingestConn{Conn: nc, timeout: s.ReadTimeout, batch: s.ReadBatch, beforeRead: h.flush, sleep: time.Sleep}
 	if s.ReadBatch > 0 {

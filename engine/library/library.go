@@ -141,7 +141,7 @@ func (l *Library) Create(streamID, publicID string, began time.Time) (*os.File, 
 		break
 	}
 	a := livestream.Asset{PublicID: id, StreamID: streamID, Status: livestream.AssetRecording,
-		Started: began.UTC().Truncate(time.Millisecond), CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		Started: began.UTC().Truncate(time.Millisecond), CreatedAt: livestream.Now()}
 	if err := l.Repo.PutAsset(a); err != nil {
 		l.mu.Unlock()
 		f.Close()

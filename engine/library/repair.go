@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
-	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/media/mp4frag"
 )
 
 // repair finishes a recording a crash left open: the file is cut back to
@@ -48,7 +48,8 @@ func finishFile(path string) (*mp4frag.FileInfo, error) {
 
 func fill(a *livestream.Asset, info *mp4frag.FileInfo) {
 	a.Duration, a.Bytes = info.Duration, info.Complete
-	a.Codecs, a.Width, a.Height, _ = mp4frag.Describe(info.Tracks)
+	d := info.Tracks.Describe()
+	a.Codecs, a.Width, a.Height = d.Codecs, d.Width, d.Height
 }
 
 // strayName reads a recording's file name: {public_id}_{YYYYMMDD-HHMMSS},

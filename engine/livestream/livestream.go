@@ -124,6 +124,18 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// RandomHex returns n random bytes in lowercase hex: request and session
+// ids, name prefixes.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	mustRead(b)
+	return hex.EncodeToString(b)
+}
+
+// Now is the time as the studio stores and shows it: UTC, to the
+// millisecond (what JSON round-trips unchanged).
+func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
 // NewStreamKey returns a new URL-safe stream key of 192 random bits.
 func NewStreamKey() string {
 	var b [24]byte

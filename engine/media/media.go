@@ -4,6 +4,7 @@ package media
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -19,19 +20,27 @@ const (
 	KindAudio
 )
 
-// H264Params are a video track's decoder parameters.
+// H264Params are a video track's decoder parameters, with what its SPS
+// declares read once (NewH264Params).
 type H264Params struct {
 	SPS []byte
 	PPS []byte
+	// Width, Height and FPS as the SPS declares them; zeros when unknown.
+	Width, Height int
+	FPS           float64
 }
 
-// Size returns the coded picture size from the SPS, or zeros when it cannot be read.
-func (p *H264Params) Size() (width, height int) {
-	var sps h264.SPS
-	if err := sps.Unmarshal(p.SPS); err != nil {
-		return 0, 0
+// NewH264Params reads sps (the one place the studio parses an SPS) and
+// pairs it with pps. An SPS that cannot be read is an error; the params
+// are still returned, without a size, for callers that carry it on.
+func NewH264Params(sps, pps []byte) (*H264Params, error) {
+	p := &H264Params{SPS: sps, PPS: pps}
+	var s h264.SPS
+	if err := s.Unmarshal(sps); err != nil {
+		return p, fmt.Errorf("reading the H.264 SPS: %w", err)
 	}
-	return sps.Width(), sps.Height()
+	p.Width, p.Height, p.FPS = s.Width(), s.Height(), s.FPS()
+	return p, nil
 }
 
 // AACParams are an audio track's decoder parameters.

@@ -2,12 +2,11 @@ package preview
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -93,9 +92,7 @@ func (s *Server) reserve(streamID string, who viewerID, pc *webrtc.PeerConnectio
 		go s.watch(f)
 	}
 	f.sessions++
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	ss := &session{id: hex.EncodeToString(b[:]), streamID: streamID, who: who, feed: f, pc: pc, track: track, v: newViewer(), sent: make(chan struct{})}
+	ss := &session{id: livestream.RandomHex(12), streamID: streamID, who: who, feed: f, pc: pc, track: track, v: newViewer(), sent: make(chan struct{})}
 	ss.timer = time.AfterFunc(s.ConnectTimeout, func() {
 		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
 			s.end(ss, "the viewer did not connect in time")

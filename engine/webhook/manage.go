@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -55,7 +54,7 @@ func (d *Dispatcher) Create(p Params) (livestream.Webhook, error) {
 	if err := checkURL(*p.URL); err != nil {
 		return livestream.Webhook{}, err
 	}
-	w := livestream.Webhook{ID: newID(), URL: *p.URL, Secret: newSecret(), CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	w := livestream.Webhook{ID: newID(), URL: *p.URL, Secret: newSecret(), CreatedAt: livestream.Now()}
 	if p.Events != nil {
 		if err := checkEvents(*p.Events); err != nil {
 			return livestream.Webhook{}, err

@@ -15,8 +15,6 @@ package webhook
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -281,14 +279,6 @@ func (d *Dispatcher) Counts() Counts {
 }
 
 // newSecret makes a signing secret.
-func newSecret() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return "whsec_" + hex.EncodeToString(b[:])
-}
+func newSecret() string { return "whsec_" + livestream.RandomHex(24) }
 
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "wh_" + hex.EncodeToString(b[:])
-}
+func newID() string { return "wh_" + livestream.RandomHex(12) }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
-	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/media/mp4frag"
 	"github.com/onair-studio/onair/engine/output/writev"
 )
 

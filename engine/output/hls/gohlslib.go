@@ -9,7 +9,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 
 	"github.com/onair-studio/onair/engine/media"
-	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/media/mp4frag"
 )
 
 // gohlslibMuxer serves the MPEG-TS variant with gohlslib's muxer.

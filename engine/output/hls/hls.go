@@ -17,6 +17,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/netlimit"
 )
 
 // Variant names accepted by ParseVariant.
@@ -93,10 +94,10 @@ type Output struct {
 	stream   *hub.Stream
 	sessions int
 
-	served         served
-	awaitingKey    bool // video is dropped until the next key frame
-	encodeErrors   int
-	lastEncodeWarn time.Time
+	served       served
+	awaitingKey  bool // video is dropped until the next key frame
+	encodeErrors int
+	encodeWarn   *netlimit.RateLog // muxer warnings at most once a minute
 }
 
 // Start attaches the output to s.
@@ -235,10 +236,10 @@ func (o *Output) restart(t media.Tracks) error {
 // encodeError logs the muxer's non-fatal errors, at most once a minute.
 func (o *Output) encodeError(err error) {
 	o.encodeErrors++
-	if now := time.Now(); now.Sub(o.lastEncodeWarn) > time.Minute {
-		o.lastEncodeWarn = now
-		o.Logger.Warn("HLS muxer warning", "error", err, "count", o.encodeErrors)
+	if o.encodeWarn == nil {
+		o.encodeWarn = &netlimit.RateLog{Every: time.Minute, Logger: o.Logger}
 	}
+	o.encodeWarn.Add("HLS muxer warning", "error", err, "count", o.encodeErrors)
 }
 
 // ServeHTTP serves the playlists and media; the file name is the last

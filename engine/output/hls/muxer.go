@@ -1,8 +1,6 @@
 package hls
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
-	"github.com/onair-studio/onair/engine/output/mp4frag"
+	"github.com/onair-studio/onair/engine/media/mp4frag"
 	"github.com/onair-studio/onair/engine/output/writev"
 )
 
@@ -102,12 +101,10 @@ type muxerLimits struct {
 }
 
 func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin, partMin time.Duration, lim muxerLimits, dir string, log *slog.Logger) (*fmp4Muxer, error) {
-	var rnd [4]byte
-	rand.Read(rnd[:])
 	m := &fmp4Muxer{
 		lowLatency: lowLatency, segmentCount: segmentCount, segmentMin: segmentMin, partMin: partMin,
 		segMax: lim.maxDuration, segMaxBytes: lim.maxBytes, waitSince: -1,
-		dir: dir, log: log, changed: make(chan struct{}), prefix: hex.EncodeToString(rnd[:]),
+		dir: dir, log: log, changed: make(chan struct{}), prefix: livestream.RandomHex(4),
 	}
 	in, err := mp4frag.NewInit(t)
 	if err != nil {

@@ -154,9 +154,6 @@ func (o *Output) Close() {
 	o.wg.Wait()
 }
 
-// Dropped counts the units the destination lost for being too slow.
-func (o *Output) Dropped() uint64 { return o.reader.Dropped() }
-
 // write hands a unit to the current connection (the hub reader's goroutine).
 func (o *Output) write(u *media.Unit) {
 	p := o.cur.Load()

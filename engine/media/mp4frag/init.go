@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
@@ -52,7 +51,8 @@ func NewInit(t media.Tracks) (*Init, error) {
 	if len(it.Tracks) == 0 {
 		return nil, errors.New("no track")
 	}
-	in.Codecs, in.Width, in.Height, in.FrameRate = Describe(t)
+	d := t.Describe()
+	in.Codecs, in.Width, in.Height, in.FrameRate = d.Codecs, d.Width, d.Height, d.FPS
 	var buf seekablebuffer.Buffer
 	if err := it.Marshal(&buf); err != nil {
 		return nil, fmt.Errorf("writing the fMP4 initialization section: %w", err)
@@ -70,23 +70,4 @@ func (in *Init) Tracks() []*Track {
 		}
 	}
 	return ts
-}
-
-// Describe returns the RFC 6381 codec strings of t, video first, and the
-// picture size and frame rate its SPS declares (zeros when unknown).
-func Describe(t media.Tracks) (codecs []string, width, height int, fps float64) {
-	if t.Video != nil {
-		sps := t.Video.SPS
-		if len(sps) >= 4 {
-			codecs = append(codecs, fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3]))
-		}
-		var s h264.SPS
-		if s.Unmarshal(sps) == nil {
-			width, height, fps = s.Width(), s.Height(), s.FPS()
-		}
-	}
-	if t.Audio != nil {
-		codecs = append(codecs, fmt.Sprintf("mp4a.40.%d", t.Audio.Config.Type))
-	}
-	return codecs, width, height, fps
 }

@@ -145,7 +145,7 @@ func (info *FileInfo) readInit() error {
 		info.defaults[uint32(t.ID)] = trackDefaults{}
 		switch c := t.Codec.(type) {
 		case *codecs.H264:
-			info.Tracks.Video = &media.H264Params{SPS: c.SPS, PPS: c.PPS}
+			info.Tracks.Video, _ = media.NewH264Params(c.SPS, c.PPS) // a size it cannot read stays unknown
 		case *codecs.MPEG4Audio:
 			info.Tracks.Audio = &media.AACParams{Config: c.Config}
 		}
