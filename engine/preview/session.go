@@ -6,8 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/onair-studio/onair/engine/livestream"
 )
 
 // viewerID says who asks for a session: the studio's owner (the API
