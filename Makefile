@@ -93,6 +93,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzStrictJSON -fuzztime $(FUZZTIME) ./api/
 	$(GO) test -run XXX -fuzz FuzzNewestURI -fuzztime $(FUZZTIME) ./cmd/onair-load/
 	$(GO) test -run XXX -fuzz FuzzFrameCounter -fuzztime $(FUZZTIME) ./cmd/onair-load/
+	$(GO) test -run XXX -fuzz FuzzMendCommand -fuzztime $(FUZZTIME) ./engine/output/simulcast/
 
 ## bench: Go benchmarks of the hot paths, then the standard load scenario
 ## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the

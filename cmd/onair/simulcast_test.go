@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"math"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -236,5 +239,60 @@ func TestSimulcastSurvivesADeadDestination(t *testing.T) {
 			t.Errorf("a gap of %.3f s at %.3f s", d, ts[i-1])
 			break
 		}
+	}
+}
+
+// FFmpeg's own RTMP server (`ffmpeg -listen 1`) as a destination: the
+// studio's push gets through its answers (it replies to FCPublish with a
+// bare onFCPublish), broadcasts, and what FFmpeg wrote holds the publish,
+// H.264 and AAC, decoding without an error.
+func TestSimulcastToFFmpegListen(t *testing.T) {
+	t.Parallel()
+	mediatest.RequireTools(t)
+	clip := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 800, AudioKbps: 96}.Path(t)
+	p := startServe(t, t.TempDir(), "", "")
+	st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}, "idle_timeout_sec": 0})
+	addr := freePort(t)
+	out := filepath.Join(t.TempDir(), "out.flv")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var ffErr syncBuffer
+	ff := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "warning", "-listen", "1", "-f", "flv",
+		"-i", "rtmp://"+addr+"/app/key", "-c", "copy", "-y", out)
+	ff.Stderr = &ffErr
+	if err := ff.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ffDone := make(chan error, 1)
+	go func() { ffDone <- ff.Wait() }()
+	time.Sleep(500 * time.Millisecond) // FFmpeg listening
+	var o outputJSON
+	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/outputs", map[string]any{
+		"type": "simulcast", "uri": "rtmp://" + addr + "/app", "stream_key": "key", "vendor": "custom"}, &o); code != 201 {
+		t.Fatalf("add destination: %d %s", code, msg)
+	}
+	pub := mediatest.Publish(t, clip, st.Input.URI+"/"+st.Input.StreamKey, false)
+	p.waitOutput(st.ID, o.ID, 10*time.Second, "broadcasting to ffmpeg -listen", broadcasting)
+	if err, ok := pub.Wait(40 * time.Second); !ok || err != nil {
+		t.Fatalf("publishing ffmpeg: %v %v", ok, err)
+	}
+	// The session ends; the push closes and FFmpeg finishes its file.
+	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/idle", nil, nil); code != 200 {
+		t.Fatalf("idle: %d %s", code, msg)
+	}
+	select {
+	case <-ffDone:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("ffmpeg -listen did not finish: %s", ffErr.String())
+	}
+	pr := mediatest.ProbeFile(t, out)
+	if got := strings.Join(pr.Codecs(), ","); got != "h264,aac" {
+		t.Errorf("codecs %s", got)
+	}
+	if pr.Duration < 9 {
+		t.Errorf("%.3f s of a 12 s publish reached ffmpeg", pr.Duration)
+	}
+	if errs := mediatest.DecodeErrors(t, out); errs != "" {
+		t.Errorf("decoding what ffmpeg wrote: %s", errs)
 	}
 }

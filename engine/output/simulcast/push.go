@@ -49,18 +49,41 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	defer cancel()
 	var connected atomic.Bool
 	var bc *batchConn
+	var mend *mendReader
 	d := &net.Dialer{}
-	c := &gortmplib.Client{
-		URL: o.dest, Publish: true, TLSConfig: o.f.TLSConfig,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
+	// TCP, then the batching below TLS, then TLS for rtmps://, then the
+	// mender of the server's answers, then gortmplib.
+	open := func(ctx context.Context, network, addr string, secure bool) (net.Conn, error) {
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		connected.Store(true)
+		bc = &batchConn{Conn: nc}
+		var conn net.Conn = bc
+		if secure {
+			cfg := &tls.Config{}
+			if o.f.TLSConfig != nil {
+				cfg = o.f.TLSConfig.Clone()
 			}
-			connected.Store(true)
-			bc = &batchConn{Conn: nc}
-			return bc, nil
+			if cfg.ServerName == "" {
+				cfg.ServerName = o.dest.Hostname()
+			}
+			conn = tls.Client(bc, cfg)
+		}
+		mend = newMendReader(conn)
+		return &mendConn{Conn: conn, r: mend}, nil
+	}
+	c := &gortmplib.Client{
+		URL: o.dest, Publish: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return open(ctx, network, addr, false)
 		},
+	}
+	if o.dest.Scheme == "rtmps" {
+		c.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return open(ctx, network, addr, true)
+		}
 	}
 	if err := c.Initialize(dctx); err != nil {
 		if ctx.Err() == nil && dctx.Err() != nil {
@@ -84,6 +107,10 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	if err := p.w.Initialize(); err != nil {
 		c.Close()
 		return nil, o.explainStream(err, true)
+	}
+	mend.passOn()
+	if mend.Mended > 0 {
+		o.log.Debug("mended the destination's answers", "commands", mend.Mended)
 	}
 	bc.batch(true) // media goes out once per batch (flush)
 	o.wg.Go(p.readLoop)
