@@ -85,6 +85,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzDepacketizer -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzAVCDecoderConfig -fuzztime $(FUZZTIME) ./engine/ingest/
+	$(GO) test -run XXX -fuzz FuzzTSReader -fuzztime $(FUZZTIME) ./engine/ingest/
 	$(GO) test -run XXX -fuzz FuzzRequest -fuzztime $(FUZZTIME) ./engine/output/hls/
 	$(GO) test -run XXX -fuzz FuzzScan -fuzztime $(FUZZTIME) ./engine/media/mp4frag/
 	$(GO) test -run XXX -fuzz FuzzCheckOffer -fuzztime $(FUZZTIME) ./engine/preview/

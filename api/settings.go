@@ -29,6 +29,9 @@ func settingsReply(set livestream.Settings) livestream.Settings {
 	if set.Storage.SecretAccessKey != "" {
 		set.Storage.SecretAccessKey = maskedPassword
 	}
+	if set.SRT.Passphrase != "" {
+		set.SRT.Passphrase = maskedPassword
+	}
 	return set
 }
 
@@ -82,6 +85,9 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, part func
 	}
 	if set.Storage.SecretAccessKey == maskedPassword {
 		set.Storage.SecretAccessKey = before.Storage.SecretAccessKey
+	}
+	if set.SRT.Passphrase == maskedPassword {
+		set.SRT.Passphrase = before.SRT.Passphrase
 	}
 	if err := s.Settings.SaveSettings(set); err != nil {
 		s.failErr(w, r, err)

@@ -13,6 +13,9 @@ type inputView struct {
 	Type      string `json:"type"`
 	URI       string `json:"uri"`
 	StreamKey string `json:"stream_key"`
+	// SRTURI is the whole SRT URL to paste into an encoder (stream id
+	// with the key included); absent when the studio has no SRT.
+	SRTURI string `json:"srt_uri,omitempty"`
 }
 
 type outputView struct {
@@ -119,7 +122,7 @@ func viewStream(st livestream.StreamState, reveal bool) streamView {
 	v := streamView{
 		ID:             st.ID,
 		Name:           st.Name,
-		Input:          inputView{Type: st.Input.Type, URI: st.InputURI, StreamKey: st.Input.StreamKey},
+		Input:          inputView{Type: st.Input.Type, URI: st.InputURI, StreamKey: st.Input.StreamKey, SRTURI: st.SRTURI},
 		Status:         string(st.Status),
 		Outputs:        make([]outputView, 0, len(st.Outputs)),
 		IdleTimeoutSec: st.IdleTimeoutSec,

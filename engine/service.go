@@ -50,6 +50,9 @@ type Service struct {
 	Repo Repository
 	// RTMPURL is the server URL encoders publish to, e.g. rtmp://127.0.0.1:1935/live. Required.
 	RTMPURL string
+	// SRTURI, when set, makes the SRT URL an encoder publishes a stream key
+	// to ("" when SRT is off).
+	SRTURI func(streamKey string) string
 	// HTTPURL is the base URL of the HTTP server, e.g. http://127.0.0.1:8935. Required.
 	HTTPURL string
 	// Outputs are the factories of the output types the studio runs, by
@@ -206,6 +209,9 @@ func (s *Service) compose(cfg livestream.LiveStream, sess *session) livestream.S
 		LiveStream: cfg.Clone(),
 		Status:     livestream.StatusIdle,
 		InputURI:   s.RTMPURL,
+	}
+	if s.SRTURI != nil {
+		st.SRTURI = s.SRTURI(cfg.Input.StreamKey)
 	}
 	if sess != nil {
 		st.Status = livestream.StatusActive

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -17,8 +16,8 @@ import (
 
 // Publish refusals.
 var (
-	ErrUnknownKey = errors.New("unknown stream key")
-	ErrBusy       = errors.New("another encoder is already publishing on this stream key")
+	ErrUnknownKey = ingest.ErrUnknownKey
+	ErrBusy       = ingest.ErrBusy
 )
 
 // session is one active period of a live stream: from activation or the

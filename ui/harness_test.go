@@ -99,7 +99,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := studio.Start(studio.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0",
+	s, err := studio.Start(studio.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
 		SimulcastMinBackoff: 200 * time.Millisecond, SimulcastMaxBackoff: time.Second, WebhookMinBackoff: 100 * time.Millisecond}, quiet())
 	if err != nil {
 		t.Fatal(err)

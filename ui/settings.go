@@ -33,6 +33,8 @@ type settingsPage struct {
 	apiURL  *copyRow
 	http    *field
 	rtmp    *field
+	srt     *field
+	srtPass *field
 	cloud   *field
 	hosts   *field
 	lib     *field
@@ -75,6 +77,8 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 
 	s.http = newField("API, HLS and pages", "127.0.0.1:8935")
 	s.rtmp = newField("RTMP for encoders", "127.0.0.1:1935")
+	s.srt = newField("SRT for encoders", "127.0.0.1:8890, or off")
+	s.srtPass = newSecretEntryField("SRT passphrase", "10 to 79 characters; empty: none")
 	s.cloud = newField("Cloud name", "local")
 	s.hosts = newField("Other names of this computer", "e.g. studio.local, my-pc.lan")
 	s.lib = newField("Recordings folder", "the library folder")
@@ -94,7 +98,7 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 	})
 	s.restart.Hide()
 	network := widget.NewCard("Network and folders", "Addresses to listen on (127.0.0.1 keeps the studio to this computer) and where recordings go",
-		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.cloud.item(), s.hosts.item(), s.lib.item(), s.tlsCert.item(), s.tlsKey.item()), container.NewHBox(s.save, s.restart), s.saved))
+		container.NewVBox(widget.NewForm(s.http.item(), s.rtmp.item(), s.srt.item(), s.srtPass.item(), s.cloud.item(), s.hosts.item(), s.lib.item(), s.tlsCert.item(), s.tlsKey.item()), container.NewHBox(s.save, s.restart), s.saved))
 
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
@@ -131,6 +135,8 @@ func (s *settingsPage) load() {
 	s.apiURL.refresh()
 	s.http.entry.SetText(s.cur.HTTPAddr)
 	s.rtmp.entry.SetText(s.cur.RTMPAddr)
+	s.srt.entry.SetText(s.cur.SRT.Addr)
+	s.srtPass.entry.SetText(s.cur.SRT.Passphrase)
 	s.cloud.entry.SetText(s.cur.CloudName)
 	s.hosts.entry.SetText(s.cur.AllowedHosts)
 	s.lib.entry.SetText(s.cur.LibraryDir)
@@ -261,6 +267,15 @@ func (s *settingsPage) submit() {
 	if (next.TLSCert == "") != (next.TLSKey == "") {
 		s.tlsKey.err.set("The certificate and its key go together: give both, or neither for a self-signed one.")
 	}
+	next.SRT.Addr, next.SRT.Passphrase = strings.TrimSpace(s.srt.entry.Text), s.srtPass.entry.Text
+	s.srt.err.set("")
+	if next.SRT.Addr != livestream.SRTOff {
+		s.srt.err.set(checkAddr(next.SRT.Addr))
+	}
+	s.srtPass.err.set("")
+	if n := len(next.SRT.Passphrase); n != 0 && (n < 10 || n > 79) {
+		s.srtPass.err.set("10 to 79 characters, or empty for none.")
+	}
 	s.hosts.err.set(checkHosts(next.AllowedHosts))
 	s.lib.err.set(checkFolder(next.LibraryDir))
 	s.http.err.set(checkAddr(next.HTTPAddr))
@@ -273,7 +288,7 @@ func (s *settingsPage) submit() {
 	} else {
 		s.cloud.err.set("")
 	}
-	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" || s.lib.err.Text != "" || s.tlsKey.err.Text != "" {
+	if s.http.err.Text != "" || s.rtmp.err.Text != "" || s.srt.err.Text != "" || s.srtPass.err.Text != "" || s.cloud.err.Text != "" || s.hosts.err.Text != "" || s.lib.err.Text != "" || s.tlsKey.err.Text != "" {
 		return
 	}
 	s.save.Disable()

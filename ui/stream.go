@@ -33,6 +33,7 @@ type streamPage struct {
 	remove    *widget.Button
 	server    *copyRow
 	key       *secretField
+	srt       *secretField // nil when the studio has no SRT
 	resetKey  *widget.Button
 	hls       *copyRow
 	openHLS   *widget.Button
@@ -69,11 +70,7 @@ func newStreamPage(d deps, st livestream.StreamState) *streamPage {
 	p.server = newCopyRow(clip, func() string { return p.st.InputURI })
 	p.key = newSecretField(clip, func() string { return p.st.Input.StreamKey })
 	p.resetKey = widget.NewButtonWithIcon("Reset key", theme.ViewRefreshIcon(), p.confirmResetKey)
-	encoder := widget.NewCard("Encoder settings", "In OBS: Settings > Stream > Service: Custom",
-		widget.NewForm(
-			widget.NewFormItem("Server", p.server.root),
-			widget.NewFormItem("Stream key", container.NewBorder(nil, nil, nil, p.resetKey, p.key.root)),
-		))
+	encoder := widget.NewCard("Encoder settings", "In OBS: Settings > Stream > Service: Custom", p.encoderForm(clip))
 
 	p.stats = widget.NewLabel("")
 	p.stats.Wrapping = fyne.TextWrapWord
@@ -114,6 +111,23 @@ func newStreamPage(d deps, st livestream.StreamState) *streamPage {
 	return p
 }
 
+// encoderForm is where an encoder sends the stream: the RTMP server and
+// key, and the whole SRT URL (with the key, so masked) when the studio
+// listens for SRT.
+func (p *streamPage) encoderForm(clip func() fyne.Clipboard) *widget.Form {
+	f := widget.NewForm(
+		widget.NewFormItem("Server", p.server.root),
+		widget.NewFormItem("Stream key", container.NewBorder(nil, nil, nil, p.resetKey, p.key.root)),
+	)
+	if p.st.SRTURI != "" {
+		p.srt = newSecretField(clip, func() string { return p.st.SRTURI })
+		item := widget.NewFormItem("Or SRT", p.srt.root)
+		item.HintText = "the whole URL for OBS (Server, with Stream key empty) or ffmpeg -f mpegts"
+		f.AppendItem(item)
+	}
+	return f
+}
+
 // update shows a newer state of the stream (UI thread).
 func (p *streamPage) update(st livestream.StreamState) {
 	keyChanged := st.Input.StreamKey != p.st.Input.StreamKey
@@ -144,8 +158,14 @@ func (p *streamPage) update(st livestream.StreamState) {
 	p.server.refresh()
 	if keyChanged {
 		p.key.hide()
+		if p.srt != nil {
+			p.srt.hide()
+		}
 	}
 	p.key.refresh()
+	if p.srt != nil {
+		p.srt.refresh()
+	}
 	p.hls.refresh()
 	p.outputs.update(st)
 	p.showRecording()

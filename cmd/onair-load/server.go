@@ -74,7 +74,7 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	if s.rtmpAddr, err = freeAddr(); err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr}
+	args := []string{"serve", "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr, "--srt", "127.0.0.1:0"}
 	if cpuProfile != "" {
 		args = append(args, "--cpuprofile", cpuProfile)
 	}

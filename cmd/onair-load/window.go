@@ -83,7 +83,7 @@ func startWindow(ctx context.Context, o options) (time.Duration, func(), *server
 	if s.rtmpAddr, err = freeAddr(); err != nil {
 		return 0, nil, nil, err
 	}
-	s.cmd = exec.Command(o.Onair, "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr)
+	s.cmd = exec.Command(o.Onair, "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr, "--srt", "127.0.0.1:0")
 	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
 	s.cmd.Stderr = &s.logs
 	start := time.Now()

@@ -15,7 +15,7 @@ func TestPortTakenIsAClearError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		args := []string{"serve", "--data", t.TempDir(), "--http", freePort(t), "--rtmp", freePort(t)}
+		args := []string{"serve", "--data", t.TempDir(), "--http", freePort(t), "--rtmp", freePort(t), "--srt", "127.0.0.1:0"}
 		for i := range args {
 			if args[i] == flag {
 				args[i+1] = ln.Addr().String()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -108,6 +109,9 @@ func startServe(t *testing.T, data, httpAddr, rtmpAddr string, extra ...string) 
 		rtmpAddr = freePort(t)
 	}
 	p := &proc{t: t, data: data, httpAddr: httpAddr, rtmpAddr: rtmpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
+	if !slices.Contains(extra, "--srt") {
+		extra = append(extra, "--srt", "127.0.0.1:0") // tests run side by side
+	}
 	p.cmd = exec.Command(binary(t), append([]string{"serve", "--data", data, "--http", httpAddr, "--rtmp", rtmpAddr}, extra...)...)
 	p.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+testKey, "ONAIR_API_SECRET="+testSecret)
 	p.cmd.Stderr = p.logs
@@ -223,6 +227,7 @@ type streamJSON struct {
 		Type      string `json:"type"`
 		URI       string `json:"uri"`
 		StreamKey string `json:"stream_key"`
+		SRTURI    string `json:"srt_uri"`
 	} `json:"input"`
 	Status         string       `json:"status"`
 	Outputs        []outputJSON `json:"outputs"`

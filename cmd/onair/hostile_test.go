@@ -61,7 +61,7 @@ func slowConns(t *testing.T, n int, addr string, first []byte) <-chan time.Durat
 func TestHostileConnectionsAreClosedWhileStreaming(t *testing.T) {
 	clip := mediatest.Small.Path(t)
 	const limit = 3 * time.Second
-	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0",
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
 		BodyTimeout: limit, PublishTimeout: limit}
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)

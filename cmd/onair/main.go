@@ -56,6 +56,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (o options, code int, do
 	fs.StringVar(&cfg.DataDir, "data", defaultDataDir(), "folder for the store, the library and logs")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8935", "address of the API, HLS and pages")
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", "127.0.0.1:1935", "address of the RTMP ingest")
+	fs.StringVar(&cfg.SRTAddr, "srt", "", "UDP address of the SRT ingest, or off; default: the saved setting, else 127.0.0.1:8890")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "HTTPS certificate (PEM) when --http listens beyond this computer; default: a self-signed one made in the data folder")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP even when --http listens beyond this computer (the secret then travels in the clear)")

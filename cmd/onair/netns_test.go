@@ -61,7 +61,7 @@ func startSlowOrigin(t *testing.T, rate string) *slowOrigin {
 
 	httpAddr, rtmpAddr := origin+":8935", origin+":1935"
 	p := &proc{t: t, data: t.TempDir(), httpAddr: httpAddr, rtmpAddr: rtmpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command("ip", "netns", "exec", o.ns, binary(t), "serve", "--data", p.data, "--http", httpAddr, "--rtmp", rtmpAddr, "--insecure-http")
+	p.cmd = exec.Command("ip", "netns", "exec", o.ns, binary(t), "serve", "--data", p.data, "--http", httpAddr, "--rtmp", rtmpAddr, "--srt", "127.0.0.1:0", "--insecure-http")
 	p.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+testKey, "ONAIR_API_SECRET="+testSecret)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

@@ -27,7 +27,7 @@ func previewStudio(t *testing.T, clip mediatest.Clip) (*studio.Studio, livestrea
 	path := clip.Path(t)
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0"}
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0"}
 	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestPreviewOverHTTPS(t *testing.T) {
 	path := mediatest.Preview.Path(t)
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0"}
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0"}
 	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func TestRemoteAccessHTTPS(t *testing.T) {
 	}
 	data := t.TempDir()
 	_, port, _ := net.SplitHostPort(freePort(t))
-	cmd := exec.Command(binary(t), "serve", "--data", data, "--http", "0.0.0.0:"+port, "--rtmp", freePort(t))
+	cmd := exec.Command(binary(t), "serve", "--data", data, "--http", "0.0.0.0:"+port, "--rtmp", freePort(t), "--srt", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+testKey, "ONAIR_API_SECRET="+testSecret)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

@@ -91,6 +91,57 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 	}, nil
 }
 
+// AccessUnit converts one H.264 access unit carried with its parameter
+// sets in band (MPEG-TS over SRT), with its times. Until an SPS and a PPS
+// arrive, units are refused with errNoSequenceHeader. The unit owns its
+// memory.
+func (d *Depacketizer) AccessUnit(pts, dts time.Duration, au [][]byte) (*media.Unit, error) {
+	if d.video == nil {
+		var sps, pps []byte
+		for _, n := range au {
+			switch h264.NALUType(n[0] & 0x1f) {
+			case h264.NALUTypeSPS:
+				sps = n
+			case h264.NALUTypePPS:
+				pps = n
+			}
+		}
+		if sps == nil || pps == nil {
+			return nil, fmt.Errorf("video: %w", errNoSequenceHeader)
+		}
+		p, err := media.NewH264Params(bytes.Clone(sps), bytes.Clone(pps))
+		if err != nil {
+			return nil, fmt.Errorf("video: %w", err)
+		}
+		d.video, d.changed = p, true
+	}
+	nalus, key := d.pictures(au)
+	if nalus == nil {
+		return nil, nil
+	}
+	return &media.Unit{Kind: media.KindVideo, DTS: dts, PTS: pts, Key: key, NALUs: nalus}, nil
+}
+
+// AACFrames converts the AAC frames of one PES packet (ADTS headers
+// removed) starting at pts; each next frame is 1024 samples later.
+func (d *Depacketizer) AACFrames(conf mpeg4audio.AudioSpecificConfig, pts time.Duration, frames [][]byte) []*media.Unit {
+	if d.audio == nil || d.audio.Config != conf {
+		d.audio, d.changed = &media.AACParams{Config: conf}, true
+	}
+	units := make([]*media.Unit, 0, len(frames))
+	for i, f := range frames {
+		if len(f) == 0 {
+			continue
+		}
+		t := pts
+		if conf.SampleRate > 0 {
+			t += time.Duration(i) * mpeg4audio.SamplesPerAccessUnit * time.Second / time.Duration(conf.SampleRate)
+		}
+		units = append(units, &media.Unit{Kind: media.KindAudio, DTS: t, PTS: t, Frame: bytes.Clone(f)})
+	}
+	return units
+}
+
 // sequenceHeader takes an AVC decoder configuration as the parameters from
 // now on (changed when they differ).
 func (d *Depacketizer) sequenceHeader(payload []byte) error {

@@ -36,7 +36,28 @@ type Settings struct {
 	// Storage is the S3-compatible bucket finished recordings are copied
 	// to (off while Bucket is empty). It applies at once.
 	Storage StorageSettings `json:"storage"`
+	// SRT is the SRT listener encoders may publish to beside RTMP. It
+	// applies at the next start.
+	SRT SRTSettings `json:"srt"`
 }
+
+// SRTSettings are the SRT listener's.
+type SRTSettings struct {
+	// Addr is the UDP address, e.g. 127.0.0.1:8890; "off" turns SRT off.
+	Addr string `json:"addr"`
+	// Passphrase, when set (10 to 79 characters), is required of every SRT
+	// publisher (encryption). Never shown back or logged.
+	Passphrase string `json:"passphrase,omitempty"`
+	// LatencyMS is the receive buffer in milliseconds: more survives worse
+	// networks, later. 0: 120 ms.
+	LatencyMS int `json:"latency_ms,omitempty"`
+}
+
+// On reports whether the studio listens for SRT.
+func (s SRTSettings) On() bool { return s.Addr != SRTOff }
+
+// SRTOff as the SRT address turns SRT off.
+const SRTOff = "off"
 
 // StorageSettings are an S3-compatible object store for recordings: AWS
 // S3, Cloudflare R2, Backblaze B2, Wasabi, MinIO, VersityGW and the like.
@@ -72,6 +93,7 @@ const (
 	DefaultCloudName = "local"
 	DefaultOBSHost   = "127.0.0.1"
 	DefaultOBSPort   = 4455
+	DefaultSRTAddr   = "127.0.0.1:8890"
 )
 
 // WithDefaults fills empty fields with their defaults.
@@ -85,6 +107,7 @@ func (s Settings) WithDefaults() Settings {
 	def(&s.RTMPAddr, DefaultRTMPAddr)
 	def(&s.CloudName, DefaultCloudName)
 	def(&s.OBS.Host, DefaultOBSHost)
+	def(&s.SRT.Addr, DefaultSRTAddr)
 	if s.OBS.Port == 0 {
 		s.OBS.Port = DefaultOBSPort
 	}
@@ -122,6 +145,9 @@ func (s Settings) Validate() error {
 		return invalid("public_url", "%v", err)
 	}
 	if err := s.Storage.validate(); err != nil {
+		return err
+	}
+	if err := s.SRT.validate(); err != nil {
 		return err
 	}
 	if s.OBS.Port < 1 || s.OBS.Port > 65535 {
@@ -184,6 +210,22 @@ func validCloudName(s string) bool {
 		}
 	}
 	return true
+}
+
+// validate checks the SRT listener's settings.
+func (s SRTSettings) validate() error {
+	if s.On() && s.Addr != "" {
+		if err := checkListenAddr(s.Addr); err != nil {
+			return invalid("srt.addr", "%v (or off)", err)
+		}
+	}
+	if n := len(s.Passphrase); n != 0 && (n < 10 || n > 79) {
+		return invalid("srt.passphrase", "%d characters: use 10 to 79, or none", n)
+	}
+	if s.LatencyMS < 0 || s.LatencyMS > 10000 {
+		return invalid("srt.latency_ms", "%d: use 20 to 10000 milliseconds, or 0 for 120", s.LatencyMS)
+	}
+	return nil
 }
 
 // validate checks the object store's settings when it is on.

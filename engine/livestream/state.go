@@ -15,7 +15,10 @@ type StreamState struct {
 	LiveStream
 	Status   Status
 	InputURI string
-	Outputs  []OutputState
+	// SRTURI is the whole SRT URL to publish to (stream id and key
+	// included); "" when the studio has no SRT listener.
+	SRTURI  string
+	Outputs []OutputState
 	// ActiveSince is when the session began (zero when idle).
 	ActiveSince time.Time
 	// Publishing tells whether an encoder is connected now.

@@ -147,11 +147,23 @@ type Publisher struct {
 // The process is killed when the test ends.
 func Publish(t testing.TB, clip, url string, loop bool) *Publisher {
 	t.Helper()
+	return publish(t, clip, "flv", url, loop)
+}
+
+// PublishSRT starts ffmpeg sending clip once as MPEG-TS to an SRT url
+// (srt://…?streamid=publish:KEY…).
+func PublishSRT(t testing.TB, clip, url string) *Publisher {
+	t.Helper()
+	return publish(t, clip, "mpegts", url, false)
+}
+
+func publish(t testing.TB, clip, format, url string, loop bool) *Publisher {
+	t.Helper()
 	args := []string{"-hide_banner", "-loglevel", "warning", "-re"}
 	if loop {
 		args = append(args, "-stream_loop", "-1")
 	}
-	args = append(args, "-i", clip, "-c", "copy", "-f", "flv", url)
+	args = append(args, "-i", clip, "-c", "copy", "-f", format, url)
 	p := &Publisher{Cmd: exec.Command("ffmpeg", args...), done: make(chan struct{})}
 	p.Cmd.Stderr = &p.stderr
 	if err := p.Cmd.Start(); err != nil {

@@ -1,6 +1,7 @@
 package studio
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,6 +64,9 @@ func (s *Studio) loadSettings() error {
 	}
 	if cfg.PublicURL != "" {
 		set.PublicURL = cfg.PublicURL
+	}
+	if cfg.SRTAddr != "" {
+		set.SRT.Addr = cfg.SRTAddr
 	}
 	if set.LibraryDir == "" {
 		set.LibraryDir = filepath.Join(cfg.DataDir, "library")
@@ -132,6 +137,7 @@ func (s *Studio) startEngine() error {
 	s.engine = &engine.Service{
 		Repo:    s.store,
 		RTMPURL: s.rtmpURL,
+		SRTURI:  s.SRTURI,
 		HTTPURL: s.httpURL,
 		Outputs: output.Factories{
 			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.publicBase},
@@ -176,6 +182,50 @@ func (s *Studio) startIngest() error {
 	}
 	return s.ingest.Start()
 }
+
+// startSRT listens for SRT publishers when the settings ask for it. SRT is
+// optional: a port that cannot be had leaves the studio running with RTMP,
+// and says so.
+func (s *Studio) startSRT() error {
+	set := s.boot.SRT
+	if !set.On() {
+		return nil
+	}
+	srv := &ingest.SRTServer{Address: set.Addr, Passphrase: set.Passphrase, Latency: time.Duration(set.LatencyMS) * time.Millisecond,
+		Authorizer: s.engine, PublishTimeout: s.cfg.PublishTimeout, MaxConns: s.cfg.MaxRTMPConns,
+		OnRefused: s.engine.PublisherRefused, Logger: s.log.With("component", "srt")}
+	if err := srv.Start(); err != nil {
+		s.srtErr = err
+		s.log.Warn("SRT is off for this run; encoders can still publish over RTMP", "error", err,
+			"fix", "free the port or choose another SRT address in Settings (or --srt)")
+		return nil
+	}
+	s.srt = srv
+	s.srtURL = "srt://" + urlHost(srv.Addr())
+	s.engine.Republish() // every stream's srt_uri
+	return nil
+}
+
+// SRTURI is the whole SRT URL an encoder publishes a stream key to: the
+// stream id, the packet size MPEG-TS over SRT needs, the latency and the
+// passphrase as ffmpeg and OBS read them (latency in microseconds); ""
+// when SRT is off.
+func (s *Studio) SRTURI(key string) string {
+	if s.srtURL == "" {
+		return ""
+	}
+	set := s.boot.SRT
+	latency := cmp.Or(set.LatencyMS, 120)
+	u := fmt.Sprintf("%s?streamid=publish:%s&pkt_size=1316&latency=%d", s.srtURL, key, latency*1000)
+	if set.Passphrase != "" {
+		u += "&passphrase=" + url.QueryEscape(set.Passphrase)
+	}
+	return u
+}
+
+// SRTError says why SRT is not running although the settings ask for it
+// (nil: running, or off by choice).
+func (s *Studio) SRTError() error { return s.srtErr }
 
 // startPreview: WebRTC media leaves from the HTTP server's address, on the
 // same port number over UDP: one address to allow through a firewall.

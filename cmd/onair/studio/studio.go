@@ -39,6 +39,9 @@ type Config struct {
 	// line; otherwise the saved setting, if any, is used.
 	HTTPSet bool
 	RTMPSet bool
+	// SRTAddr, when set, is the SRT listener for this run (--srt; "off"
+	// turns it off), over the saved setting.
+	SRTAddr string
 	// TLSCert and TLSKey are the HTTPS certificate beyond loopback (empty:
 	// the saved one, else a self-signed one in the data folder);
 	// InsecureHTTP serves plain HTTP beyond loopback instead.
@@ -104,6 +107,9 @@ type Studio struct {
 	saveMu  sync.Mutex
 	httpURL string
 	rtmpURL string
+	srt     *ingest.SRTServer // nil: SRT off or its port could not be had
+	srtURL  string            // srt://host:port, "" without SRT
+	srtErr  error             // why SRT is not running, when it should
 	// tls is the HTTPS certificate, when the API listens beyond loopback.
 	tls *tls.Certificate
 }
@@ -118,7 +124,7 @@ func Start(cfg Config, log *slog.Logger) (_ *Studio, err error) {
 		}
 	}()
 	for _, step := range []func() error{s.openStore, s.loadSettings, s.listen, s.startLibrary,
-		s.startWebhooks, s.startEngine, s.startUploader, s.startIngest, s.startOBS, s.startPreview, s.startAPI, s.serveHTTP} {
+		s.startWebhooks, s.startEngine, s.startUploader, s.startSRT, s.startIngest, s.startOBS, s.startPreview, s.startAPI, s.serveHTTP} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -177,6 +183,9 @@ func (s *Studio) Close() {
 		}
 	} else if s.rtmpLn != nil {
 		s.rtmpLn.Close()
+	}
+	if s.srt != nil {
+		_ = s.srt.Close()
 	}
 	if s.stopOBS != nil {
 		s.stopOBS()

@@ -121,8 +121,13 @@ func mendCommand(body []byte) ([]byte, bool) {
 	if _, ok := data[0].(string); !ok {
 		return nil, false
 	}
-	if len(data) == 1 {
+	switch len(data) {
+	case 1:
 		data = append(data, float64(0))
+	case 2:
+		if _, ok := data[1].(float64); !ok {
+			return nil, false // not a command with a missing part: leave it to the client
+		}
 	}
 	data = append(data, nil)
 	out, err := data.Marshal()
