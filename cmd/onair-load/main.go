@@ -69,7 +69,7 @@ func parseFlags() (c cli, code int) {
 	flag.IntVar(&c.o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
 	flag.DurationVar(&c.o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
 	flag.StringVar(&c.o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
-	flag.StringVar(&c.o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client) or ffmpeg")
+	flag.StringVar(&c.o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client), ffmpeg (RTMP) or srt (ffmpeg over SRT)")
 	flag.StringVar(&c.o.JSON, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.o.GOGC, "gogc", "", "GOGC for the server (empty: the server's own setting)")
 	flag.StringVar(&c.o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
@@ -109,8 +109,8 @@ func parseFlags() (c cli, code int) {
 		fmt.Fprintln(os.Stderr, "onair-load: -reader-mode must be part or segment")
 		return c, 2
 	}
-	if c.o.Publisher != "builtin" && c.o.Publisher != "ffmpeg" {
-		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin or ffmpeg")
+	if c.o.Publisher != "builtin" && c.o.Publisher != "ffmpeg" && c.o.Publisher != "srt" {
+		fmt.Fprintln(os.Stderr, "onair-load: -publisher must be builtin, ffmpeg or srt")
 		return c, 2
 	}
 	return c, 0

@@ -134,10 +134,11 @@ func publishBuiltin(ctx context.Context, rawURL string, tags []mediatest.Tag, cl
 	}
 }
 
-// publishFFmpeg publishes with ffmpeg -re -c copy until ctx ends.
-func publishFFmpeg(ctx context.Context, url, clip string) error {
+// publishFFmpeg publishes with ffmpeg -re -c copy until ctx ends: format
+// flv to an RTMP url, mpegts to an SRT one.
+func publishFFmpeg(ctx context.Context, format, url, clip string) error {
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
-		"-i", clip, "-c", "copy", "-f", "flv", url)
+		"-i", clip, "-c", "copy", "-f", format, url)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return nil //nolint:nilerr // stopped at the run's end: ffmpeg's exit is not a failure then

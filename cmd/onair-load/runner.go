@@ -123,6 +123,9 @@ func (ru *runner) startStreams(ctx context.Context) error {
 	playable := make(chan string, ru.n)
 	for i, st := range ru.streams {
 		url := st.Input.URI + "/" + st.Input.StreamKey
+		if ru.o.Publisher == "srt" {
+			url = st.Input.SRTURI
+		}
 		since := time.Now()
 		var pubMu sync.Mutex
 		var pubStart time.Time
@@ -157,9 +160,12 @@ func (ru *runner) startStreams(ctx context.Context) error {
 
 func (ru *runner) publish(ctx context.Context, i int, url string, started func(time.Time)) {
 	var err error
-	if ru.o.Publisher == "ffmpeg" {
-		err = publishFFmpeg(ctx, url, ru.o.Clip)
-	} else {
+	switch ru.o.Publisher {
+	case "ffmpeg":
+		err = publishFFmpeg(ctx, "flv", url, ru.o.Clip)
+	case "srt":
+		err = publishFFmpeg(ctx, "mpegts", url, ru.o.Clip)
+	default:
 		err = publishBuiltin(ctx, url, ru.tags, ru.clipLen, started)
 	}
 	if err != nil && ctx.Err() == nil {

@@ -129,6 +129,7 @@ type stream struct {
 	Input struct {
 		URI       string `json:"uri"`
 		StreamKey string `json:"stream_key"`
+		SRTURI    string `json:"srt_uri"`
 	} `json:"input"`
 	Outputs []struct {
 		ID   string `json:"id"`

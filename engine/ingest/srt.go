@@ -143,24 +143,8 @@ func (s *SRTServer) admit(req srt.ConnRequest) {
 		refuse(srt.REJX_BAD_REQUEST, "the SRT stream id must be publish:STREAM_KEY (set streamid in the encoder's SRT URL)")
 		return
 	}
-	switch {
-	case s.Passphrase == "" && req.IsEncrypted():
-		refuse(srt.REJ_UNSECURE, "the publisher encrypts but this studio has no SRT passphrase: remove passphrase from the URL")
-		return
-	case s.Passphrase != "" && !req.IsEncrypted():
-		refuse(srt.REJ_UNSECURE, "this studio requires the SRT passphrase: add passphrase=… to the URL")
-		return
-	case s.Passphrase != "":
-		if err := req.SetPassphrase(s.Passphrase); err != nil {
-			refuse(srt.REJ_BADSECRET, "wrong SRT passphrase")
-			return
-		}
-	}
-	s.mu.Lock()
-	full := len(s.conns) >= s.MaxConns
-	s.mu.Unlock()
-	if full {
-		refuse(srt.REJX_OVERLOAD, fmt.Sprintf("too many SRT publishers (%d)", s.MaxConns))
+	if code, reason := s.check(req); reason != "" {
+		refuse(code, reason)
 		return
 	}
 	var conn srt.Conn
@@ -212,6 +196,27 @@ func (s *SRTServer) admit(req srt.ConnRequest) {
 		err := (&tsReader{conn: c, target: t, publishTimeout: s.PublishTimeout, log: log}).run()
 		log.Info("publisher disconnected", "reason", err)
 	})
+}
+
+// check says why a publisher is refused before its key is looked at
+// ("": it is not): the passphrase, the cap on publishers.
+func (s *SRTServer) check(req srt.ConnRequest) (srt.RejectionReason, string) {
+	switch {
+	case s.Passphrase == "" && req.IsEncrypted():
+		return srt.REJ_UNSECURE, "the publisher encrypts but this studio has no SRT passphrase: remove passphrase from the URL"
+	case s.Passphrase != "" && !req.IsEncrypted():
+		return srt.REJ_UNSECURE, "this studio requires the SRT passphrase: add passphrase=… to the URL"
+	case s.Passphrase != "":
+		if err := req.SetPassphrase(s.Passphrase); err != nil {
+			return srt.REJ_BADSECRET, "wrong SRT passphrase"
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) >= s.MaxConns {
+		return srt.REJX_OVERLOAD, fmt.Sprintf("too many SRT publishers (%d)", s.MaxConns)
+	}
+	return 0, ""
 }
 
 // publishKey reads the stream key from an SRT stream id.

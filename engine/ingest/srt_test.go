@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
+	srt "github.com/datarhei/gosrt"
 
 	"github.com/onair-studio/onair/engine/media"
 )
@@ -143,4 +145,61 @@ func FuzzTSReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A real SRT client (gosrt's caller) against the listener: the stream id,
+// the passphrase and the key decide at the handshake; an admitted
+// publisher's MPEG-TS reaches its target.
+func TestSRTServerHandshake(t *testing.T) {
+	rec := &recorder{}
+	var refused []string
+	var mu sync.Mutex
+	s := &SRTServer{Address: "127.0.0.1:0", Passphrase: "ten chars!!", Authorizer: keys{"good": rec},
+		OnRefused: func(_, reason string) { mu.Lock(); refused = append(refused, reason); mu.Unlock() },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	dial := func(streamID, passphrase string) (srt.Conn, error) {
+		cfg := srt.DefaultConfig()
+		cfg.StreamId, cfg.Passphrase = streamID, passphrase
+		return srt.Dial("srt", s.Addr().String(), cfg)
+	}
+	for _, c := range []struct{ id, pass, why string }{
+		{"publish:good", "", "no passphrase"},
+		{"publish:good", "wrong one!!", "wrong passphrase"},
+		{"read:good", "ten chars!!", "a stream id that does not publish"},
+		{"publish:bad", "ten chars!!", "an unknown key"},
+	} {
+		if conn, err := dial(c.id, c.pass); err == nil {
+			conn.Close()
+			t.Errorf("%s was admitted", c.why)
+		}
+	}
+	mu.Lock()
+	if len(refused) != 3 { // the unknown key is the authorizer's to tell
+		t.Errorf("refusals told: %q", refused)
+	}
+	mu.Unlock()
+	conn, err := dial("publish:good", "ten chars!!")
+	if err != nil {
+		t.Fatalf("the right passphrase and key: %v", err)
+	}
+	ts := sampleTS(t)
+	for len(ts) > 0 {
+		n := min(len(ts), 7*188)
+		if _, err := conn.Write(ts[:n]); err != nil {
+			t.Fatal(err)
+		}
+		ts = ts[n:]
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.count() < 10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	conn.Close()
+	if n := rec.count(); n < 10 {
+		t.Fatalf("%d units reached the target", n)
+	}
 }
