@@ -461,13 +461,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/v2/video/{cloud_name}/live_streams/{id}/whep/{session_id}":   {"delete"},
 		"/v2/video/{cloud_name}/webhooks":                              {"get", "post"},
 		"/v2/video/{cloud_name}/webhooks/{webhook_id}":                 {"get", "patch", "delete"},
-		"/metrics":         {"get"},
-		"/healthz":         {"get"},
-		"/openapi.json":    {"get"},
-		"/hls/{id}/{file}": {"get"},
-		"/watch/{id}":      {"get"},
-		"/preview/{id}":    {"get"},
-		"/web/{file}":      {"get"},
+		"/v2/video/{cloud_name}/status":                                {"get"},
+		"/metrics":                                                     {"get"},
+		"/healthz":                                                     {"get"},
+		"/openapi.json":                                                {"get"},
+		"/hls/{id}/{file}":                                             {"get"},
+		"/watch/{id}":                                                  {"get"},
+		"/preview/{id}":                                                {"get"},
+		"/web/{file}":                                                  {"get"},
 	}
 	for path, methods := range routes {
 		for _, m := range methods {

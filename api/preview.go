@@ -102,7 +102,11 @@ func (s *Server) previewCall(w http.ResponseWriter, r *http.Request, method, hin
 		return false
 	}
 	if s.Preview == nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "the preview is not running in this studio")
+		msg := "the preview is not running in this studio"
+		if why := s.down("preview"); why != "" {
+			msg += ": " + why
+		}
+		s.fail(w, r, http.StatusServiceUnavailable, msg)
 		return false
 	}
 	return true

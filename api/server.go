@@ -93,6 +93,9 @@ type Server struct {
 	// EventWriteTimeout bounds writing one event to an SSE subscriber. It
 	// defaults to DefaultEventWriteTimeout.
 	EventWriteTimeout time.Duration
+	// Parts tells which parts of the studio run (GET …/status); nil: the
+	// route answers 503.
+	Parts func() []livestream.Part
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -145,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/events", true, methods{"GET": s.events})
 	s.route(mux, base+"/webhooks", true, methods{"GET": s.listWebhooks, "POST": s.createWebhook})
 	s.route(mux, base+"/webhooks/{wid}", true, methods{"GET": s.getWebhook, "PATCH": s.updateWebhook, "DELETE": s.deleteWebhook})
+	s.route(mux, base+"/status", true, methods{"GET": s.status})
 	s.route(mux, "/metrics", true, methods{"GET": s.metrics})
 	s.route(mux, "/healthz", false, methods{"GET": s.healthz})
 	s.route(mux, "/openapi.json", false, methods{"GET": s.openapi})
@@ -194,6 +198,29 @@ func (s *Server) route(mux *http.ServeMux, pattern string, auth bool, m methods)
 		}
 		h(w, r)
 	})
+}
+
+// status lists the studio's parts: which run, where, and why one does not.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	if s.Parts == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "this studio does not report its parts")
+		return
+	}
+	s.reply(w, http.StatusOK, map[string]any{"parts": s.Parts()})
+}
+
+// down says why an optional part is not running ("" when it runs or is
+// not reported).
+func (s *Server) down(name string) string {
+	if s.Parts == nil {
+		return ""
+	}
+	for _, p := range s.Parts() {
+		if p.Name == name && !p.Up {
+			return p.Reason
+		}
+	}
+	return ""
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,9 @@ type Studio interface {
 	OBS() OBS
 	// Preview is the WebRTC preview; nil when the studio runs none.
 	Preview() Preview
+	// PreviewError says why the preview is not running (nil: it runs, or
+	// the studio has none by design).
+	PreviewError() error
 	// Webhooks are the webhook URLs; nil when the studio runs none.
 	Webhooks() Webhooks
 	// CheckS3 tries the saved object store settings (network: off the UI

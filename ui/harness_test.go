@@ -42,7 +42,14 @@ func (s *testStudio) Close()                        {}
 func (s *testStudio) Library() Library              { return s.s.Recordings() }
 func (s *testStudio) OBS() OBS                      { return s.s.OBS() }
 func (s *testStudio) Webhooks() Webhooks            { return s.hooks }
-func (s *testStudio) Preview() Preview              { return testPreview{s.s} }
+func (s *testStudio) PreviewError() error           { return s.s.PreviewError() }
+
+func (s *testStudio) Preview() Preview {
+	if s.s.Preview() == nil {
+		return nil
+	}
+	return testPreview{s.s}
+}
 
 func (s *testStudio) CheckS3() error { return s.s.CheckS3(context.Background()) }
 
@@ -86,6 +93,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the studio's configuration changed by
+// edit first.
+func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
+	t.Helper()
 	h := &harness{t: t}
 	dir := t.TempDir()
 	// Known credentials, and an OBS address where nothing answers until a
@@ -99,8 +113,12 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := studio.Start(studio.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
-		SimulcastMinBackoff: 200 * time.Millisecond, SimulcastMaxBackoff: time.Second, WebhookMinBackoff: 100 * time.Millisecond}, quiet())
+	cfg := studio.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
+		SimulcastMinBackoff: 200 * time.Millisecond, SimulcastMaxBackoff: time.Second, WebhookMinBackoff: 100 * time.Millisecond}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := studio.Start(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

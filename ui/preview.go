@@ -77,6 +77,14 @@ func newPreviewPane(p *streamPage) *previewPane {
 // update starts or stops the player for the stream's state (UI thread).
 func (pp *previewPane) update(st livestream.StreamState) {
 	if pp.p.d.studio.Preview() == nil {
+		if err := pp.p.d.studio.PreviewError(); err != nil {
+			pp.card.Show()
+			pp.img.Hide()
+			pp.pause.Hide()
+			pp.browser.Hide()
+			pp.note.SetText("The live preview is off for this run: " + err.Error() + ".")
+			return
+		}
 		pp.card.Hide()
 		return
 	}

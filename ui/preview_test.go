@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"image"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/mediatest"
 	"github.com/onair-studio/onair/ui/player"
 )
@@ -82,4 +85,24 @@ func TestPreviewPaneSaysBFrames(t *testing.T) {
 	st := h.createByTyping("B-frames show")
 	mediatest.Publish(t, clip, h.studio.rtmp+"/"+st.Input.StreamKey, true)
 	h.within(15*time.Second, "the B-frames hint", func() bool { return h.shows("x264 options: bframes=0") })
+}
+
+// When the preview's UDP port cannot be opened (Wine, a firewall), the
+// studio runs without it and the stream page's preview card says why and
+// what to do, instead of a blank or missing card.
+func TestPreviewCardSaysWhyItIsOff(t *testing.T) {
+	h := newHarnessWith(t, func(c *studio.Config) {
+		c.ListenUDP = func(string, string) (net.PacketConn, error) {
+			return nil, &net.OpError{Op: "listen", Net: "udp", Err: errors.New("wsaioctl: winapi error #10045")}
+		}
+	})
+	h.createByTyping("No preview here")
+	h.eventually("the card says why", func() bool {
+		return h.shows("The live preview is off for this run") && h.shows("allow UDP for OnAir Studio in the firewall")
+	})
+	h.ui(func() {
+		if !h.v.page.preview.card.Visible() || h.v.page.preview.browser.Visible() {
+			t.Error("the preview card is hidden, or offers a browser preview that cannot work")
+		}
+	})
 }

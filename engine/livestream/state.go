@@ -184,3 +184,16 @@ type OBSSnapshot struct {
 	// or crashed).
 	Lost bool
 }
+
+// Part is one part of the studio and whether it runs: the store, HTTP and
+// RTMP are required; SRT, the preview and OBS are optional, and a studio
+// whose optional part could not start serves without it.
+type Part struct {
+	Name     string `json:"name"`
+	Up       bool   `json:"up"`
+	Required bool   `json:"required"`
+	// Address is where the part listens, when it does.
+	Address string `json:"address,omitempty"`
+	// Reason says why it is down and what to do.
+	Reason string `json:"reason,omitempty"`
+}

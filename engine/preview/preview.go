@@ -58,6 +58,9 @@ type Server struct {
 	// server's host and port (UDP): candidates carry only this address.
 	// When that port is taken a free one on the same host is used. Required.
 	UDPAddr string
+	// ListenPacket opens the UDP port; nil: net.ListenPacket. (Tests make
+	// it fail as Wine and some firewalls do.)
+	ListenPacket func(network, address string) (net.PacketConn, error)
 	// MaxSessions bounds the sessions of the whole studio. It defaults to 100.
 	MaxSessions int
 	// Guests (token holders) share at most MaxGuestSessions of them (the
@@ -99,10 +102,14 @@ func (s *Server) Start() error {
 	if s.ConnectTimeout <= 0 {
 		s.ConnectTimeout = 15 * time.Second
 	}
-	udp, err := net.ListenPacket("udp", s.UDPAddr)
+	listen := s.ListenPacket
+	if listen == nil {
+		listen = net.ListenPacket
+	}
+	udp, err := listen("udp", s.UDPAddr)
 	if err != nil {
 		host, _, _ := net.SplitHostPort(s.UDPAddr)
-		if udp, err = net.ListenPacket("udp", net.JoinHostPort(host, "0")); err != nil {
+		if udp, err = listen("udp", net.JoinHostPort(host, "0")); err != nil {
 			return fmt.Errorf("opening the preview's UDP port on %s: %w", s.UDPAddr, err)
 		}
 		s.Logger.Info("preview UDP port taken, using another", "wanted", s.UDPAddr, "using", udp.LocalAddr().String())

@@ -230,8 +230,15 @@ func (s *Studio) SRTError() error { return s.srtErr }
 // startPreview: WebRTC media leaves from the HTTP server's address, on the
 // same port number over UDP: one address to allow through a firewall.
 func (s *Studio) startPreview() error {
-	s.preview = &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), Logger: s.log.With("component", "preview")}
-	return s.preview.Start()
+	p := &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), ListenPacket: s.cfg.ListenUDP,
+		Logger: s.log.With("component", "preview")}
+	if err := p.Start(); err != nil {
+		s.previewErr = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then restart the studio", err)
+		s.log.Warn("the live preview is off for this run; everything else runs", "error", s.previewErr)
+		return nil
+	}
+	s.preview = p
+	return nil
 }
 
 func (s *Studio) startAPI() error {
@@ -241,13 +248,14 @@ func (s *Studio) startAPI() error {
 		Credentials: s.Credentials,
 		Assets:      s.library,
 		OBS:         s.OBS(),
-		Preview:     s.preview,
+		Preview:     s.previewForAPI(),
+		Parts:       s.Parts,
 		Webhooks:    s.webhooks,
 		Settings:    s,
 		Remote:      s.uploader,
 		Metrics: metrics.Handler(metrics.Sources{
 			Streams:        s.engine,
-			PreviewViewers: func(id string) int { n, _, _ := s.preview.StreamStats(id); return n },
+			PreviewViewers: s.previewViewers,
 			Webhooks: func() (delivered, failed, abandoned, enqueued uint64) {
 				c := s.webhooks.Counts()
 				return c.Delivered, c.Failed, c.Abandoned, c.Enqueued

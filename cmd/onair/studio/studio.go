@@ -50,6 +50,9 @@ type Config struct {
 	// PublicURL, when set, is the public playback address for this run,
 	// over the saved one (--public-url).
 	PublicURL string
+	// ListenUDP opens the preview's UDP port; nil: net.ListenPacket.
+	// (Tests make it fail as Wine and some firewalls do.)
+	ListenUDP func(network, address string) (net.PacketConn, error)
 	// Version is the studio's, for the webhooks' User-Agent.
 	Version string
 
@@ -110,6 +113,8 @@ type Studio struct {
 	srt     *ingest.SRTServer // nil: SRT off or its port could not be had
 	srtURL  string            // srt://host:port, "" without SRT
 	srtErr  error             // why SRT is not running, when it should
+	// previewErr says why the preview is not running (nil: it runs).
+	previewErr error
 	// tls is the HTTPS certificate, when the API listens beyond loopback.
 	tls *tls.Certificate
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onair-studio/onair/cmd/onair/studio"
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/mediatest"
+)
+
+// errWineUDP is what every UDP listener of the Windows build meets under
+// Wine 8 (and behind some firewalls).
+var errWineUDP = &net.OpError{Op: "listen", Net: "udp", Err: errors.New("wsaioctl: winapi error #10045")}
+
+// The preview's UDP port cannot be opened on any address: the studio
+// starts and serves without it, the status names the preview as down with
+// the reason, WHEP says why, and RTMP → HLS works.
+func TestStudioServesWithoutThePreview(t *testing.T) {
+	mediatest.RequireTools(t)
+	clip := mediatest.Small.Path(t)
+	t.Setenv("ONAIR_API_KEY", testKey)
+	t.Setenv("ONAIR_API_SECRET", testSecret)
+	tried := 0
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
+		ListenUDP: func(string, string) (net.PacketConn, error) { tried++; return nil, errWineUDP }}
+	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("the studio did not start without its preview: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if tried < 2 {
+		t.Errorf("the preview tried %d addresses, want its own and another", tried)
+	}
+	call := func(method, path string, out any) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.HTTPURL()+"/v2/video/"+s.CloudName()+path, nil)
+		req.SetBasicAuth(testKey, testSecret)
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/sdp")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				t.Fatalf("%s %s: %v: %s", method, path, err, b)
+			}
+		}
+		return resp.StatusCode, string(b)
+	}
+	var status struct {
+		Data struct {
+			Parts []livestream.Part `json:"parts"`
+		} `json:"data"`
+	}
+	if code, body := call("GET", "/status", &status); code != 200 {
+		t.Fatalf("status: %d %s", code, body)
+	}
+	up := map[string]livestream.Part{}
+	for _, p := range status.Data.Parts {
+		up[p.Name] = p
+	}
+	if p := up["preview"]; p.Up || !strings.Contains(p.Reason, "10045") || !strings.Contains(p.Reason, "firewall") {
+		t.Errorf("the preview's part: %+v", p)
+	}
+	for _, name := range []string{"store", "http", "rtmp", "srt"} {
+		if !up[name].Up {
+			t.Errorf("%s is down: %+v", name, up[name])
+		}
+	}
+
+	st, err := s.Engine().Create(livestream.CreateParams{Input: &livestream.InputParams{Type: new("rtmp")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := call("POST", "/live_streams/"+st.ID+"/whep", nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "10045") {
+		t.Errorf("WHEP without a preview: %d %s", code, body)
+	}
+	pub := mediatest.Publish(t, clip, s.RTMPURL()+"/"+st.Input.StreamKey, true)
+	t.Cleanup(pub.Stop)
+	_, pl := mediaPlaylist(t, st.OutputURI(livestream.OutputHLS), 20*time.Second)
+	if !strings.Contains(pl, "#EXTINF") {
+		t.Errorf("no segment in the playlist:\n%s", pl)
+	}
+}

@@ -1,0 +1,50 @@
+package studio
+
+import (
+	"github.com/onair-studio/onair/api"
+	"github.com/onair-studio/onair/engine/livestream"
+)
+
+// Parts tells which parts of the studio run. The store, HTTP and RTMP are
+// required (the studio does not start without them); SRT and the preview
+// are optional, and say why they are off.
+func (s *Studio) Parts() []livestream.Part {
+	parts := []livestream.Part{
+		{Name: "store", Up: s.store != nil, Required: true, Address: s.cfg.DataDir},
+		{Name: "http", Up: s.httpLn != nil, Required: true, Address: s.httpURL},
+		{Name: "rtmp", Up: s.rtmpLn != nil, Required: true, Address: s.rtmpURL},
+	}
+	srt := livestream.Part{Name: "srt", Up: s.srt != nil, Address: s.srtURL}
+	switch {
+	case s.srtErr != nil:
+		srt.Reason = s.srtErr.Error()
+	case !s.boot.SRT.On():
+		srt.Reason = "turned off in the settings"
+	}
+	preview := livestream.Part{Name: "preview", Up: s.preview != nil}
+	if s.previewErr != nil {
+		preview.Reason = s.previewErr.Error()
+	}
+	return append(parts, srt, preview)
+}
+
+// PreviewError says why the preview is not running (nil: it runs).
+func (s *Studio) PreviewError() error { return s.previewErr }
+
+// previewForAPI is the preview as the API takes it: no preview is a nil
+// interface, not a nil pointer in one.
+func (s *Studio) previewForAPI() api.Preview {
+	if s.preview == nil {
+		return nil
+	}
+	return s.preview
+}
+
+// previewViewers counts a stream's preview viewers (0 without a preview).
+func (s *Studio) previewViewers(id string) int {
+	if s.preview == nil {
+		return 0
+	}
+	n, _, _ := s.preview.StreamStats(id)
+	return n
+}
