@@ -59,7 +59,7 @@ func (w windowStudio) Close()                        { w.s.Close() }
 func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret() }
 func (w windowStudio) Library() ui.Library           { return w.s.Recordings() }
 func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
-func (w windowStudio) PreviewError() error          { return w.s.PreviewError() }
+func (w windowStudio) PreviewError() error           { return w.s.PreviewError() }
 
 func (w windowStudio) Preview() ui.Preview {
 	if w.s.Preview() == nil {
@@ -67,7 +67,7 @@ func (w windowStudio) Preview() ui.Preview {
 	}
 	return windowPreview(w)
 }
-func (w windowStudio) Webhooks() ui.Webhooks         { return w.s.Webhooks() }
+func (w windowStudio) Webhooks() ui.Webhooks { return w.s.Webhooks() }
 
 func (w windowStudio) CheckS3() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
