@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onair-studio/onair/engine/livestream"
 )
 
 // Preview is the WebRTC preview (WHEP).
@@ -118,6 +120,10 @@ func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if st, live, err := s.Engine.Stats(id); err == nil && live && st.VideoCodec != "" && st.VideoCodec != "h264" {
+		s.fail(w, r, http.StatusConflict, livestream.NeedsH264(st.VideoCodec))
+		return
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp (a WHEP offer), got "+quote(r.Header.Get("Content-Type")))
 		return

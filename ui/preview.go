@@ -50,10 +50,12 @@ type previewPane struct {
 	paused  bool
 	failed  time.Time // when the player last stopped on an error
 	noCodec bool      // OpenH264 is missing: only the browser is offered
-	run     int       // counts player runs, to ignore a stale one's end
-	playing bool      // the running player has shown a picture
-	bframes bool      // the encoder sends B-frames (the hint is shown)
-	pl      *player.Player
+	// otherCodec: the stream is not H.264, which the preview needs.
+	otherCodec bool
+	run        int  // counts player runs, to ignore a stale one's end
+	playing    bool // the running player has shown a picture
+	bframes    bool // the encoder sends B-frames (the hint is shown)
+	pl         *player.Player
 }
 
 func newPreviewPane(p *streamPage) *previewPane {
@@ -90,7 +92,7 @@ func (pp *previewPane) update(st livestream.StreamState) {
 	}
 	pp.card.Show()
 	switch {
-	case pp.noCodec:
+	case pp.noCodec, pp.otherCodec && st.Publishing:
 		pp.pause.Hide()
 	case !st.Publishing:
 		pp.stop()
@@ -116,6 +118,14 @@ func (pp *previewPane) stats(s livestream.Stats) {
 		pp.note.SetText(bframesHint)
 	}
 	pp.bframes = s.BFrames
+	pp.otherCodec = s.VideoCodec != "" && s.VideoCodec != "h264"
+	if pp.otherCodec {
+		pp.stop()
+		pp.img.Hide()
+		pp.pause.Hide()
+		pp.note.SetText("No preview: " + livestream.NeedsH264(s.VideoCodec) + ".")
+		return
+	}
 	pp.update(pp.p.st) // retries after a failure
 }
 

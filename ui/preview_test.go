@@ -106,3 +106,21 @@ func TestPreviewCardSaysWhyItIsOff(t *testing.T) {
 		}
 	})
 }
+
+// An H.265 stream over SRT: the page names the codec in what comes in,
+// and the preview says it needs H.264 and what to change in OBS, instead
+// of trying and failing.
+func TestHEVCStreamPage(t *testing.T) {
+	mediatest.RequireTools(t)
+	clip := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 10, VideoKbps: 600, AudioKbps: 96, HEVC: true, NoBFrames: true}.Path(t)
+	h := newHarness(t)
+	st := h.createByTyping("HEVC show")
+	if st.SRTURI == "" {
+		t.Fatal("the stream has no SRT URL")
+	}
+	h.eventually("the page offers the SRT URL", func() bool { return h.shows("Or SRT") })
+	mediatest.PublishSRT(t, clip, st.SRTURI)
+	h.within(20*time.Second, "the codec and the preview's advice", func() bool {
+		return h.shows("Video: H265 640×360") && h.shows("No preview: the live preview (in the window and the browser) needs H.264")
+	})
+}

@@ -19,7 +19,7 @@ func videoUnit(i int, key bool) *media.Unit {
 // A reader that blocks must not delay the publisher nor the other readers.
 func TestSlowReaderDropsWithoutBlocking(t *testing.T) {
 	s := &Stream{}
-	s.StartPublisher(media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}})
+	s.StartPublisher(media.Tracks{Video: &media.VideoParams{SPS: []byte{7}, PPS: []byte{8}}})
 
 	release := make(chan struct{})
 	slow := &Reader{Name: "slow", QueueSize: 4, OnUnit: func(*media.Unit) { <-release }}
@@ -57,7 +57,7 @@ func TestSlowReaderDropsWithoutBlocking(t *testing.T) {
 // a picture whose references it lost.
 func TestReaderResumesAtKeyFrameAfterDrop(t *testing.T) {
 	s := &Stream{}
-	s.StartPublisher(media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}})
+	s.StartPublisher(media.Tracks{Video: &media.VideoParams{SPS: []byte{7}, PPS: []byte{8}}})
 	gate := make(chan struct{})
 	var mu sync.Mutex
 	var got []*media.Unit
@@ -105,7 +105,7 @@ func TestTimelineContinuesAcrossPublishers(t *testing.T) {
 	var dts []time.Duration
 	r := &Reader{OnUnit: func(u *media.Unit) { mu.Lock(); dts = append(dts, u.DTS); mu.Unlock() }}
 	s.AddReader(r)
-	tr := media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}}
+	tr := media.Tracks{Video: &media.VideoParams{SPS: []byte{7}, PPS: []byte{8}}}
 	s.StartPublisher(tr)
 	for i := range 10 {
 		u := videoUnit(i, i == 0)
@@ -130,7 +130,7 @@ func TestTimelineContinuesAcrossPublishers(t *testing.T) {
 
 func BenchmarkPublishFourReaders(b *testing.B) {
 	s := &Stream{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	s.StartPublisher(media.Tracks{Video: &media.H264Params{SPS: []byte{7}, PPS: []byte{8}}})
+	s.StartPublisher(media.Tracks{Video: &media.VideoParams{SPS: []byte{7}, PPS: []byte{8}}})
 	for range 4 {
 		s.AddReader(&Reader{QueueSize: 1024, OnUnit: func(*media.Unit) {}})
 	}

@@ -21,14 +21,14 @@ var (
 	errUnsupportedCodec  = errors.New("unsupported codec")
 	errNoSequenceHeader  = errors.New("media before its sequence header")
 	errBadDecoderConfig  = errors.New("malformed AVC decoder configuration record")
-	errEnhancedRTMPVideo = errors.New("enhanced RTMP video (HEVC, AV1, VP9) is not supported yet; set the encoder to H.264")
+	errEnhancedRTMPVideo = errors.New("enhanced RTMP video (HEVC, AV1, VP9) is not taken over RTMP yet: publish H.265 over SRT (the stream page's SRT URL), or set the encoder to H.264")
 )
 
 // Depacketizer turns the FLV tag bodies of one publisher into media units.
 // It keeps the codec parameters from the sequence headers. Not safe for
 // concurrent use.
 type Depacketizer struct {
-	video *media.H264Params
+	video *media.VideoParams
 	audio *media.AACParams
 
 	// changed is set when a sequence header brought new parameters.
@@ -91,37 +91,6 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 	}, nil
 }
 
-// AccessUnit converts one H.264 access unit carried with its parameter
-// sets in band (MPEG-TS over SRT), with its times. Until an SPS and a PPS
-// arrive, units are refused with errNoSequenceHeader. The unit owns its
-// memory.
-func (d *Depacketizer) AccessUnit(pts, dts time.Duration, au [][]byte) (*media.Unit, error) {
-	if d.video == nil {
-		var sps, pps []byte
-		for _, n := range au {
-			switch h264.NALUType(n[0] & 0x1f) {
-			case h264.NALUTypeSPS:
-				sps = n
-			case h264.NALUTypePPS:
-				pps = n
-			}
-		}
-		if sps == nil || pps == nil {
-			return nil, fmt.Errorf("video: %w", errNoSequenceHeader)
-		}
-		p, err := media.NewH264Params(bytes.Clone(sps), bytes.Clone(pps))
-		if err != nil {
-			return nil, fmt.Errorf("video: %w", err)
-		}
-		d.video, d.changed = p, true
-	}
-	nalus, key := d.pictures(au)
-	if nalus == nil {
-		return nil, nil
-	}
-	return &media.Unit{Kind: media.KindVideo, DTS: dts, PTS: pts, Key: key, NALUs: nalus}, nil
-}
-
 // AACFrames converts the AAC frames of one PES packet (ADTS headers
 // removed) starting at pts; each next frame is 1024 samples later.
 func (d *Depacketizer) AACFrames(conf mpeg4audio.AudioSpecificConfig, pts time.Duration, frames [][]byte) []*media.Unit {
@@ -154,72 +123,6 @@ func (d *Depacketizer) sequenceHeader(payload []byte) error {
 		d.changed = true
 	}
 	return nil
-}
-
-// pictures keeps an access unit's pictures in one buffer (delimiters and
-// filler left out), takes in-band parameter sets as new parameters, and
-// puts SPS and PPS in front of an IDR that lacks them: FLV carries them
-// only in the sequence header, and each segment must decode on its own.
-// It returns nil when nothing is left.
-func (d *Depacketizer) pictures(au h264.AVCC) (nalus [][]byte, key bool) {
-	size, count, hasSPS, hasPPS := 0, 0, false, false
-	for _, n := range au {
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeAccessUnitDelimiter, h264.NALUTypeFillerData:
-			continue
-		case h264.NALUTypeIDR:
-			key = true
-		case h264.NALUTypeSPS:
-			hasSPS = true
-			if string(n) != string(d.video.SPS) {
-				d.video, _ = media.NewH264Params(bytes.Clone(n), d.video.PPS) // kept as sent even when unreadable
-				d.changed = true
-			}
-		case h264.NALUTypePPS:
-			hasPPS = true
-			if string(n) != string(d.video.PPS) {
-				next := *d.video
-				next.PPS = bytes.Clone(n)
-				d.video = &next
-				d.changed = true
-			}
-		}
-		size += len(n)
-		count++
-	}
-	addSPS, addPPS := key && !hasSPS, key && !hasPPS
-	if addSPS {
-		size += len(d.video.SPS)
-		count++
-	}
-	if addPPS {
-		size += len(d.video.PPS)
-		count++
-	}
-	if count == 0 {
-		return nil, false
-	}
-	buf := make([]byte, 0, size)
-	nalus = make([][]byte, 0, count)
-	add := func(n []byte) {
-		start := len(buf)
-		buf = append(buf, n...)
-		nalus = append(nalus, buf[start:len(buf):len(buf)])
-	}
-	if addSPS {
-		add(d.video.SPS)
-	}
-	if addPPS {
-		add(d.video.PPS)
-	}
-	for _, n := range au {
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeAccessUnitDelimiter, h264.NALUTypeFillerData:
-			continue
-		}
-		add(n)
-	}
-	return nalus, key
 }
 
 // Audio converts one FLV audio tag body received at ts (milliseconds).
@@ -258,7 +161,7 @@ func (d *Depacketizer) Audio(ts uint32, body []byte) (*media.Unit, error) {
 
 // parseAVCDecoderConfig reads the SPS and PPS of an
 // AVCDecoderConfigurationRecord (ISO 14496-15, 5.3.3.1).
-func parseAVCDecoderConfig(b []byte) (*media.H264Params, error) {
+func parseAVCDecoderConfig(b []byte) (*media.VideoParams, error) {
 	if len(b) < 7 || b[0] != 1 {
 		return nil, errBadDecoderConfig
 	}

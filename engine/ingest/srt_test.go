@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	srt "github.com/datarhei/gosrt"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 func TestPublishKey(t *testing.T) {
@@ -134,6 +136,12 @@ func TestTSReader(t *testing.T) {
 func FuzzTSReader(f *testing.F) {
 	f.Add(sampleTS(f))
 	f.Add(sampleTS(f)[:188*3])
+	// The start of a real H.265 and AAC program, as ffmpeg sends it.
+	hevc, err := os.ReadFile(mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 2, VideoKbps: 300, AudioKbps: 64, HEVC: true, NoBFrames: true}.Path(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(hevc[:min(len(hevc), 188*200)])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, _ := readTS(b)
 		if !rec.closed {
@@ -201,5 +209,34 @@ func TestSRTServerHandshake(t *testing.T) {
 	conn.Close()
 	if n := rec.count(); n < 10 {
 		t.Fatalf("%d units reached the target", n)
+	}
+}
+
+// H.265 over MPEG-TS: the tracks start with VPS, SPS and PPS read for the
+// size, and every key frame carries the three.
+func TestTSReaderHEVC(t *testing.T) {
+	b, err := os.ReadFile(mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 2, VideoKbps: 300, AudioKbps: 64, HEVC: true, NoBFrames: true}.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := readTS(b)
+	if len(rec.tracks) != 1 || rec.tracks[0].Video == nil || rec.tracks[0].Video.Codec != media.H265 || rec.tracks[0].Video.Width != 320 {
+		t.Fatalf("tracks %+v", rec.tracks)
+	}
+	keys, video := 0, 0
+	for _, u := range rec.units {
+		if u.Kind != media.KindVideo {
+			continue
+		}
+		video++
+		if u.Key {
+			keys++
+			if k := kindOf(media.H265, u.NALUs[0][0]); k != naluVPS || len(u.NALUs) < 4 {
+				t.Errorf("a key frame starts with %v, %d NAL units", k, len(u.NALUs))
+			}
+		}
+	}
+	if video < 55 || keys < 1 {
+		t.Errorf("%d video units, %d key frames", video, keys)
 	}
 }

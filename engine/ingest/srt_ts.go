@@ -38,7 +38,7 @@ type tsReader struct {
 }
 
 // errNoMedia: the program carries neither H.264 nor AAC.
-var errNoMedia = errors.New("the MPEG-TS stream has no H.264 video and no AAC audio: set the encoder to H.264 and AAC")
+var errNoMedia = errors.New("the MPEG-TS stream has no H.264 or H.265 video and no AAC audio: set the encoder to one of them and AAC")
 
 // run reads until the connection ends; it closes the target.
 func (r *tsReader) run() error {
@@ -65,20 +65,16 @@ func (r *tsReader) run() error {
 func (r *tsReader) follow(tr *mpegts.Reader) error {
 	for _, t := range tr.Tracks() {
 		switch c := t.Codec.(type) {
-		case *tscodecs.H264:
+		case *tscodecs.H264, *tscodecs.H265:
 			if r.wantVideo {
 				continue // one video track
 			}
 			r.wantVideo = true
-			tr.OnDataH264(t, func(pts, dts int64, au [][]byte) error {
-				u, err := r.depack.AccessUnit(r.at(pts), r.at(dts), au)
-				if err != nil {
-					r.bad.Add("dropping video the studio cannot read yet", "error", err)
-					return nil
-				}
-				r.add(u)
-				return nil
-			})
+			if _, ok := c.(*tscodecs.H265); ok {
+				tr.OnDataH265(t, func(pts, dts int64, au [][]byte) error { return r.video(media.H265, pts, dts, au) })
+			} else {
+				tr.OnDataH264(t, func(pts, dts int64, au [][]byte) error { return r.video(media.H264, pts, dts, au) })
+			}
 		case *tscodecs.MPEG4Audio:
 			if r.wantAudio {
 				continue
@@ -98,6 +94,17 @@ func (r *tsReader) follow(tr *mpegts.Reader) error {
 	if !r.wantVideo && !r.wantAudio {
 		return errNoMedia
 	}
+	return nil
+}
+
+// video takes one access unit.
+func (r *tsReader) video(codec media.VideoCodec, pts, dts int64, au [][]byte) error {
+	u, err := r.depack.AccessUnit(codec, r.at(pts), r.at(dts), au)
+	if err != nil {
+		r.bad.Add("dropping video the studio cannot read yet", "error", err)
+		return nil
+	}
+	r.add(u)
 	return nil
 }
 

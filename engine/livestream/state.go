@@ -1,6 +1,9 @@
 package livestream
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // OutputState is an output with its runtime state.
 type OutputState struct {
@@ -37,7 +40,7 @@ type Stats struct {
 	Uptime time.Duration
 	// Publishing tells whether an encoder is connected now.
 	Publishing bool
-	VideoCodec string // "h264"
+	VideoCodec string // "h264" or "h265"
 	Width      int
 	Height     int
 	FrameRate  float64
@@ -196,4 +199,14 @@ type Part struct {
 	Address string `json:"address,omitempty"`
 	// Reason says why it is down and what to do.
 	Reason string `json:"reason,omitempty"`
+}
+
+// NeedsH264 says why a stream in codec (e.g. "h265") has no live preview
+// and what to change: the preview sends the video as it comes, and
+// WebRTC previews here take H.264 only.
+func NeedsH264(codec string) string {
+	c := strings.ToUpper(codec)
+	return "the live preview (in the window and the browser) needs H.264 video and this stream is " + c +
+		": in OBS set Settings > Output > Encoder to an H.264 encoder (x264, NVENC H.264…) to preview; HLS viewers, recordings and simulcast take " +
+		c + " as it is"
 }

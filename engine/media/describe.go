@@ -1,6 +1,11 @@
 package media
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/codecparams"
+	hlscodecs "github.com/bluenviron/gohlslib/v2/pkg/codecs"
+)
 
 // Description names a publisher's tracks the way each part of the studio
 // shows them: RFC 6381 strings for HLS's CODECS and the library, short
@@ -9,7 +14,8 @@ type Description struct {
 	// Codecs are RFC 6381 codec strings, video first (avc1.64001f,
 	// mp4a.40.2).
 	Codecs []string
-	// VideoCodec and AudioCodec are short names ("h264", "aac"; "" none).
+	// VideoCodec and AudioCodec are short names ("h264", "h265", "aac";
+	// "" none).
 	VideoCodec, AudioCodec string
 	// Width, Height and FPS as the video's SPS declares them (zeros when
 	// unknown).
@@ -23,9 +29,14 @@ type Description struct {
 func (t Tracks) Describe() Description {
 	var d Description
 	if v := t.Video; v != nil {
-		d.VideoCodec = "h264"
-		if len(v.SPS) >= 4 {
-			d.Codecs = append(d.Codecs, fmt.Sprintf("avc1.%02x%02x%02x", v.SPS[1], v.SPS[2], v.SPS[3]))
+		d.VideoCodec = v.Codec.String()
+		switch v.Codec {
+		case H265:
+			d.Codecs = append(d.Codecs, codecparams.Marshal(&hlscodecs.H265{VPS: v.VPS, SPS: v.SPS, PPS: v.PPS}))
+		default:
+			if len(v.SPS) >= 4 {
+				d.Codecs = append(d.Codecs, fmt.Sprintf("avc1.%02x%02x%02x", v.SPS[1], v.SPS[2], v.SPS[3]))
+			}
 		}
 		d.Width, d.Height, d.FPS = v.Width, v.Height, v.FPS
 	}

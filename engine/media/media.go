@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 )
 
@@ -20,21 +21,52 @@ const (
 	KindAudio
 )
 
-// H264Params are a video track's decoder parameters, with what its SPS
-// declares read once (NewH264Params).
-type H264Params struct {
-	SPS []byte
-	PPS []byte
+// VideoCodec names a video track's codec.
+type VideoCodec uint8
+
+// Video codecs the studio carries.
+const (
+	H264 VideoCodec = iota // the zero value: H.264/AVC
+	H265                   // H.265/HEVC
+)
+
+// String is the codec's short name as stats show it.
+func (c VideoCodec) String() string {
+	if c == H265 {
+		return "h265"
+	}
+	return "h264"
+}
+
+// VideoParams are a video track's decoder parameters, with what its SPS
+// declares read once (NewH264Params, NewH265Params).
+type VideoParams struct {
+	Codec VideoCodec
+	VPS   []byte // H.265 only
+	SPS   []byte
+	PPS   []byte
 	// Width, Height and FPS as the SPS declares them; zeros when unknown.
 	Width, Height int
 	FPS           float64
 }
 
+// NewH265Params reads an H.265 sps and groups it with vps and pps; as
+// NewH264Params, an unreadable SPS is an error with the params returned.
+func NewH265Params(vps, sps, pps []byte) (*VideoParams, error) {
+	p := &VideoParams{Codec: H265, VPS: vps, SPS: sps, PPS: pps}
+	var s h265.SPS
+	if err := s.Unmarshal(sps); err != nil {
+		return p, fmt.Errorf("reading the H.265 SPS: %w", err)
+	}
+	p.Width, p.Height, p.FPS = s.Width(), s.Height(), s.FPS()
+	return p, nil
+}
+
 // NewH264Params reads sps (the one place the studio parses an SPS) and
 // pairs it with pps. An SPS that cannot be read is an error; the params
 // are still returned, without a size, for callers that carry it on.
-func NewH264Params(sps, pps []byte) (*H264Params, error) {
-	p := &H264Params{SPS: sps, PPS: pps}
+func NewH264Params(sps, pps []byte) (*VideoParams, error) {
+	p := &VideoParams{SPS: sps, PPS: pps}
 	var s h264.SPS
 	if err := s.Unmarshal(sps); err != nil {
 		return p, fmt.Errorf("reading the H.264 SPS: %w", err)
@@ -50,7 +82,7 @@ type AACParams struct {
 
 // Tracks are the tracks of one publisher. At least one is non-nil.
 type Tracks struct {
-	Video *H264Params
+	Video *VideoParams
 	Audio *AACParams
 }
 
@@ -60,7 +92,8 @@ func (t Tracks) SameAs(o Tracks) bool {
 	if (t.Video == nil) != (o.Video == nil) || (t.Audio == nil) != (o.Audio == nil) {
 		return false
 	}
-	if t.Video != nil && (!bytes.Equal(t.Video.SPS, o.Video.SPS) || !bytes.Equal(t.Video.PPS, o.Video.PPS)) {
+	if t.Video != nil && (t.Video.Codec != o.Video.Codec || !bytes.Equal(t.Video.VPS, o.Video.VPS) ||
+		!bytes.Equal(t.Video.SPS, o.Video.SPS) || !bytes.Equal(t.Video.PPS, o.Video.PPS)) {
 		return false
 	}
 	if t.Audio != nil && t.Audio.Config != o.Audio.Config {
@@ -76,7 +109,8 @@ type Unit struct {
 	// DTS and PTS on the session's timeline (continuous across reconnects).
 	DTS time.Duration
 	PTS time.Duration
-	// Key is true for an H.264 IDR access unit (with SPS and PPS in front).
+	// Key is true for an H.264 IDR or H.265 IRAP access unit (with its
+	// parameter sets in front).
 	Key bool
 	// NALUs of a video unit, without start codes or length prefixes.
 	NALUs [][]byte

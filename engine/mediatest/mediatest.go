@@ -27,6 +27,9 @@ type Clip struct {
 	// NoBFrames encodes without B-frames, as the WebRTC preview needs
 	// (x264's presets use them, as OBS does unless told otherwise).
 	NoBFrames bool
+	// HEVC encodes H.265 (libx265) into MPEG-TS instead of H.264 into FLV
+	// (FLV cannot carry it), for SRT publishers.
+	HEVC bool
 }
 
 // Preview is a light clip without B-frames and with a key frame every
@@ -45,7 +48,11 @@ func (c Clip) name() string {
 	if c.NoBFrames {
 		nob = "_nob"
 	}
-	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d%s.flv", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop(), nob)
+	codec, ext := "", "flv"
+	if c.HEVC {
+		codec, ext = "_hevc", "ts"
+	}
+	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d%s%s.%s", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop(), nob, codec, ext)
 }
 
 func (c Clip) gop() int {
@@ -97,7 +104,7 @@ func (c Clip) Make(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating clip folder: %w", err)
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp.flv", p, os.Getpid())
+	tmp := fmt.Sprintf("%s.%d.tmp%s", p, os.Getpid(), filepath.Ext(p))
 	args := []string{"-hide_banner", "-loglevel", "error", "-y"}
 	if c.VideoKbps > 0 {
 		args = append(args, "-f", "lavfi", "-i",
@@ -112,7 +119,14 @@ func (c Clip) Make(dir string) (string, error) {
 	if c.AudioKbps == 0 {
 		args = append(args, "-an")
 	}
-	if c.VideoKbps > 0 {
+	if c.VideoKbps > 0 && c.HEVC {
+		params := fmt.Sprintf("keyint=%d:min-keyint=%d:scenecut=0:log-level=error", c.FPS*c.gop(), c.FPS*c.gop())
+		if c.NoBFrames {
+			params += ":bframes=0"
+		}
+		args = append(args, "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-x265-params", params)
+	} else if c.VideoKbps > 0 {
 		k := c.VideoKbps
 		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 			"-b:v", fmt.Sprintf("%dk", k), "-maxrate", fmt.Sprintf("%dk", k), "-bufsize", fmt.Sprintf("%dk", 2*k),
@@ -124,7 +138,11 @@ func (c Clip) Make(dir string) (string, error) {
 	if c.AudioKbps > 0 {
 		args = append(args, "-c:a", "aac", "-b:a", fmt.Sprintf("%dk", c.AudioKbps), "-ac", "2")
 	}
-	args = append(args, "-f", "flv", tmp)
+	format := "flv"
+	if c.HEVC {
+		format = "mpegts"
+	}
+	args = append(args, "-f", format, tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()

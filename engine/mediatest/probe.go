@@ -95,3 +95,13 @@ func PacketTimes(t testing.TB, path, kind string) []float64 {
 	}
 	return ts
 }
+
+// VideoSize is the first video stream's size (zeros without one).
+func (p Probe) VideoSize() (width, height int) {
+	for _, s := range p.Streams {
+		if s.Width > 0 {
+			return s.Width, s.Height
+		}
+	}
+	return 0, 0
+}

@@ -60,8 +60,8 @@ func newFeed(id string) *feed {
 // onUnit turns a video unit into packets once and offers them to every
 // connected viewer.
 func (f *feed) onUnit(u *media.Unit) {
-	if u.Kind != media.KindVideo {
-		return
+	if u.Kind != media.KindVideo || (u.Tracks != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264) {
+		return // the preview sends H.264 only; the API says so before a session starts
 	}
 	f.mu.Lock()
 	n := len(f.viewers)

@@ -236,7 +236,7 @@ func TestRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	st.StartPublisher(media.Tracks{Video: &media.H264Params{}})
+	st.StartPublisher(media.Tracks{Video: &media.VideoParams{}})
 	p, _ := newPeer(t, s, "a")
 	defer p.pc.Close()
 	offer := p.pc.LocalDescription().SDP

@@ -146,6 +146,8 @@ func (info *FileInfo) readInit() error {
 		switch c := t.Codec.(type) {
 		case *codecs.H264:
 			info.Tracks.Video, _ = media.NewH264Params(c.SPS, c.PPS) // a size it cannot read stays unknown
+		case *codecs.H265:
+			info.Tracks.Video, _ = media.NewH265Params(c.VPS, c.SPS, c.PPS)
 		case *codecs.MPEG4Audio:
 			info.Tracks.Audio = &media.AACParams{Config: c.Config}
 		}

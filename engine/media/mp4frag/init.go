@@ -32,8 +32,11 @@ func NewInit(t media.Tracks) (*Init, error) {
 	var it fmp4.Init
 	if t.Video != nil {
 		in.Video = &Track{ID: uint32(len(it.Tracks) + 1), Video: true, Timescale: 90000}
-		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(in.Video.ID), TimeScale: 90000,
-			Codec: &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}})
+		var c codecs.Codec = &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}
+		if t.Video.Codec == media.H265 {
+			c = &codecs.H265{VPS: t.Video.VPS, SPS: t.Video.SPS, PPS: t.Video.PPS}
+		}
+		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(in.Video.ID), TimeScale: 90000, Codec: c})
 	}
 	if t.Audio != nil {
 		rate := int64(t.Audio.Config.SampleRate)

@@ -18,13 +18,18 @@ type gohlslibMuxer struct {
 	video *gohlslib.Track
 	audio *gohlslib.Track
 	start time.Time
+	h265  bool
 }
 
 func newGohlslibMuxer(t media.Tracks, variant gohlslib.MuxerVariant, count int, segMin, partMin time.Duration, onErr func(error)) (*gohlslibMuxer, error) {
 	g := &gohlslibMuxer{}
 	var tracks []*gohlslib.Track
 	if t.Video != nil {
-		g.video = &gohlslib.Track{Codec: &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}, ClockRate: 90000}
+		var c codecs.Codec = &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}
+		if t.Video.Codec == media.H265 {
+			c, g.h265 = &codecs.H265{VPS: t.Video.VPS, SPS: t.Video.SPS, PPS: t.Video.PPS}, true
+		}
+		g.video = &gohlslib.Track{Codec: c, ClockRate: 90000}
 		tracks = append(tracks, g.video)
 	}
 	if t.Audio != nil {
@@ -51,6 +56,9 @@ func (g *gohlslibMuxer) writeUnit(u *media.Unit) error {
 	switch u.Kind {
 	case media.KindVideo:
 		if g.video != nil {
+			if g.h265 {
+				return g.m.WriteH265(g.video, ntp, mp4frag.ToTicks(u.PTS, 90000), u.NALUs)
+			}
 			return g.m.WriteH264(g.video, ntp, mp4frag.ToTicks(u.PTS, 90000), u.NALUs)
 		}
 	case media.KindAudio:

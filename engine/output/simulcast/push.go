@@ -94,7 +94,11 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	p := &push{o: o, c: c, buf: bc, tracks: tracks, needKey: true, readErr: make(chan error, 1)}
 	var ts []*gortmplib.Track
 	if v := tracks.Video; v != nil {
-		p.video = &gortmplib.Track{Codec: &codecs.H264{SPS: v.SPS, PPS: v.PPS}}
+		var c codecs.Codec = &codecs.H264{SPS: v.SPS, PPS: v.PPS}
+		if v.Codec == media.H265 { // enhanced RTMP (hvc1)
+			c = &codecs.H265{VPS: v.VPS, SPS: v.SPS, PPS: v.PPS}
+		}
+		p.video = &gortmplib.Track{Codec: c}
 		ts = append(ts, p.video)
 	}
 	if a := tracks.Audio; a != nil {
@@ -173,7 +177,11 @@ func (p *push) write(u *media.Unit) error {
 	var err error
 	switch {
 	case u.Kind == media.KindVideo && p.video != nil:
-		err = p.w.WriteH264(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
+		if p.tracks.Video.Codec == media.H265 {
+			err = p.w.WriteH265(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
+		} else {
+			err = p.w.WriteH264(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
+		}
 	case u.Kind == media.KindAudio && p.audio != nil:
 		err = p.w.WriteMPEG4Audio(p.audio, u.PTS-p.base, u.Frame)
 	}
