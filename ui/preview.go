@@ -114,11 +114,17 @@ func (pp *previewPane) update(st livestream.StreamState) {
 
 // stats shows what the player needs to say about the input (UI thread).
 func (pp *previewPane) stats(s livestream.Stats) {
+	if pp.p.d.studio.Preview() == nil {
+		return // no preview in this run: the card says why
+	}
 	if pp.cancel != nil && s.BFrames && !pp.bframes {
 		pp.note.SetText(bframesHint)
 	}
 	pp.bframes = s.BFrames
 	pp.otherCodec = s.VideoCodec != "" && s.VideoCodec != "h264"
+	pp.blank.Hidden, pp.browser.Hidden = pp.otherCodec, pp.otherCodec // nothing to show, in the window or a browser
+	pp.blank.Refresh()
+	pp.browser.Refresh()
 	if pp.otherCodec {
 		pp.stop()
 		pp.img.Hide()

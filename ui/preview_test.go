@@ -123,4 +123,9 @@ func TestHEVCStreamPage(t *testing.T) {
 	h.within(20*time.Second, "the codec and the preview's advice", func() bool {
 		return h.shows("Video: H265 640×360") && h.shows("No preview: the live preview (in the window and the browser) needs H.264")
 	})
+	h.ui(func() {
+		if pp := h.v.page.preview; pp.browser.Visible() || pp.blank.Visible() {
+			t.Error("an empty picture or a browser preview is offered for an H.265 stream")
+		}
+	})
 }

@@ -90,6 +90,7 @@ func (s *Studio) keep(saved livestream.Settings) {
 	}
 	def(&saved.HTTPAddr, s.boot.HTTPAddr)
 	def(&saved.RTMPAddr, s.boot.RTMPAddr)
+	def(&saved.SRT.Addr, s.boot.SRT.Addr)
 	def(&saved.CloudName, s.boot.CloudName)
 	def(&saved.LibraryDir, s.boot.LibraryDir)
 	saved = saved.WithDefaults()
