@@ -248,8 +248,8 @@ func checkAddr(a string) string {
 	if err != nil {
 		return "Write it as HOST:PORT, e.g. 127.0.0.1:8935."
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "The port is a number from 1 to 65535."
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "The port is a number from 1 to 65535 (or 0 for any free one, as the studio validates)."
 	}
 	if host != "" && net.ParseIP(host) == nil {
 		return "The host is an IP address of this computer, e.g. 127.0.0.1 or 0.0.0.0."

@@ -22,22 +22,19 @@ type Monitor struct {
 	// Interval between reads over an open connection; 1 s.
 	Interval time.Duration
 
-	mu      sync.Mutex
-	last    livestream.OBSSnapshot
-	lastSet livestream.OBSSettings // the settings last was read with
-	watch   map[*watcher]struct{}
-	askers  int // Status calls waiting for a fresh snapshot
-	wake    chan struct{}
-	changed chan struct{} // closed and replaced at each snapshot
+	mu       sync.Mutex
+	last     livestream.OBSSnapshot
+	lastSet  livestream.OBSSettings // the settings last was read with
+	watchers int                    // Watch calls running
+	askers   int                    // Status calls waiting for a fresh snapshot
+	wake     chan struct{}
+	changed  chan struct{} // closed and replaced at each snapshot
 }
-
-type watcher struct{ f func(livestream.OBSSnapshot) }
 
 // NewMonitor makes a monitor reaching OBS with the settings settings
 // returns (read at each connection). Run it.
 func NewMonitor(settings func() livestream.OBSSettings) *Monitor {
-	return &Monitor{settings: settings, Interval: time.Second, watch: map[*watcher]struct{}{},
-		wake: make(chan struct{}, 1), changed: make(chan struct{})}
+	return &Monitor{settings: settings, Interval: time.Second, wake: make(chan struct{}, 1), changed: make(chan struct{})}
 }
 
 // Poke makes the monitor read OBS now: after OBS was told to do something
@@ -49,18 +46,32 @@ func (m *Monitor) Poke() {
 	}
 }
 
-// Watch calls f with every snapshot (from the monitor's goroutine; f must
-// not block) until ctx ends. The monitor reads OBS while anyone watches.
+// Watch calls f with each new snapshot, on the caller's goroutine, until
+// ctx ends; a slow f misses snapshots, never holds up the monitor. The
+// monitor reads OBS while anyone watches.
 func (m *Monitor) Watch(ctx context.Context, f func(livestream.OBSSnapshot)) {
-	w := &watcher{f: f}
 	m.mu.Lock()
-	m.watch[w] = struct{}{}
+	m.watchers++
+	ch := m.changed
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.watchers--
+		m.mu.Unlock()
+	}()
 	m.Poke()
-	<-ctx.Done()
-	m.mu.Lock()
-	delete(m.watch, w)
-	m.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		m.mu.Lock()
+		s := m.last
+		ch = m.changed
+		m.mu.Unlock()
+		f(s)
+	}
 }
 
 // Status returns OBS's status: the last snapshot when it is at most two
@@ -96,10 +107,10 @@ func (m *Monitor) Status(ctx context.Context) (livestream.OBSStatus, error) {
 func (m *Monitor) wanted() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.watch) > 0 || m.askers > 0
+	return m.watchers > 0 || m.askers > 0
 }
 
-// publish stores a snapshot and hands it to the watchers.
+// publish stores a snapshot and wakes the watchers and askers.
 func (m *Monitor) publish(set livestream.OBSSettings, st livestream.OBSStatus, err error) {
 	m.mu.Lock()
 	lost := err != nil && !m.last.At.IsZero() && m.last.Err == nil && m.lastSet == set
@@ -107,14 +118,7 @@ func (m *Monitor) publish(set livestream.OBSSettings, st livestream.OBSStatus, e
 	m.last, m.lastSet = s, set
 	close(m.changed)
 	m.changed = make(chan struct{})
-	ws := make([]*watcher, 0, len(m.watch))
-	for w := range m.watch {
-		ws = append(ws, w)
-	}
 	m.mu.Unlock()
-	for _, w := range ws {
-		w.f(s)
-	}
 }
 
 // Run follows OBS until ctx ends.
