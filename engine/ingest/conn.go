@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,6 +48,7 @@ type connHandler struct {
 	scratch   bytes.Buffer
 	badUnits  int
 	badWarn   *netlimit.RateLog // unreadable media at most every 5 s
+	refused   bool              // closed for a codec the studio does not take
 
 	publishTimer *time.Timer
 	published    atomic.Bool
@@ -97,6 +99,21 @@ func (h *connHandler) OnPublish(_ *rtmp.StreamContext, _ uint32, cmd *rtmpmsg.Ne
 	h.target = t
 	h.log.Info("publisher connected")
 	return nil
+}
+
+// refuseCodec disconnects a publisher whose codec the studio does not
+// take, saying so once (log and event), rather than dropping every frame
+// of it while the stream looks live.
+func (h *connHandler) refuseCodec(err error) {
+	if h.refused {
+		return
+	}
+	h.refused = true
+	h.log.Warn("publisher refused", "stream_key_suffix", keySuffix(h.key), "reason", err)
+	if h.server.OnRefused != nil {
+		h.server.OnRefused(h.remote, err.Error())
+	}
+	h.nc.Close()
 }
 
 // kick disconnects the publisher; the read loop then ends and OnClose runs.
@@ -158,6 +175,10 @@ func (h *connHandler) read(payload io.Reader) ([]byte, error) {
 }
 
 func (h *connHandler) handle(u *media.Unit, err error) {
+	if errors.Is(err, errEnhancedRTMPVideo) || errors.Is(err, errUnsupportedCodec) {
+		h.refuseCodec(err)
+		return
+	}
 	if err != nil {
 		h.badUnits++
 		h.badWarn.Add("dropping media the studio cannot read", "stream_key_suffix", keySuffix(h.key), "error", err, "dropped_total", h.badUnits)

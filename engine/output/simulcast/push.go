@@ -110,7 +110,7 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	_ = c.NetConn().SetWriteDeadline(time.Now().Add(o.writeTimeout))
 	if err := p.w.Initialize(); err != nil {
 		c.Close()
-		return nil, o.explainStream(err, true)
+		return nil, p.explain(err)
 	}
 	mend.passOn()
 	if mend.Mended > 0 {
@@ -124,7 +124,7 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 // flush sends the batch's bytes.
 func (p *push) flush() error {
 	if err := p.buf.flush(); err != nil {
-		return p.o.explainStream(err, !p.live.Load())
+		return p.explain(err)
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func (p *push) readLoop() {
 	b := make([]byte, 4096)
 	for {
 		if _, err := p.buf.Read(b); err != nil { // batchConn reads its connection directly
-			p.readErr <- p.o.explainStream(err, !p.live.Load())
+			p.readErr <- p.explain(err)
 			return
 		}
 	}
@@ -186,7 +186,7 @@ func (p *push) write(u *media.Unit) error {
 		err = p.w.WriteMPEG4Audio(p.audio, u.PTS-p.base, u.Frame)
 	}
 	if err != nil {
-		return p.o.explainStream(err, !p.live.Load())
+		return p.explain(err)
 	}
 	if p.buf.pending() > maxBatch {
 		if err := p.flush(); err != nil {
@@ -250,6 +250,15 @@ func (o *Output) explainStream(err error, early bool) error {
 		return fmt.Errorf("the destination closed the connection (%s); reconnecting", o.where)
 	}
 	return fmt.Errorf("sending to %s: %s", o.where, o.scrub(err.Error()))
+}
+
+// explain says why sending failed; a destination that hangs up as H.265
+// begins most likely does not take enhanced RTMP, which the words say.
+func (p *push) explain(err error) error {
+	if isClosed(err) && !p.live.Load() && p.tracks.Video != nil && p.tracks.Video.Codec == media.H265 {
+		return fmt.Errorf("the destination closed the connection as the H.265 video began: it may not take H.265 (enhanced RTMP) — send it H.264, or check the stream key (%s)", p.o.where)
+	}
+	return p.o.explainStream(err, !p.live.Load())
 }
 
 // scrub removes the stream key from a message.
