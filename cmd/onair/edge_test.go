@@ -400,7 +400,7 @@ func TestWatchThroughVarnish(t *testing.T) {
 	edgeTab, closeTab := chromedp.NewContext(ctx)
 	defer closeTab()
 	framesIn(edgeTab, t, "http://"+edge+"/watch/"+st.ID, 30*time.Second)
-	direct, through := watchLatencies(t, ctx, edgeTab)
+	direct, through := watchLatencies(ctx, edgeTab, t)
 	t.Logf("hls.js behind live: %.2f s from the studio, %.2f s through Varnish (medians)", direct, through)
 	if through-direct > 0.5 {
 		t.Errorf("through Varnish the picture is %.2f s behind live, %.2f s more than straight from the studio", through, through-direct)
@@ -409,7 +409,7 @@ func TestWatchThroughVarnish(t *testing.T) {
 
 // watchLatencies samples two playing watch pages in turn over 10 s and
 // returns the medians of how far behind live each picture is.
-func watchLatencies(t *testing.T, a, b context.Context) (float64, float64) {
+func watchLatencies(a, b context.Context, t *testing.T) (float64, float64) {
 	t.Helper()
 	var sa, sb []float64
 	for range 20 {
