@@ -121,10 +121,12 @@ func (pp *previewPane) stats(s livestream.Stats) {
 		pp.note.SetText(bframesHint)
 	}
 	pp.bframes = s.BFrames
-	pp.otherCodec = s.VideoCodec != "" && s.VideoCodec != "h264"
-	pp.blank.Hidden, pp.browser.Hidden = pp.otherCodec, pp.otherCodec // nothing to show, in the window or a browser
-	pp.blank.Refresh()
-	pp.browser.Refresh()
+	if other := s.VideoCodec != "" && s.VideoCodec != "h264"; other != pp.otherCodec {
+		pp.otherCodec = other
+		pp.blank.Hidden, pp.browser.Hidden = other, other // nothing to show, in the window or a browser
+		pp.blank.Refresh()
+		pp.browser.Refresh()
+	}
 	if pp.otherCodec {
 		pp.stop()
 		pp.img.Hide()

@@ -236,29 +236,24 @@ func (o *Output) explainDial(ctx context.Context, err error, connected bool) err
 	return fmt.Errorf("connecting to %s: %s", o.where, o.scrub(err.Error()))
 }
 
-// explainStream says in plain words why a connection that was up failed;
-// early tells that it had not been taking media yet.
-func (o *Output) explainStream(err error, early bool) error {
+// explain says in plain words why a connection that was up failed. Before
+// it took media, a hang-up most likely means the key was refused — or, for
+// H.265, that the destination does not take enhanced RTMP.
+func (p *push) explain(err error) error {
+	o, early := p.o, !p.live.Load()
 	switch {
 	case errors.Is(err, errTracksChanged):
 		return err
 	case isTimeout(err):
 		return fmt.Errorf("%s stopped taking media for %v (a slow network, or it hangs); reconnecting", o.where, o.writeTimeout)
+	case isClosed(err) && early && p.tracks.Video != nil && p.tracks.Video.Codec == media.H265:
+		return fmt.Errorf("the destination closed the connection as the H.265 video began: it may not take H.265 (enhanced RTMP) — send it H.264, or check the stream key (%s)", o.where)
 	case isClosed(err) && early:
 		return fmt.Errorf("the destination closed the connection: stream key rejected? (%s)", o.where)
 	case isClosed(err):
 		return fmt.Errorf("the destination closed the connection (%s); reconnecting", o.where)
 	}
 	return fmt.Errorf("sending to %s: %s", o.where, o.scrub(err.Error()))
-}
-
-// explain says why sending failed; a destination that hangs up as H.265
-// begins most likely does not take enhanced RTMP, which the words say.
-func (p *push) explain(err error) error {
-	if isClosed(err) && !p.live.Load() && p.tracks.Video != nil && p.tracks.Video.Codec == media.H265 {
-		return fmt.Errorf("the destination closed the connection as the H.265 video began: it may not take H.265 (enhanced RTMP) — send it H.264, or check the stream key (%s)", p.o.where)
-	}
-	return p.o.explainStream(err, !p.live.Load())
 }
 
 // scrub removes the stream key from a message.
