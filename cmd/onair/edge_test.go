@@ -389,7 +389,9 @@ func TestPublicPlaybackAddress(t *testing.T) {
 // TestWatchThroughVarnish: the watch page (hls.js, low-latency mode) in
 // Chromium plays a live stream straight from the studio and through a
 // Varnish edge; the picture is behind live by about as much either way
-// (within 0.5 s), measured as the clock minus the frame's program
+// (within 1 s: an edge that kept playlists would put hls.js a segment,
+// 2 s, or more behind; two players on two busy cores differ by up to
+// ~0.6 s on their own), measured as the clock minus the frame's program
 // date-time. Both pages play at once, in two tabs, and are sampled in
 // turn, so that a busy machine slows both alike.
 func TestWatchThroughVarnish(t *testing.T) {
@@ -402,7 +404,7 @@ func TestWatchThroughVarnish(t *testing.T) {
 	framesIn(edgeTab, t, "http://"+edge+"/watch/"+st.ID, 30*time.Second)
 	direct, through := watchLatencies(ctx, edgeTab, t)
 	t.Logf("hls.js behind live: %.2f s from the studio, %.2f s through Varnish (medians)", direct, through)
-	if through-direct > 0.5 {
+	if through-direct > 1.0 {
 		t.Errorf("through Varnish the picture is %.2f s behind live, %.2f s more than straight from the studio", through, through-direct)
 	}
 }
