@@ -6,6 +6,7 @@ toolchain go1.26.8
 
 require (
 	fyne.io/fyne/v2 v2.8.1
+	github.com/abema/go-mp4 v1.7.3
 	github.com/andreykaipov/goobs v1.5.6
 	github.com/bluenviron/gohlslib/v2 v2.4.5
 	github.com/bluenviron/gortmplib v1.0.1
@@ -36,7 +37,6 @@ require (
 	fyne.io/systray v1.12.3-0.20260810170012-af4e8e793ec4 // indirect
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/FyshOS/fancyfs v0.0.1 // indirect
-	github.com/abema/go-mp4 v1.7.3 // indirect
 	github.com/anthonynsimon/bild v0.14.0 // indirect
 	github.com/asticode/go-astikit v0.30.0 // indirect
 	github.com/asticode/go-astits v1.16.0 // indirect

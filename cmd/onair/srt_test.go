@@ -115,24 +115,3 @@ func TestSRTPublishHEVC(t *testing.T) {
 		}
 	}
 }
-
-// An H.265 stream relayed to a destination that does not take enhanced
-// RTMP (another studio, whose RTMP ingest takes H.264 only): the
-// destination refuses it at once instead of dropping every frame, and the
-// output turns errored with words that say H.265 is the matter.
-func TestSimulcastHEVCToAnH264Destination(t *testing.T) {
-	t.Parallel()
-	mediatest.RequireTools(t)
-	clip := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 10, VideoKbps: 600, AudioKbps: 96, HEVC: true, NoBFrames: true}.Path(t)
-	p := startServe(t, t.TempDir(), "", "")
-	sink := startSink(t)
-	st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}, "idle_timeout_sec": 0})
-	o := p.addDestination(st.ID, sink.addr, sink.key)
-	mediatest.PublishSRT(t, clip, st.Input.SRTURI)
-	p.waitOutput(st.ID, o.ID, 15*time.Second, "errored, naming H.265", func(o outputStatusJSON) bool {
-		return o.Status == "errored" && strings.Contains(o.LastError, "H.265")
-	})
-	if !strings.Contains(sink.p.logs.String(), "enhanced RTMP video") {
-		t.Errorf("the destination studio did not say why it refused:\n%s", sink.p.logs.String())
-	}
-}

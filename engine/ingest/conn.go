@@ -131,13 +131,25 @@ func (h *connHandler) OnSetDataFrame(_ uint32, data *rtmpmsg.NetStreamSetDataFra
 	if !ok || h.started {
 		return nil
 	}
-	_, v := meta["videocodecid"]
-	_, a := meta["audiocodecid"]
+	v, a := announced(meta["videocodecid"]), announced(meta["audiocodecid"])
 	if v || a {
 		h.metadata = true
 		h.wantVideo, h.wantAudio = v, a
 	}
 	return nil
+}
+
+// announced reports whether onMetaData's codec id announces a track: some
+// writers put 0 for a track they do not send (0 is no video codec, and the
+// audio format 0, raw PCM, is not taken anyway).
+func announced(id any) bool {
+	switch id := id.(type) {
+	case nil:
+		return false
+	case float64:
+		return id != 0
+	}
+	return true // a FourCC as a string
 }
 
 func (h *connHandler) OnVideo(ts uint32, payload io.Reader) error {
@@ -175,7 +187,7 @@ func (h *connHandler) read(payload io.Reader) ([]byte, error) {
 }
 
 func (h *connHandler) handle(u *media.Unit, err error) {
-	if errors.Is(err, errEnhancedRTMPVideo) || errors.Is(err, errUnsupportedCodec) {
+	if errors.Is(err, errUnsupportedCodec) {
 		h.refuseCodec(err)
 		return
 	}

@@ -17,11 +17,10 @@ import (
 // Errors of the FLV conversion. A unit that fails is dropped; the
 // publisher goes on.
 var (
-	errShortTag          = errors.New("FLV tag body too short")
-	errUnsupportedCodec  = errors.New("unsupported codec")
-	errNoSequenceHeader  = errors.New("media before its sequence header")
-	errBadDecoderConfig  = errors.New("malformed AVC decoder configuration record")
-	errEnhancedRTMPVideo = errors.New("enhanced RTMP video (HEVC, AV1, VP9) is not taken over RTMP yet: publish H.265 over SRT (the stream page's SRT URL), or set the encoder to H.264")
+	errShortTag         = errors.New("FLV tag body too short")
+	errUnsupportedCodec = errors.New("unsupported codec")
+	errNoSequenceHeader = errors.New("media before its sequence header")
+	errBadDecoderConfig = errors.New("malformed AVC decoder configuration record")
 )
 
 // Depacketizer turns the FLV tag bodies of one publisher into media units.
@@ -30,6 +29,9 @@ var (
 type Depacketizer struct {
 	video *media.VideoParams
 	audio *media.AACParams
+	// av1Config is the sequence header of an AV1 sequence start, used
+	// when the first key frame carries none.
+	av1Config []byte
 
 	// changed is set when a sequence header brought new parameters.
 	changed bool
@@ -55,40 +57,28 @@ func (d *Depacketizer) Video(ts uint32, body []byte) (*media.Unit, error) {
 		return nil, fmt.Errorf("video: %w (%d bytes)", errShortTag, len(body))
 	}
 	if body[0]&0x80 != 0 {
-		return nil, errEnhancedRTMPVideo
+		return d.exVideo(ts, body)
 	}
-	if codec := flvtag.CodecID(body[0] & 0x0f); codec != flvtag.CodecIDAVC {
-		return nil, fmt.Errorf("video: %w: FLV codec id %d (only H.264, id 7)", errUnsupportedCodec, codec)
+	codec := media.H264
+	switch id := flvtag.CodecID(body[0] & 0x0f); id {
+	case flvtag.CodecIDAVC:
+	case legacyCodecIDHEVC: // HEVC as some servers and encoders sent it before enhanced RTMP
+		codec = media.H265
+	default:
+		return nil, fmt.Errorf("video: %w: FLV codec id %d (H.264 is 7; HEVC and AV1 come as enhanced RTMP)", errUnsupportedCodec, id)
 	}
 	cts := int32(uint32(body[2])<<24|uint32(body[3])<<16|uint32(body[4])<<8) >> 8
 	payload := body[5:]
 
 	switch flvtag.AVCPacketType(body[1]) {
 	case flvtag.AVCPacketTypeSequenceHeader:
-		return nil, d.sequenceHeader(payload)
+		return nil, d.exSequenceStart(codec, payload)
 	case flvtag.AVCPacketTypeNALU:
 	default: // end of sequence
 		return nil, nil
 	}
-	if d.video == nil {
-		return nil, fmt.Errorf("video: %w", errNoSequenceHeader)
-	}
-	var au h264.AVCC
-	if err := au.Unmarshal(payload); err != nil {
-		return nil, fmt.Errorf("video: decoding AVCC access unit: %w", err)
-	}
-	nalus, key := d.pictures(au)
-	if nalus == nil {
-		return nil, nil
-	}
 	dts := time.Duration(ts) * time.Millisecond
-	return &media.Unit{
-		Kind:  media.KindVideo,
-		DTS:   dts,
-		PTS:   dts + time.Duration(cts)*time.Millisecond,
-		Key:   key,
-		NALUs: nalus,
-	}, nil
+	return d.nalUnit(codec, dts, dts+time.Duration(cts)*time.Millisecond, payload)
 }
 
 // AACFrames converts the AAC frames of one PES packet (ADTS headers
@@ -109,20 +99,6 @@ func (d *Depacketizer) AACFrames(conf mpeg4audio.AudioSpecificConfig, pts time.D
 		units = append(units, &media.Unit{Kind: media.KindAudio, DTS: t, PTS: t, Frame: bytes.Clone(f)})
 	}
 	return units
-}
-
-// sequenceHeader takes an AVC decoder configuration as the parameters from
-// now on (changed when they differ).
-func (d *Depacketizer) sequenceHeader(payload []byte) error {
-	p, err := parseAVCDecoderConfig(payload)
-	if err != nil {
-		return err
-	}
-	if d.video == nil || string(d.video.SPS) != string(p.SPS) || string(d.video.PPS) != string(p.PPS) {
-		d.video = p
-		d.changed = true
-	}
-	return nil
 }
 
 // Audio converts one FLV audio tag body received at ts (milliseconds).

@@ -14,7 +14,7 @@ type Description struct {
 	// Codecs are RFC 6381 codec strings, video first (avc1.64001f,
 	// mp4a.40.2).
 	Codecs []string
-	// VideoCodec and AudioCodec are short names ("h264", "h265", "aac";
+	// VideoCodec and AudioCodec are short names ("h264", "h265", "av1", "aac";
 	// "" none).
 	VideoCodec, AudioCodec string
 	// Width, Height and FPS as the video's SPS declares them (zeros when
@@ -33,6 +33,10 @@ func (t Tracks) Describe() Description {
 		switch v.Codec {
 		case H265:
 			d.Codecs = append(d.Codecs, codecparams.Marshal(&hlscodecs.H265{VPS: v.VPS, SPS: v.SPS, PPS: v.PPS}))
+		case AV1:
+			if c := codecparams.Marshal(&hlscodecs.AV1{SequenceHeader: v.SPS}); c != "" {
+				d.Codecs = append(d.Codecs, c)
+			}
 		default:
 			if len(v.SPS) >= 4 {
 				d.Codecs = append(d.Codecs, fmt.Sprintf("avc1.%02x%02x%02x", v.SPS[1], v.SPS[2], v.SPS[3]))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
@@ -28,23 +29,29 @@ type VideoCodec uint8
 const (
 	H264 VideoCodec = iota // the zero value: H.264/AVC
 	H265                   // H.265/HEVC
+	AV1                    // AV1
 )
 
 // String is the codec's short name as stats show it.
 func (c VideoCodec) String() string {
-	if c == H265 {
+	switch c {
+	case H265:
 		return "h265"
+	case AV1:
+		return "av1"
 	}
 	return "h264"
 }
 
 // VideoParams are a video track's decoder parameters, with what its SPS
-// declares read once (NewH264Params, NewH265Params).
+// declares read once (NewH264Params, NewH265Params, NewAV1Params).
 type VideoParams struct {
 	Codec VideoCodec
 	VPS   []byte // H.265 only
-	SPS   []byte
-	PPS   []byte
+	// SPS is the sequence parameter set (H.264, H.265) or the sequence
+	// header OBU (AV1).
+	SPS []byte
+	PPS []byte // H.264 and H.265 only
 	// Width, Height and FPS as the SPS declares them; zeros when unknown.
 	Width, Height int
 	FPS           float64
@@ -59,6 +66,21 @@ func NewH265Params(vps, sps, pps []byte) (*VideoParams, error) {
 		return p, fmt.Errorf("reading the H.265 SPS: %w", err)
 	}
 	p.Width, p.Height, p.FPS = s.Width(), s.Height(), s.FPS()
+	return p, nil
+}
+
+// NewAV1Params reads an AV1 sequence header OBU; as NewH264Params, an
+// unreadable header is an error with the params returned.
+func NewAV1Params(seqHdr []byte) (*VideoParams, error) {
+	p := &VideoParams{Codec: AV1, SPS: seqHdr}
+	var s av1.SequenceHeader
+	if err := s.Unmarshal(seqHdr); err != nil {
+		return p, fmt.Errorf("reading the AV1 sequence header: %w", err)
+	}
+	p.Width, p.Height = s.Width(), s.Height()
+	if t := s.TimingInfo; t != nil && t.NumUnitsInDisplayTick > 0 && t.EqualPictureInterval {
+		p.FPS = float64(t.TimeScale) / float64(t.NumUnitsInDisplayTick)
+	}
 	return p, nil
 }
 
@@ -110,11 +132,15 @@ type Unit struct {
 	DTS time.Duration
 	PTS time.Duration
 	// Key is true for an H.264 IDR or H.265 IRAP access unit (with its
-	// parameter sets in front).
+	// parameter sets in front) and an AV1 temporal unit that starts a
+	// coded video sequence (with its sequence header).
 	Key bool
-	// NALUs of a video unit, without start codes or length prefixes.
+	// NALUs of an H.264 or H.265 unit, without start codes or length
+	// prefixes.
 	NALUs [][]byte
-	// Frame is one raw AAC frame of an audio unit.
+	// Frame is one raw AAC frame of an audio unit, or the OBUs of an AV1
+	// temporal unit in the low-overhead format (each with its size, no
+	// temporal delimiter), as MP4 stores them.
 	Frame []byte
 	// Tracks are the parameters the unit decodes with; the pointer changes
 	// when a publisher with other tracks takes over. Set by the hub.

@@ -1,5 +1,5 @@
-// Package mediatest makes real media for tests: FLV clips encoded by
-// ffmpeg (cached between runs) and ffmpeg publishers.
+// Package mediatest makes real media for tests: clips encoded by ffmpeg
+// (cached between runs), ffmpeg publishers and an enhanced-RTMP publisher.
 package mediatest
 
 import (
@@ -30,6 +30,12 @@ type Clip struct {
 	// HEVC encodes H.265 (libx265) into MPEG-TS instead of H.264 into FLV
 	// (FLV cannot carry it), for SRT publishers.
 	HEVC bool
+	// AV1 encodes AV1 (SVT-AV1) into fragmented MP4, for
+	// PublishEnhancedRTMP.
+	AV1 bool
+	// MP4 writes fragmented MP4 instead (H.264 or H.265), for
+	// PublishEnhancedRTMP.
+	MP4 bool
 }
 
 // Preview is a light clip without B-frames and with a key frame every
@@ -51,6 +57,12 @@ func (c Clip) name() string {
 	codec, ext := "", "flv"
 	if c.HEVC {
 		codec, ext = "_hevc", "ts"
+	}
+	if c.AV1 {
+		codec = "_av1"
+	}
+	if c.MP4 || c.AV1 {
+		ext = "mp4"
 	}
 	return fmt.Sprintf("clip_%dx%d_%dfps_%ds_v%d_a%d_g%d%s%s.%s", c.Width, c.Height, c.FPS, c.Seconds, c.VideoKbps, c.AudioKbps, c.gop(), nob, codec, ext)
 }
@@ -119,14 +131,19 @@ func (c Clip) Make(dir string) (string, error) {
 	if c.AudioKbps == 0 {
 		args = append(args, "-an")
 	}
-	if c.VideoKbps > 0 && c.HEVC {
+	switch {
+	case c.VideoKbps == 0:
+	case c.AV1:
+		args = append(args, "-c:v", "libsvtav1", "-preset", "10", "-pix_fmt", "yuv420p",
+			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-g", fmt.Sprint(c.FPS*c.gop()))
+	case c.HEVC:
 		params := fmt.Sprintf("keyint=%d:min-keyint=%d:scenecut=0:log-level=error", c.FPS*c.gop(), c.FPS*c.gop())
 		if c.NoBFrames {
 			params += ":bframes=0"
 		}
 		args = append(args, "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
 			"-b:v", fmt.Sprintf("%dk", c.VideoKbps), "-x265-params", params)
-	} else if c.VideoKbps > 0 {
+	default:
 		k := c.VideoKbps
 		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 			"-b:v", fmt.Sprintf("%dk", k), "-maxrate", fmt.Sprintf("%dk", k), "-bufsize", fmt.Sprintf("%dk", 2*k),
@@ -139,7 +156,11 @@ func (c Clip) Make(dir string) (string, error) {
 		args = append(args, "-c:a", "aac", "-b:a", fmt.Sprintf("%dk", c.AudioKbps), "-ac", "2")
 	}
 	format := "flv"
-	if c.HEVC {
+	switch {
+	case c.MP4 || c.AV1:
+		format = "mp4"
+		args = append(args, "-movflags", "frag_keyframe+empty_moov+default_base_moof")
+	case c.HEVC:
 		format = "mpegts"
 	}
 	args = append(args, "-f", format, tmp)

@@ -148,6 +148,8 @@ func (info *FileInfo) readInit() error {
 			info.Tracks.Video, _ = media.NewH264Params(c.SPS, c.PPS) // a size it cannot read stays unknown
 		case *codecs.H265:
 			info.Tracks.Video, _ = media.NewH265Params(c.VPS, c.SPS, c.PPS)
+		case *codecs.AV1:
+			info.Tracks.Video, _ = media.NewAV1Params(c.SequenceHeader)
 		case *codecs.MPEG4Audio:
 			info.Tracks.Audio = &media.AACParams{Config: c.Config}
 		}

@@ -33,8 +33,11 @@ func NewInit(t media.Tracks) (*Init, error) {
 	if t.Video != nil {
 		in.Video = &Track{ID: uint32(len(it.Tracks) + 1), Video: true, Timescale: 90000}
 		var c codecs.Codec = &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}
-		if t.Video.Codec == media.H265 {
+		switch t.Video.Codec {
+		case media.H265:
 			c = &codecs.H265{VPS: t.Video.VPS, SPS: t.Video.SPS, PPS: t.Video.PPS}
+		case media.AV1:
+			c = &codecs.AV1{SequenceHeader: t.Video.SPS}
 		}
 		it.Tracks = append(it.Tracks, &fmp4.InitTrack{ID: int(in.Video.ID), TimeScale: 90000, Codec: c})
 	}

@@ -36,6 +36,9 @@ type Track struct {
 func (t *Track) Sample(u *media.Unit) (dts int64, s Sample) {
 	dts = ToTicks(u.DTS, t.Timescale)
 	if t.Video {
+		if u.NALUs == nil { // AV1: the temporal unit's OBUs as they are stored
+			return dts, Sample{Key: u.Key, Frame: u.Frame}
+		}
 		return dts, Sample{Key: u.Key, NALUs: u.NALUs, CTSOffset: int32(ToTicks(u.PTS-u.DTS, t.Timescale))}
 	}
 	if t.nextDTS >= 0 && abs64(dts-t.nextDTS) < t.FrameLen {

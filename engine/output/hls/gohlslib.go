@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -26,8 +27,11 @@ func newGohlslibMuxer(t media.Tracks, variant gohlslib.MuxerVariant, count int, 
 	var tracks []*gohlslib.Track
 	if t.Video != nil {
 		var c codecs.Codec = &codecs.H264{SPS: t.Video.SPS, PPS: t.Video.PPS}
-		if t.Video.Codec == media.H265 {
+		switch t.Video.Codec {
+		case media.H265:
 			c, g.h265 = &codecs.H265{VPS: t.Video.VPS, SPS: t.Video.SPS, PPS: t.Video.PPS}, true
+		case media.AV1:
+			return nil, errors.New("the MPEG-TS variant carries H.264 and H.265 only: set the HLS output's variant to lowlatency or fmp4 for an AV1 stream")
 		}
 		g.video = &gohlslib.Track{Codec: c, ClockRate: 90000}
 		tracks = append(tracks, g.video)

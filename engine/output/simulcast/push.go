@@ -16,6 +16,7 @@ import (
 
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 
 	"github.com/onair-studio/onair/engine/media"
 )
@@ -95,8 +96,11 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	var ts []*gortmplib.Track
 	if v := tracks.Video; v != nil {
 		var c codecs.Codec = &codecs.H264{SPS: v.SPS, PPS: v.PPS}
-		if v.Codec == media.H265 { // enhanced RTMP (hvc1)
+		switch v.Codec { // enhanced RTMP (hvc1, av01)
+		case media.H265:
 			c = &codecs.H265{VPS: v.VPS, SPS: v.SPS, PPS: v.PPS}
+		case media.AV1:
+			c = &codecs.AV1{}
 		}
 		p.video = &gortmplib.Track{Codec: c}
 		ts = append(ts, p.video)
@@ -119,6 +123,21 @@ func dial(ctx context.Context, o *Output, tracks *media.Tracks) (*push, error) {
 	bc.batch(true) // media goes out once per batch (flush)
 	o.wg.Go(p.readLoop)
 	return p, nil
+}
+
+// writeVideo sends one video unit in its codec's message.
+func (p *push) writeVideo(u *media.Unit) error {
+	switch p.tracks.Video.Codec {
+	case media.H265:
+		return p.w.WriteH265(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
+	case media.AV1:
+		var tu av1.Bitstream // the writer puts the temporal delimiter and sizes back
+		if err := tu.Unmarshal(u.Frame); err != nil {
+			return fmt.Errorf("reading an AV1 temporal unit: %w", err)
+		}
+		return p.w.WriteAV1(p.video, u.PTS-p.base, tu)
+	}
+	return p.w.WriteH264(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
 }
 
 // flush sends the batch's bytes.
@@ -177,11 +196,7 @@ func (p *push) write(u *media.Unit) error {
 	var err error
 	switch {
 	case u.Kind == media.KindVideo && p.video != nil:
-		if p.tracks.Video.Codec == media.H265 {
-			err = p.w.WriteH265(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
-		} else {
-			err = p.w.WriteH264(p.video, u.PTS-p.base, u.DTS-p.base, u.NALUs)
-		}
+		err = p.writeVideo(u)
 	case u.Kind == media.KindAudio && p.audio != nil:
 		err = p.w.WriteMPEG4Audio(p.audio, u.PTS-p.base, u.Frame)
 	}
@@ -238,7 +253,7 @@ func (o *Output) explainDial(ctx context.Context, err error, connected bool) err
 
 // explain says in plain words why a connection that was up failed. Before
 // it took media, a hang-up most likely means the key was refused — or, for
-// H.265, that the destination does not take enhanced RTMP.
+// H.265 and AV1, that the destination does not take enhanced RTMP.
 func (p *push) explain(err error) error {
 	o, early := p.o, !p.live.Load()
 	switch {
@@ -246,8 +261,9 @@ func (p *push) explain(err error) error {
 		return err
 	case isTimeout(err):
 		return fmt.Errorf("%s stopped taking media for %v (a slow network, or it hangs); reconnecting", o.where, o.writeTimeout)
-	case isClosed(err) && early && p.tracks.Video != nil && p.tracks.Video.Codec == media.H265:
-		return fmt.Errorf("the destination closed the connection as the H.265 video began: it may not take H.265 (enhanced RTMP) — send it H.264, or check the stream key (%s)", o.where)
+	case isClosed(err) && early && p.tracks.Video != nil && p.tracks.Video.Codec != media.H264:
+		name := map[media.VideoCodec]string{media.H265: "H.265", media.AV1: "AV1"}[p.tracks.Video.Codec]
+		return fmt.Errorf("the destination closed the connection as the %s video began: it may not take %s (enhanced RTMP) — send it H.264, or check the stream key (%s)", name, name, o.where)
 	case isClosed(err) && early:
 		return fmt.Errorf("the destination closed the connection: stream key rejected? (%s)", o.where)
 	case isClosed(err):
