@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -13,10 +15,10 @@ type OBS interface {
 	Status(ctx context.Context) (livestream.OBSStatus, error)
 	Settings() livestream.OBSSettings
 	SaveSettings(livestream.OBSSettings) error
-	// Setup points OBS's stream service at a stream; Start does that and
-	// starts OBS's stream; Stop stops it.
-	Setup(ctx context.Context, streamID string) error
-	Start(ctx context.Context, streamID string) error
+	// Setup points OBS's stream service at a stream, over RTMP or SRT;
+	// Start does that and starts OBS's stream; Stop stops it.
+	Setup(ctx context.Context, streamID string, via livestream.Ingest) error
+	Start(ctx context.Context, streamID string, via livestream.Ingest) error
 	Stop(ctx context.Context) error
 }
 
@@ -139,11 +141,32 @@ func (s *Server) obsAction(w http.ResponseWriter, r *http.Request, what string, 
 }
 
 func (s *Server) obsSetup(w http.ResponseWriter, r *http.Request) {
-	s.obsAction(w, r, "OBS now streams to this live stream when it starts", func(ctx context.Context, id string) error { return s.OBS.Setup(ctx, id) })
+	via, ok := s.ingestParam(w, r)
+	if !ok {
+		return
+	}
+	s.obsAction(w, r, "OBS now streams to this live stream over "+strings.ToUpper(string(via))+" when it starts", func(ctx context.Context, id string) error { return s.OBS.Setup(ctx, id, via) })
 }
 
 func (s *Server) obsStart(w http.ResponseWriter, r *http.Request) {
-	s.obsAction(w, r, "OBS is streaming to this live stream", func(ctx context.Context, id string) error { return s.OBS.Start(ctx, id) })
+	via, ok := s.ingestParam(w, r)
+	if !ok {
+		return
+	}
+	s.obsAction(w, r, "OBS is streaming to this live stream over "+strings.ToUpper(string(via)), func(ctx context.Context, id string) error { return s.OBS.Start(ctx, id, via) })
+}
+
+// ingestParam reads ?protocol= (rtmp, the default, or srt).
+func (s *Server) ingestParam(w http.ResponseWriter, r *http.Request) (livestream.Ingest, bool) {
+	switch v := r.URL.Query().Get("protocol"); v {
+	case "", string(livestream.IngestRTMP):
+		return livestream.IngestRTMP, true
+	case string(livestream.IngestSRT):
+		return livestream.IngestSRT, true
+	default:
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol: %q is not rtmp or srt", v))
+		return "", false
+	}
 }
 
 func (s *Server) obsStop(w http.ResponseWriter, r *http.Request) {

@@ -144,7 +144,7 @@ func (v *View) open(id string) {
 	}
 	v.selected = id
 	v.page.update(st)
-	v.page.obs.show(v.obsLast, st.InputURI)
+	v.page.obs.show(v.obsLast, st)
 	v.studio.OBS().Refresh()
 	v.detail.Objects = []fyne.CanvasObject{v.page.root}
 	v.detail.Refresh()

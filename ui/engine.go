@@ -64,8 +64,8 @@ type OBS interface {
 	SaveSettings(livestream.OBSSettings) error
 	// Setup points OBS's stream service at a stream; Start also starts
 	// OBS's stream; Stop stops it.
-	Setup(ctx context.Context, streamID string) error
-	Start(ctx context.Context, streamID string) error
+	Setup(ctx context.Context, streamID string, via livestream.Ingest) error
+	Start(ctx context.Context, streamID string, via livestream.Ingest) error
 	Stop(ctx context.Context) error
 	// Watch calls f with each status the studio's OBS monitor reads
 	// (about once a second while OBS runs) until ctx ends; f must not

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -23,7 +24,10 @@ type obsCard struct {
 	send   *widget.Button
 	start  *widget.Button
 	stop   *widget.Button
-	card   *widget.Card
+	// via picks how OBS sends (RTMP, or SRT when the studio listens for
+	// it); hidden without SRT.
+	via  *widget.RadioGroup
+	card *widget.Card
 }
 
 func newOBSCard(p *streamPage) *obsCard {
@@ -33,18 +37,35 @@ func newOBSCard(p *streamPage) *obsCard {
 	c.advice.Importance = widget.WarningImportance
 	c.advice.Hide()
 	c.send = widget.NewButtonWithIcon("Send to OBS", theme.MailSendIcon(), func() {
-		c.run("Sending the stream to OBS", func(ctx context.Context, o OBS) error { return o.Setup(ctx, c.p.id) })
+		via := c.ingest()
+		c.run("Sending the stream to OBS", func(ctx context.Context, o OBS) error { return o.Setup(ctx, c.p.id, via) })
 	})
 	c.start = widget.NewButtonWithIcon("Start streaming in OBS", theme.MediaPlayIcon(), func() {
-		c.run("Starting OBS", func(ctx context.Context, o OBS) error { return o.Start(ctx, c.p.id) })
+		via := c.ingest()
+		c.run("Starting OBS", func(ctx context.Context, o OBS) error { return o.Start(ctx, c.p.id, via) })
 	})
 	c.start.Importance = widget.HighImportance
 	c.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() {
 		c.run("Stopping OBS", func(ctx context.Context, o OBS) error { return o.Stop(ctx) })
 	})
+	c.via = widget.NewRadioGroup([]string{"RTMP", "SRT"}, nil)
+	c.via.Horizontal = true
+	c.via.Required = true
+	c.via.SetSelected("RTMP")
+	if p.st.SRTURI == "" {
+		c.via.Hide()
+	}
 	c.card = widget.NewCard("OBS Studio", "One click instead of copying the server and key (needs OBS 28+ with its WebSocket server on)",
-		container.NewVBox(container.NewHBox(c.send, c.start, c.stop), c.status, c.advice))
+		container.NewVBox(container.NewHBox(c.send, c.start, c.stop, c.via), c.status, c.advice))
 	return c
+}
+
+// ingest is the protocol picked for OBS (UI thread).
+func (c *obsCard) ingest() livestream.Ingest {
+	if c.via.Visible() && c.via.Selected == "SRT" {
+		return livestream.IngestSRT
+	}
+	return livestream.IngestRTMP
 }
 
 // run makes an OBS call off the UI thread; the monitor then reads OBS
@@ -62,8 +83,8 @@ func (c *obsCard) run(what string, f func(context.Context, OBS) error) {
 	})
 }
 
-// show shows what OBS said (UI thread).
-func (c *obsCard) show(snap livestream.OBSSnapshot, streamURL string) {
+// show shows what OBS said about stream st (UI thread).
+func (c *obsCard) show(snap livestream.OBSSnapshot, st livestream.StreamState) {
 	if snap.At.IsZero() {
 		return // not read yet: "Looking for OBS…"
 	}
@@ -72,37 +93,52 @@ func (c *obsCard) show(snap livestream.OBSSnapshot, streamURL string) {
 		c.advice.Hide()
 		return
 	}
-	st := snap.Status
+	ours := snap.Status.Server != "" && (snap.Status.Server == st.InputURI || snap.Status.Server == st.SRTURI)
+	via := "RTMP"
+	if snap.Status.Server == st.SRTURI {
+		via = "SRT"
+	}
+	o := snap.Status
 	var b strings.Builder
-	fmt.Fprintf(&b, "OBS %s · ", st.Version)
+	fmt.Fprintf(&b, "OBS %s · ", o.Version)
 	switch {
-	case st.Streaming && st.Server == streamURL:
-		b.WriteString("streaming to this stream")
-	case st.Streaming:
-		fmt.Fprintf(&b, "streaming elsewhere (%s)", st.Server)
-	case st.Server == streamURL:
-		b.WriteString("ready for this stream: press Start")
+	case o.Streaming && ours:
+		fmt.Fprintf(&b, "streaming to this studio over %s", via)
+	case o.Streaming:
+		fmt.Fprintf(&b, "streaming elsewhere (%s)", scrubServer(o.Server))
+	case ours:
+		fmt.Fprintf(&b, "set to this studio over %s: press Start", via)
 	default:
 		b.WriteString("not streaming")
 	}
-	if st.Streaming {
+	if o.Streaming {
 		pct := 0.0
-		if st.TotalFrames > 0 {
-			pct = 100 * float64(st.SkippedFrames) / float64(st.TotalFrames)
+		if o.TotalFrames > 0 {
+			pct = 100 * float64(o.SkippedFrames) / float64(o.TotalFrames)
 		}
 		fmt.Fprintf(&b, "\nOBS sent %d frames, dropped %d (%.1f %%), for %s; network congestion %.0f %%; rendering at %.0f fps, %d frames lagged",
-			st.TotalFrames, st.SkippedFrames, pct, uptime(st.Duration), 100*st.Congestion, st.FPS, st.LaggedFrames)
-		if st.Reconnecting {
+			o.TotalFrames, o.SkippedFrames, pct, uptime(o.Duration), 100*o.Congestion, o.FPS, o.LaggedFrames)
+		if o.Reconnecting {
 			b.WriteString("; OBS is reconnecting")
 		}
 	}
 	c.status.SetText(b.String())
-	if st.Advice != "" {
-		c.advice.SetText(st.Advice)
+	if o.Advice != "" {
+		c.advice.SetText(o.Advice)
 		c.advice.Show()
 	} else {
 		c.advice.Hide()
 	}
+}
+
+// scrubServer leaves out an SRT URL's query (its stream id holds a key,
+// maybe a passphrase) from a server shown on screen.
+func scrubServer(server string) string {
+	if u, err := url.Parse(server); err == nil && u.RawQuery != "" {
+		u.RawQuery = ""
+		return u.String() + "?…"
+	}
+	return server
 }
 
 // watchOBS shows what the studio's OBS monitor reads while the window
@@ -113,7 +149,7 @@ func (v *View) watchOBS(ctx context.Context) {
 		v.do(func() {
 			v.obsLast = snap
 			if v.page != nil {
-				v.page.obs.show(snap, v.page.st.InputURI)
+				v.page.obs.show(snap, v.page.st)
 			}
 			if snap.Lost {
 				v.app.SendNotification(fyne.NewNotification("OBS closed", "Streams from OBS ended with it."))

@@ -16,7 +16,8 @@ import (
 
 // The stream page drives the real OBS Studio: it says when OBS is not
 // there, then Start streams this stream from OBS, the page shows OBS's
-// figures next to what comes in, and Stop stops OBS.
+// figures next to what comes in, and Stop stops OBS; then the same over
+// SRT when the streamer picks it.
 func TestOBSFromTheStreamPage(t *testing.T) {
 	mediatest.RequireTools(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,11 +60,27 @@ func TestOBSFromTheStreamPage(t *testing.T) {
 	h.ui(func() { p = h.v.page })
 	h.ui(func() { test.Tap(p.obs.start) })
 	h.within(30e9, "live from OBS, with OBS's figures", func() bool {
-		return h.shows("streaming to this stream") && h.shows("OBS sent ") && h.shows("live · ")
+		return h.shows("streaming to this studio over RTMP") && h.shows("OBS sent ") && h.shows("live · ")
 	})
 	if got, _ := h.eng.Get(st.ID); got.Status != livestream.StatusActive {
 		t.Fatalf("stream %s", got.Status)
 	}
 	h.ui(func() { test.Tap(p.obs.stop) })
-	h.within(15e9, "OBS stopped", func() bool { return h.shows("ready for this stream: press Start") })
+	h.within(15e9, "OBS stopped", func() bool { return h.shows("set to this studio over RTMP: press Start") })
+	h.eventually("the publisher gone", func() bool { got, _ := h.eng.Get(st.ID); return !got.Publishing })
+
+	// Over SRT: OBS gets the whole SRT URL as its server.
+	h.ui(func() { p.obs.via.SetSelected("SRT"); test.Tap(p.obs.start) })
+	h.within(30e9, "live from OBS over SRT", func() bool {
+		s, ok, _ := h.eng.Stats(st.ID)
+		return h.shows("streaming to this studio over SRT") && ok && s.Publishing && s.FramesReceived > 30
+	})
+	if s, _, _ := h.eng.Stats(st.ID); s.VideoCodec != "h264" || s.AudioCodec != "aac" {
+		t.Errorf("what OBS sends over SRT: %+v", s)
+	}
+	if strings.Contains(h.text(), st.Input.StreamKey) {
+		t.Error("the page shows the stream key in OBS's status")
+	}
+	h.ui(func() { test.Tap(p.obs.stop) })
+	h.within(15e9, "OBS stopped", func() bool { return h.shows("set to this studio over SRT: press Start") })
 }

@@ -60,8 +60,9 @@ func obsPort(t *testing.T) int {
 // and starts it; the stream turns active and its HLS decodes; OBS's figures
 // come back through the API; stopping from the studio stops OBS, and the
 // stream leaves active after its idle timeout. A wrong password and OBS
-// not running are told in plain words and change nothing; OBS closed in
-// the middle of a stream is seen as not running.
+// not running are told in plain words and change nothing; OBS sends over
+// SRT when asked; OBS closed in the middle of a stream is seen as not
+// running.
 func TestOBSOneClick(t *testing.T) {
 	mediatest.RequireTools(t)
 	port := obsPort(t)
@@ -121,11 +122,18 @@ func TestOBSOneClick(t *testing.T) {
 	p.waitOBS(10*time.Second, "OBS stopped", func(o obsJSON) bool { return o.Connected && !o.Streaming })
 	p.waitStatus(st.ID, "idle", 15*time.Second)
 
-	// OBS closed in the middle of a stream.
-	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/obs/start", nil, nil); code != 200 {
-		t.Fatalf("start again: %d %s", code, msg)
+	// Over SRT when asked (and nothing else), then OBS closed in the
+	// middle of that stream.
+	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/obs/start?protocol=pigeon", nil, nil); code != 400 || !strings.Contains(msg, "protocol") {
+		t.Errorf("an unknown protocol: %d %s", code, msg)
+	}
+	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/obs/start?protocol=srt", nil, nil); code != 200 {
+		t.Fatalf("start over SRT: %d %s", code, msg)
 	}
 	p.waitStatus(st.ID, "active", 30*time.Second)
+	if live := p.waitOBS(10*time.Second, "OBS's figures over SRT", func(o obsJSON) bool { return o.Streaming && o.TotalFrames > 30 }); live.Server != st.Input.SRTURI {
+		t.Errorf("OBS streams to %q, want the stream's srt_uri %q", live.Server, st.Input.SRTURI)
+	}
 	o.Kill()
 	gone := p.waitOBS(10*time.Second, "OBS gone", func(o obsJSON) bool { return !o.Connected })
 	if !strings.Contains(gone.Error, "OBS is not running") {

@@ -169,6 +169,15 @@ type OBSStatus struct {
 	Advice string
 }
 
+// Ingest is the protocol an encoder publishes a stream with.
+type Ingest string
+
+// Ingest protocols.
+const (
+	IngestRTMP Ingest = "rtmp" // the stream's server URL and key
+	IngestSRT  Ingest = "srt"  // the stream's whole SRT URL, no key
+)
+
 // OBSSettings are how the studio reaches obs-websocket.
 type OBSSettings struct {
 	Host     string `json:"host"`

@@ -40,19 +40,27 @@ func (o OBSControl) Status(ctx context.Context) (livestream.OBSStatus, error) {
 	return o.s.obs.Status(ctx)
 }
 
-// Setup points OBS's stream service at the stream's server and key.
-func (o OBSControl) Setup(ctx context.Context, streamID string) error {
+// Setup points OBS's stream service at the stream's server and key, or at
+// its SRT URL (OBS takes srt:// as a Custom server, with no key).
+func (o OBSControl) Setup(ctx context.Context, streamID string, via livestream.Ingest) error {
 	st, err := o.s.engine.Get(streamID)
 	if err != nil {
 		return err
 	}
+	server, key := st.InputURI, st.Input.StreamKey
+	if via == livestream.IngestSRT {
+		if st.SRTURI == "" {
+			return &livestream.ValidationError{Field: "protocol", Message: "the studio's SRT listener is off: turn it on in Settings, or send OBS the RTMP server"}
+		}
+		server, key = st.SRTURI, ""
+	}
 	defer o.s.obs.Poke()
-	return o.client().Setup(ctx, st.InputURI, st.Input.StreamKey)
+	return o.client().Setup(ctx, server, key)
 }
 
-// Start points OBS at the stream and starts its stream.
-func (o OBSControl) Start(ctx context.Context, streamID string) error {
-	if err := o.Setup(ctx, streamID); err != nil {
+// Start points OBS at the stream (as Setup) and starts its stream.
+func (o OBSControl) Start(ctx context.Context, streamID string, via livestream.Ingest) error {
+	if err := o.Setup(ctx, streamID, via); err != nil {
 		return err
 	}
 	defer o.s.obs.Poke()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
 	"github.com/onair-studio/onair/engine/hub"
@@ -96,5 +97,13 @@ func TestVariants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The MPEG-TS variant cannot carry AV1: the output says which variants can.
+func TestMPEGTSVariantRefusesAV1(t *testing.T) {
+	_, err := newGohlslibMuxer(media.Tracks{Video: &media.VideoParams{Codec: media.AV1}}, gohlslib.MuxerVariantMPEGTS, 7, time.Second, 200*time.Millisecond, nil)
+	if err == nil || !strings.Contains(err.Error(), "lowlatency or fmp4") {
+		t.Fatalf("an AV1 stream in the MPEG-TS variant: %v", err)
 	}
 }
