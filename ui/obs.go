@@ -26,7 +26,10 @@ type obsCard struct {
 	stop   *widget.Button
 	// via picks how OBS sends (RTMP, or SRT when the studio listens for
 	// it); hidden without SRT.
-	via  *widget.RadioGroup
+	via *widget.RadioGroup
+	// seen is the protocol OBS was last seen set to for this stream: the
+	// choice follows it when it changes (not at every status).
+	seen string
 	card *widget.Card
 }
 
@@ -97,6 +100,10 @@ func (c *obsCard) show(snap livestream.OBSSnapshot, st livestream.StreamState) {
 	via := "RTMP"
 	if snap.Status.Server == st.SRTURI {
 		via = "SRT"
+	}
+	if ours && via != c.seen && c.via.Visible() {
+		c.seen = via
+		c.via.SetSelected(via)
 	}
 	o := snap.Status
 	var b strings.Builder
