@@ -27,6 +27,14 @@ type Preview interface {
 	StreamStats(streamID string) (viewers int, median, p95 time.Duration)
 }
 
+// preview is the running preview, nil when there is none.
+func (s *Server) preview() Preview {
+	if s.Preview == nil {
+		return nil
+	}
+	return s.Preview()
+}
+
 // PreviewTokenTTL is how long a preview token lets its holder open a
 // preview of one stream.
 const PreviewTokenTTL = 10 * time.Minute
@@ -103,7 +111,7 @@ func (s *Server) previewCall(w http.ResponseWriter, r *http.Request, method, hin
 	if !s.previewAuthorized(w, r, r.PathValue("id")) {
 		return false
 	}
-	if s.Preview == nil {
+	if s.preview() == nil {
 		msg := "the preview is not running in this studio"
 		if why := s.down("preview"); why != "" {
 			msg += ": " + why
@@ -144,7 +152,7 @@ func (s *Server) whep(w http.ResponseWriter, r *http.Request) {
 		_, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		guest = strings.TrimSpace(tok) + " " + clientAddr(r)
 	}
-	sid, answer, err := s.Preview.Offer(ctx, id, string(body), owner, guest)
+	sid, answer, err := s.preview().Offer(ctx, id, string(body), owner, guest)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -167,7 +175,7 @@ func (s *Server) whepSession(w http.ResponseWriter, r *http.Request) {
 	if !s.previewCall(w, r, http.MethodDelete, "DELETE ends the session (trickle ICE is not needed: the answer has every candidate)") {
 		return
 	}
-	if err := s.Preview.End(r.PathValue("id"), r.PathValue("sid")); err != nil {
+	if err := s.preview().End(r.PathValue("id"), r.PathValue("sid")); err != nil {
 		s.failErr(w, r, err)
 		return
 	}

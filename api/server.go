@@ -64,8 +64,10 @@ type Server struct {
 	Assets Assets
 	// OBS is OBS Studio's control. Without it the OBS routes answer 503.
 	OBS OBS
-	// Preview is the WebRTC preview. Without it the WHEP routes answer 503.
-	Preview Preview
+	// Preview returns the WebRTC preview, asked at each request (it may
+	// start after the server: a retry); nil, or a nil result, and the WHEP
+	// routes answer 503.
+	Preview func() Preview
 	// Webhooks are the webhook registrations. Without them their routes answer 503.
 	Webhooks Webhooks
 	// Settings are the studio's saved settings. Without them their route

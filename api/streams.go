@@ -156,8 +156,8 @@ func (s *Server) encodeStream(st livestream.StreamState, reveal bool) ([]byte, e
 	}
 	// Without stats (it went idle meanwhile) the view is still right.
 	if stats, ok, serr := s.Engine.Stats(st.ID); serr == nil && ok {
-		if s.Preview != nil {
-			stats.PreviewViewers, stats.PreviewDelayMedian, stats.PreviewDelayP95 = s.Preview.StreamStats(st.ID)
+		if p := s.preview(); p != nil {
+			stats.PreviewViewers, stats.PreviewDelayMedian, stats.PreviewDelayP95 = p.StreamStats(st.ID)
 		}
 		return withStats(b, stats)
 	}

@@ -49,6 +49,10 @@ type Studio interface {
 	// PreviewError says why the preview is not running (nil: it runs, or
 	// the studio has none by design).
 	PreviewError() error
+	// RetryPreview tries to start a preview that could not start (its UDP
+	// port refused) and says why it is still off (nil: it runs). It opens a
+	// port: call it off the UI thread.
+	RetryPreview() error
 	// Webhooks are the webhook URLs; nil when the studio runs none.
 	Webhooks() Webhooks
 	// CheckS3 tries the saved object store settings (network: off the UI

@@ -43,6 +43,7 @@ func (s *testStudio) Library() Library              { return s.s.Recordings() }
 func (s *testStudio) OBS() OBS                      { return s.s.OBS() }
 func (s *testStudio) Webhooks() Webhooks            { return s.hooks }
 func (s *testStudio) PreviewError() error           { return s.s.PreviewError() }
+func (s *testStudio) RetryPreview() error           { return s.s.RetryPreview() }
 
 func (s *testStudio) Preview() Preview {
 	if s.s.Preview() == nil {

@@ -24,6 +24,9 @@ type obsCard struct {
 	send   *widget.Button
 	start  *widget.Button
 	stop   *widget.Button
+	// retry looks for OBS now, when it was not found (the studio looks
+	// again by itself, less often the longer OBS is away).
+	retry *widget.Button
 	// via picks how OBS sends (RTMP, or SRT when the studio listens for
 	// it); hidden without SRT.
 	via *widget.RadioGroup
@@ -51,6 +54,8 @@ func newOBSCard(p *streamPage) *obsCard {
 	c.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() {
 		c.run("Stopping OBS", func(ctx context.Context, o OBS) error { return o.Stop(ctx) })
 	})
+	c.retry = widget.NewButtonWithIcon("Look again", theme.ViewRefreshIcon(), func() { c.p.d.studio.OBS().Refresh() })
+	c.retry.Hide()
 	c.via = widget.NewRadioGroup([]string{"RTMP", "SRT"}, nil)
 	c.via.Horizontal = true
 	c.via.Required = true
@@ -59,7 +64,7 @@ func newOBSCard(p *streamPage) *obsCard {
 		c.via.Hide()
 	}
 	c.card = widget.NewCard("OBS Studio", "One click instead of copying the server and key (needs OBS 28+ with its WebSocket server on)",
-		container.NewVBox(container.NewHBox(c.send, c.start, c.stop, c.via), c.status, c.advice))
+		container.NewVBox(container.NewHBox(c.send, c.start, c.stop, c.via), c.status, container.NewHBox(c.retry), c.advice))
 	return c
 }
 
@@ -94,8 +99,10 @@ func (c *obsCard) show(snap livestream.OBSSnapshot, st livestream.StreamState) {
 	if snap.Err != nil {
 		c.status.SetText(snap.Err.Error())
 		c.advice.Hide()
+		c.retry.Show()
 		return
 	}
+	c.retry.Hide()
 	ours := snap.Status.Server != "" && (snap.Status.Server == st.InputURI || snap.Status.Server == st.SRTURI)
 	via := "RTMP"
 	if snap.Status.Server == st.SRTURI {

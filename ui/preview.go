@@ -43,6 +43,7 @@ type previewPane struct {
 	note    *widget.Label
 	pause   *widget.Button
 	browser *widget.Button
+	retry   *widget.Button // when the preview could not start
 	card    *widget.Card
 
 	// UI thread only:
@@ -71,8 +72,10 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.note.Wrapping = fyne.TextWrapWord
 	pp.pause = widget.NewButtonWithIcon("Pause preview", theme.MediaPauseIcon(), pp.flip)
 	pp.browser = widget.NewButtonWithIcon("Open preview in browser", theme.ComputerIcon(), pp.openBrowser)
+	pp.retry = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), pp.tryAgain)
+	pp.retry.Hide()
 	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (video only: WebRTC carries no AAC audio)",
-		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.browser)))
+		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.browser, pp.retry)))
 	return pp
 }
 
@@ -84,13 +87,19 @@ func (pp *previewPane) update(st livestream.StreamState) {
 			pp.img.Hide()
 			pp.pause.Hide()
 			pp.browser.Hide()
-			pp.note.SetText("The live preview is off for this run: " + err.Error() + ".")
+			pp.retry.Show()
+			pp.note.SetText("The live preview is off: " + err.Error() + ".")
 			return
 		}
 		pp.card.Hide()
 		return
 	}
 	pp.card.Show()
+	if pp.retry.Visible() { // it runs now: back to a normal card
+		pp.retry.Hide()
+		pp.browser.Show()
+		pp.blank.Show()
+	}
 	switch {
 	case pp.noCodec, pp.otherCodec && st.Publishing:
 		pp.pause.Hide()
@@ -110,6 +119,17 @@ func (pp *previewPane) update(st livestream.StreamState) {
 		pp.pause.Show()
 		pp.start()
 	}
+}
+
+// tryAgain starts the preview that could not start, off the UI thread, and
+// shows the outcome (UI thread).
+func (pp *previewPane) tryAgain() {
+	pp.retry.Disable()
+	pp.note.SetText("Starting the live preview…")
+	pp.p.d.act.run("Starting the live preview", pp.p.d.studio.RetryPreview, func(error) {
+		pp.retry.Enable()
+		pp.update(pp.p.st) // says why it is still off, or plays
+	})
 }
 
 // stats shows what the player needs to say about the input (UI thread).

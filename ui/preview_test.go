@@ -5,6 +5,7 @@ import (
 	"image"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,19 +92,32 @@ func TestPreviewPaneSaysBFrames(t *testing.T) {
 // studio runs without it and the stream page's preview card says why and
 // what to do, instead of a blank or missing card.
 func TestPreviewCardSaysWhyItIsOff(t *testing.T) {
+	var allowed atomic.Bool
 	h := newHarnessWith(t, func(c *studio.Config) {
-		c.ListenUDP = func(string, string) (net.PacketConn, error) {
+		c.ListenUDP = func(network, addr string) (net.PacketConn, error) {
+			if allowed.Load() {
+				return net.ListenPacket(network, addr)
+			}
 			return nil, &net.OpError{Op: "listen", Net: "udp", Err: errors.New("wsaioctl: winapi error #10045")}
 		}
 	})
 	h.createByTyping("No preview here")
 	h.eventually("the card says why", func() bool {
-		return h.shows("The live preview is off for this run") && h.shows("allow UDP for OnAir Studio in the firewall")
+		return h.shows("The live preview is off: ") && h.shows("allow UDP for OnAir Studio in the firewall") && h.shows("Try again")
 	})
 	h.ui(func() {
 		if !h.v.page.preview.card.Visible() || h.v.page.preview.browser.Visible() {
 			t.Error("the preview card is hidden, or offers a browser preview that cannot work")
 		}
+	})
+
+	// Still refused: it says so again; allowed: the preview runs, no restart.
+	h.tap("Try again")
+	h.eventually("still off", func() bool { return h.shows("The live preview is off") && h.shows("10045") })
+	allowed.Store(true)
+	h.tap("Try again")
+	h.eventually("the preview on", func() bool {
+		return h.shows("The preview shows here while the stream is live") && !h.shows("Try again") && h.shows("Open preview in browser")
 	})
 }
 

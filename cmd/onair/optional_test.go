@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,22 +23,30 @@ var errWineUDP = &net.OpError{Op: "listen", Net: "udp", Err: errors.New("wsaioct
 
 // The preview's UDP port cannot be opened on any address: the studio
 // starts and serves without it, the status names the preview as down with
-// the reason, WHEP says why, and RTMP → HLS works.
+// the reason, WHEP says why, and RTMP → HLS works. Once UDP is allowed, a
+// retry starts the preview without a restart.
 func TestStudioServesWithoutThePreview(t *testing.T) {
 	mediatest.RequireTools(t)
 	clip := mediatest.Small.Path(t)
 	t.Setenv("ONAIR_API_KEY", testKey)
 	t.Setenv("ONAIR_API_SECRET", testSecret)
-	tried := 0
+	var tried atomic.Int32
+	var allowed atomic.Bool
 	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "127.0.0.1:0",
-		ListenUDP: func(string, string) (net.PacketConn, error) { tried++; return nil, errWineUDP }}
+		ListenUDP: func(network, addr string) (net.PacketConn, error) {
+			if allowed.Load() {
+				return net.ListenPacket(network, addr)
+			}
+			tried.Add(1)
+			return nil, errWineUDP
+		}}
 	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("the studio did not start without its preview: %v", err)
 	}
 	t.Cleanup(s.Close)
-	if tried < 2 {
-		t.Errorf("the preview tried %d addresses, want its own and another", tried)
+	if n := tried.Load(); n < 2 {
+		t.Errorf("the preview tried %d addresses, want its own and another", n)
 	}
 	call := func(method, path string, out any) (int, string) {
 		t.Helper()
@@ -93,4 +102,32 @@ func TestStudioServesWithoutThePreview(t *testing.T) {
 	if !strings.Contains(pl, "#EXTINF") {
 		t.Errorf("no segment in the playlist:\n%s", pl)
 	}
+
+	if err := s.RetryPreview(); err == nil || !strings.Contains(err.Error(), "10045") {
+		t.Errorf("a retry while UDP is still refused: %v", err)
+	}
+	allowed.Store(true)
+	if err := s.RetryPreview(); err != nil {
+		t.Fatalf("a retry once UDP is allowed: %v", err)
+	}
+	var after struct {
+		Data struct {
+			Parts []livestream.Part `json:"parts"`
+		} `json:"data"`
+	}
+	if code, body := call("GET", "/status", &after); code != 200 || !partUp(after.Data.Parts, "preview") {
+		t.Errorf("after the retry: %d %s", code, body)
+	}
+	if code, body := call("POST", "/live_streams/"+st.ID+"/whep", nil); code == http.StatusServiceUnavailable {
+		t.Errorf("WHEP after the retry: %d %s", code, body)
+	}
+}
+
+func partUp(parts []livestream.Part, name string) bool {
+	for _, p := range parts {
+		if p.Name == name {
+			return p.Up && p.Reason == ""
+		}
+	}
+	return false
 }

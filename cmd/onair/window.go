@@ -60,6 +60,7 @@ func (w windowStudio) RotateSecret() (string, error) { return w.s.RotateSecret()
 func (w windowStudio) Library() ui.Library           { return w.s.Recordings() }
 func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) PreviewError() error           { return w.s.PreviewError() }
+func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview() }
 
 func (w windowStudio) Preview() ui.Preview {
 	if w.s.Preview() == nil {

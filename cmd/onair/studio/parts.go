@@ -21,30 +21,38 @@ func (s *Studio) Parts() []livestream.Part {
 	case !s.boot.SRT.On():
 		srt.Reason = "turned off in the settings"
 	}
+	s.previewMu.Lock()
 	preview := livestream.Part{Name: "preview", Up: s.preview != nil}
 	if s.previewErr != nil {
 		preview.Reason = s.previewErr.Error()
 	}
+	s.previewMu.Unlock()
 	return append(parts, srt, preview)
 }
 
 // PreviewError says why the preview is not running (nil: it runs).
-func (s *Studio) PreviewError() error { return s.previewErr }
+func (s *Studio) PreviewError() error {
+	s.previewMu.Lock()
+	defer s.previewMu.Unlock()
+	return s.previewErr
+}
 
-// previewForAPI is the preview as the API takes it: no preview is a nil
-// interface, not a nil pointer in one.
+// previewForAPI is the preview as the API takes it, at each request (a
+// retry may start it): no preview is a nil interface, not a nil pointer in
+// one.
 func (s *Studio) previewForAPI() api.Preview {
-	if s.preview == nil {
-		return nil
+	if p := s.Preview(); p != nil {
+		return p
 	}
-	return s.preview
+	return nil
 }
 
 // previewViewers counts a stream's preview viewers (0 without a preview).
 func (s *Studio) previewViewers(id string) int {
-	if s.preview == nil {
+	p := s.Preview()
+	if p == nil {
 		return 0
 	}
-	n, _, _ := s.preview.StreamStats(id)
+	n, _, _ := p.StreamStats(id)
 	return n
 }

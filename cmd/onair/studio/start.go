@@ -228,16 +228,38 @@ func (s *Studio) SRTURI(key string) string {
 func (s *Studio) SRTError() error { return s.srtErr }
 
 // startPreview: WebRTC media leaves from the HTTP server's address, on the
-// same port number over UDP: one address to allow through a firewall.
+// same port number over UDP: one address to allow through a firewall. The
+// preview is optional: when it cannot start the studio goes on without it
+// and says why (Parts, the window), and RetryPreview may start it later.
 func (s *Studio) startPreview() error {
+	if err := s.RetryPreview(); err != nil {
+		s.log.Warn("the live preview is off for now; everything else runs", "error", err)
+	}
+	return nil
+}
+
+// RetryPreview starts the preview if it is not running (its UDP port was
+// refused: a firewall that allows it now, a program that let it go) — no
+// restart needed. It returns why the preview is still off (nil: it runs).
+func (s *Studio) RetryPreview() error {
+	s.previewMu.Lock()
+	defer s.previewMu.Unlock()
+	switch {
+	case s.previewClosed:
+		return errors.New("the studio is closing")
+	case s.preview != nil:
+		return nil
+	}
 	p := &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), ListenPacket: s.cfg.ListenUDP,
 		Logger: s.log.With("component", "preview")}
 	if err := p.Start(); err != nil {
-		s.previewErr = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then restart the studio", err)
-		s.log.Warn("the live preview is off for this run; everything else runs", "error", s.previewErr)
-		return nil
+		s.previewErr = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then press Try again on a stream's preview", err)
+		return s.previewErr
 	}
-	s.preview = p
+	if s.previewErr != nil {
+		s.log.Info("the live preview runs now", "udp", s.httpLn.Addr().String())
+	}
+	s.preview, s.previewErr = p, nil
 	return nil
 }
 
@@ -248,7 +270,7 @@ func (s *Studio) startAPI() error {
 		Credentials: s.Credentials,
 		Assets:      s.library,
 		OBS:         s.OBS(),
-		Preview:     s.previewForAPI(),
+		Preview:     s.previewForAPI,
 		Parts:       s.Parts,
 		Webhooks:    s.webhooks,
 		Settings:    s,

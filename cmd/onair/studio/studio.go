@@ -86,7 +86,6 @@ type Studio struct {
 	store     *store.Store
 	engine    *engine.Service
 	library   *library.Library
-	preview   *preview.Server
 	webhooks  *webhook.Dispatcher
 	uploader  *upload.Uploader
 	ingest    *ingest.Server
@@ -113,8 +112,13 @@ type Studio struct {
 	srt     *ingest.SRTServer // nil: SRT off or its port could not be had
 	srtURL  string            // srt://host:port, "" without SRT
 	srtErr  error             // why SRT is not running, when it should
+	// previewMu guards the preview, which a retry may start after Start.
+	previewMu sync.Mutex
+	preview   *preview.Server
 	// previewErr says why the preview is not running (nil: it runs).
 	previewErr error
+	// previewClosed: Close ran, no retry starts the preview again.
+	previewClosed bool
 	// tls is the HTTPS certificate, when the API listens beyond loopback.
 	tls *tls.Certificate
 }
@@ -153,8 +157,12 @@ func (s *Studio) Uploader() *upload.Uploader { return s.uploader }
 // Webhooks is the webhook dispatcher.
 func (s *Studio) Webhooks() *webhook.Dispatcher { return s.webhooks }
 
-// Preview is the WebRTC preview server.
-func (s *Studio) Preview() *preview.Server { return s.preview }
+// Preview is the WebRTC preview server; nil while it is not running.
+func (s *Studio) Preview() *preview.Server {
+	s.previewMu.Lock()
+	defer s.previewMu.Unlock()
+	return s.preview
+}
 
 // HTTPURL is the base URL of the API, HLS and pages, e.g. http://127.0.0.1:8935.
 func (s *Studio) HTTPURL() string { return s.httpURL }
@@ -195,9 +203,12 @@ func (s *Studio) Close() {
 	if s.stopOBS != nil {
 		s.stopOBS()
 	}
+	s.previewMu.Lock()
 	if s.preview != nil {
 		s.preview.Close()
 	}
+	s.previewClosed = true
+	s.previewMu.Unlock()
 	if s.engine != nil {
 		s.engine.Close() // releases waiting HLS requests
 	}
