@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/ui/player"
 )
 
 // Engine is what the window needs from the studio's engine: the same calls
@@ -49,6 +50,9 @@ type Studio interface {
 	// PreviewError says why the preview is not running (nil: it runs, or
 	// the studio has none by design).
 	PreviewError() error
+	// Codec is where the preview's H.264 decoder comes from when the
+	// computer has none.
+	Codec() Codec
 	// RetryPreview tries to start a preview that could not start (its UDP
 	// port refused) and says why it is still off (nil: it runs). It opens a
 	// port: call it off the UI thread.
@@ -109,4 +113,14 @@ type Settings struct {
 	// TLSFingerprint is the SHA-256 of the HTTPS certificate, when the API
 	// is served beyond this computer ("" on loopback).
 	TLSFingerprint string
+}
+
+// Codec fetches the window preview's H.264 decoder (OpenH264) where the
+// system has none: Cisco's build, checked against its pinned SHA-256.
+type Codec interface {
+	// Offer is what would be downloaded; ok is false when there is nothing
+	// to offer (the system's package is the way).
+	Offer() (d player.Download, ok bool)
+	// Fetch downloads it, checks it and loads it (off the UI thread).
+	Fetch(ctx context.Context) error
 }

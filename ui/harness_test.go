@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ type testStudio struct {
 	lib     *library.Library
 	preview *preview.Server
 	hooks   *webhook.Dispatcher
+	codec   *standInCodec
 }
 
 func (s *testStudio) Credentials() (string, string) { return s.s.Credentials() }
@@ -44,6 +46,29 @@ func (s *testStudio) OBS() OBS                      { return s.s.OBS() }
 func (s *testStudio) Webhooks() Webhooks            { return s.hooks }
 func (s *testStudio) PreviewError() error           { return s.s.PreviewError() }
 func (s *testStudio) RetryPreview() error           { return s.s.RetryPreview() }
+func (s *testStudio) Codec() Codec                  { return s.codec }
+
+// standInCodec offers a download from a local server (a test sets it);
+// with none it offers nothing, as on Linux.
+type standInCodec struct {
+	mu  sync.Mutex
+	d   player.Download
+	dir string
+}
+
+func (c *standInCodec) Offer() (player.Download, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.d, c.d.URL != ""
+}
+
+func (c *standInCodec) Fetch(ctx context.Context) error {
+	d, _ := c.Offer()
+	if _, err := player.Fetch(ctx, http.DefaultClient, d, c.dir); err != nil {
+		return err
+	}
+	return player.LoadFetched(d, c.dir)
+}
 
 func (s *testStudio) Preview() Preview {
 	if s.s.Preview() == nil {
@@ -124,7 +149,8 @@ func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
 		t.Fatal(err)
 	}
 	h.eng, h.st, h.url = s.Engine(), s.Store(), s.HTTPURL()
-	h.studio = &testStudio{s: s, rtmp: s.RTMPURL(), lib: s.Library(), preview: s.Preview(), hooks: s.Webhooks()}
+	h.studio = &testStudio{s: s, rtmp: s.RTMPURL(), lib: s.Library(), preview: s.Preview(), hooks: s.Webhooks(),
+		codec: &standInCodec{dir: filepath.Join(dir, "openh264")}}
 
 	h.app = test.NewTempApp(t)
 	h.win = h.app.NewWindow("OnAir Studio")

@@ -44,6 +44,7 @@ type previewPane struct {
 	pause   *widget.Button
 	browser *widget.Button
 	retry   *widget.Button // when the preview could not start
+	fetch   *widget.Button // when OpenH264 is missing and Cisco has a build
 	card    *widget.Card
 
 	// UI thread only:
@@ -74,8 +75,11 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.browser = widget.NewButtonWithIcon("Open preview in browser", theme.ComputerIcon(), pp.openBrowser)
 	pp.retry = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), pp.tryAgain)
 	pp.retry.Hide()
+	pp.fetch = widget.NewButtonWithIcon("Download OpenH264", theme.DownloadIcon(), pp.fetchCodec)
+	pp.fetch.Importance = widget.HighImportance
+	pp.fetch.Hide()
 	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (video only: WebRTC carries no AAC audio)",
-		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.browser, pp.retry)))
+		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.fetch, pp.browser, pp.retry)))
 	return pp
 }
 
@@ -119,6 +123,29 @@ func (pp *previewPane) update(st livestream.StreamState) {
 		pp.pause.Show()
 		pp.start()
 	}
+}
+
+// fetchCodec downloads Cisco's OpenH264 off the UI thread; once it is
+// loaded the preview starts (UI thread).
+func (pp *previewPane) fetchCodec() {
+	pp.fetch.Disable()
+	pp.note.SetText("Downloading OpenH264 from Cisco…")
+	codec := pp.p.d.studio.Codec()
+	pp.p.d.act.run("Downloading OpenH264", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		return codec.Fetch(ctx)
+	}, func(err error) {
+		pp.fetch.Enable()
+		if err != nil {
+			pp.note.SetText("OpenH264 was not installed: " + plain(err) + ". The browser preview works without it.")
+			return
+		}
+		pp.fetch.Hide()
+		pp.noCodec, pp.failed = false, time.Time{}
+		pp.note.SetText("OpenH264 is installed.")
+		pp.update(pp.p.st)
+	})
 }
 
 // tryAgain starts the preview that could not start, off the UI thread, and
@@ -206,6 +233,12 @@ func (pp *previewPane) ended(run int, err error) {
 	case errors.Is(err, player.ErrNoDecoder):
 		pp.noCodec = true
 		pp.pause.Hide()
+		if d, ok := pp.p.d.studio.Codec().Offer(); ok {
+			pp.fetch.Show()
+			pp.note.SetText("The preview in this window needs the OpenH264 decoder. Download OpenH264 fetches Cisco's build (" +
+				d.File + ", about 1 MB; its SHA-256 is checked before it is loaded) — or use the browser preview, which needs nothing.")
+			return
+		}
 		pp.note.SetText("The preview needs the OpenH264 decoder, which is not installed (" + plain(err) + "). The browser preview works without it.")
 	case errors.Is(err, player.ErrEnded):
 		pp.note.SetText("The preview ended; it starts again when the stream is live.")

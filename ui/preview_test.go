@@ -1,9 +1,16 @@
 package ui
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"image"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -142,4 +149,51 @@ func TestHEVCStreamPage(t *testing.T) {
 			t.Error("an empty picture or a browser preview is offered for an H.265 stream")
 		}
 	})
+}
+
+// Without OpenH264 on a system Cisco builds it for, the preview card offers
+// the download: a build whose SHA-256 is not the pinned one is refused with
+// the reason and nothing kept; the right one is fetched, checked and loaded,
+// and the preview goes on. (The library here is the system's, compressed as
+// Cisco serves its builds, from a local server.)
+func TestPreviewOffersOpenH264(t *testing.T) {
+	libs, _ := filepath.Glob("/usr/lib/*/libopenh264.so.7")
+	if len(libs) == 0 {
+		t.Fatal("libopenh264.so.7 stands in for Cisco's build (apt-get install libopenh264-7)")
+	}
+	bz, err := exec.Command("bzip2", "-c", libs[0]).Output()
+	if err != nil {
+		t.Fatalf("bzip2 (apt-get install bzip2): %v", err)
+	}
+	lib, err := os.ReadFile(libs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(bz) }))
+	defer srv.Close()
+	h := newHarness(t)
+	codec := h.studio.codec
+	codec.d = player.Download{URL: srv.URL + "/libopenh264-test.so.bz2", File: "libopenh264-test.so", SHA256: strings.Repeat("0", 64)}
+	h.createByTyping("No decoder here")
+	h.ui(func() {
+		pp := h.v.page.preview
+		pp.ended(pp.run, fmt.Errorf("%w: not found", player.ErrNoDecoder)) // what the player says without OpenH264
+	})
+	h.eventually("the offer", func() bool { return h.shows("[Download OpenH264]") && h.shows("SHA-256 is checked") })
+
+	h.tap("Download OpenH264")
+	h.eventually("the refusal", func() bool { return h.shows("OpenH264 was not installed") && h.shows("not the pinned one") })
+	if kept, _ := os.ReadDir(codec.dir); len(kept) != 0 {
+		t.Errorf("a refused download left %d files", len(kept))
+	}
+	codec.mu.Lock()
+	codec.d.SHA256 = fmt.Sprintf("%x", sha256.Sum256(lib))
+	codec.mu.Unlock()
+	h.tap("Download OpenH264")
+	h.eventually("installed, the card back to the preview", func() bool {
+		return !h.shows("[Download OpenH264]") && h.shows("The preview shows here while the stream is live")
+	})
+	if kept, _ := os.ReadDir(codec.dir); len(kept) != 1 {
+		t.Errorf("%d files kept, want the library", len(kept))
+	}
 }

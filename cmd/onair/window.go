@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
@@ -46,6 +49,13 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 		// A restart from the window uses what was saved there, over the
 		// command line's addresses.
 		cfg.HTTPSet, cfg.RTMPSet = false, false
+		if d, ok := player.CiscoBuild(); ok && player.LoadDecoder() != nil {
+			// Cisco's OpenH264, fetched from the preview card before: loaded
+			// when its SHA-256 still matches.
+			if err := player.LoadFetched(d, codecDir(s)); err == nil {
+				log.Info("loaded OpenH264 from Cisco's build", "file", d.File)
+			}
+		}
 		return s.Engine(), windowStudio{s}, nil, nil
 	})
 	return 0
@@ -61,6 +71,26 @@ func (w windowStudio) Library() ui.Library           { return w.s.Recordings() }
 func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) PreviewError() error           { return w.s.PreviewError() }
 func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview() }
+func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: codecDir(w.s)} }
+
+// codecDir is where Cisco's OpenH264 is kept once fetched.
+func codecDir(s *studio.Studio) string { return filepath.Join(s.DataDir(), "openh264") }
+
+// ciscoCodec fetches Cisco's OpenH264 for this system into dir.
+type ciscoCodec struct{ dir string }
+
+func (c ciscoCodec) Offer() (player.Download, bool) { return player.CiscoBuild() }
+
+func (c ciscoCodec) Fetch(ctx context.Context) error {
+	d, ok := player.CiscoBuild()
+	if !ok {
+		return errors.New("no OpenH264 build from Cisco for this system: install openh264 from the system's packages")
+	}
+	if _, err := player.Fetch(ctx, &http.Client{Timeout: 2 * time.Minute}, d, c.dir); err != nil {
+		return err
+	}
+	return player.LoadFetched(d, c.dir)
+}
 
 func (w windowStudio) Preview() ui.Preview {
 	if w.s.Preview() == nil {

@@ -25,29 +25,37 @@ func libraryNames() []string {
 	return []string{"libopenh264.so.7", "libopenh264.so.8", "libopenh264.so", "libopenh264-2.4.1-linux64.7.so"}
 }
 
+// loaded: OpenH264 is in the process (a C library, loaded once for all).
 var (
-	loadOnce sync.Once
-	loadErr  error
+	loadMu sync.Mutex
+	loaded bool
 )
 
-// LoadDecoder loads OpenH264 once; the error says what to install.
-func LoadDecoder() error {
-	loadOnce.Do(func() {
-		var errs []error
-		for _, name := range libraryNames() {
-			err := openh264.Open(name)
-			if err == nil {
-				return
-			}
-			errs = append(errs, err)
+// LoadDecoder loads OpenH264 from the system's places; the error says
+// what to install. A failure can be retried (after a Fetch, LoadFetched).
+func LoadDecoder() error { return loadFrom(libraryNames()) }
+
+// loadFrom loads the first of names that opens, unless OpenH264 is loaded.
+func loadFrom(names []string) error {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if loaded {
+		return nil
+	}
+	var errs []error
+	for _, name := range names {
+		err := openh264.Open(name)
+		if err == nil {
+			loaded = true
+			return nil
 		}
-		hint := "install libopenh264-7 (Debian, Ubuntu) or openh264 from your system's packages"
-		if runtime.GOOS == "windows" {
-			hint = "put Cisco's openh264-2.4.1-win64.dll next to the studio"
-		}
-		loadErr = fmt.Errorf("%w: %s (%w)", ErrNoDecoder, hint, errors.Join(errs...))
-	})
-	return loadErr
+		errs = append(errs, err)
+	}
+	hint := "install libopenh264-7 (Debian, Ubuntu) or openh264 from your system's packages"
+	if _, ok := CiscoBuild(); ok {
+		hint = "download Cisco's build from the preview card"
+	}
+	return fmt.Errorf("%w: %s (%w)", ErrNoDecoder, hint, errors.Join(errs...))
 }
 
 // Decoder decodes one H.264 stream into RGBA pictures.
