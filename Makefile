@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export LANG ?= en_US.UTF-8
 
-.PHONY: deps deps-build deps-test deps-package deps-windows run serve web build test test-tools test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
+.PHONY: deps deps-build deps-test deps-package deps-windows test-windows run serve web build test test-tools test-obs test-short lint fuzz bench clean packaging-tools package-linux package-windows package-macos check-packages install uninstall
 
 ## deps: the system packages every target needs (packaging/deps/debian.txt),
 ## installed with apt-get when missing (as root, or through sudo); with all of
@@ -59,6 +59,17 @@ test: deps-test test-tools web lint
 	ONAIR_TEST_DEPS=1 $(GO) test -count=1 -run TestDeps ./packaging/deps/
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+## test-windows: the Windows build under Wine (Debian's wine64, a prefix made once in bin/wine-prefix):
+## the studio headless (a data folder with a space and an accent, RTMP -> HLS, a recording, a restart), its
+## window under Xvfb, and the NSIS installer; builds the Windows packages first (make package-windows)
+WINE_PREFIX = $(CURDIR)/bin/wine-prefix
+test-windows: package-windows
+	packaging/windows/wine/prefix.sh $(WINE_PREFIX)
+	WINEPREFIX=$(WINE_PREFIX) \
+	ONAIR_WINDOWS_EXE=$(CURDIR)/$$(ls -t dist/onair-studio_*_windows_amd64.exe | head -1) \
+	ONAIR_WINDOWS_SETUP=$(CURDIR)/$$(ls -t dist/onair-studio_*_windows_amd64_setup.exe | head -1) \
+	$(GO) test -tags wine -count=1 -timeout 20m -v ./packaging/windows/
+
 ## test-obs: the tests that drive a real OBS Studio (apt-get install obs-studio xvfb); also part of test
 test-obs:
 	$(GO) test -race -count=1 -run 'OBS' ./engine/obs/ ./cmd/onair/ ./ui/
@@ -77,6 +88,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GOLANGCI) run ./...
+	$(GOLANGCI) run --build-tags wine ./packaging/windows/
 	GOOS=windows $(GO) vet $(HEADLESS)
 	GOOS=darwin $(GO) vet $(HEADLESS)
 

@@ -2,7 +2,7 @@
 ;   makensis -DVERSION=x.y.z -DEXE=path\to\OnAir Studio.exe -DOUT=dist\onair-studio_x.y.z_windows_amd64_setup.exe onair.nsi
 ; Installs for the current user (no administrator rights) or, when chosen, for all users in Program Files;
 ; adds a Start-menu entry and an uninstaller, and asks before removing the user's data.
-Unicode true
+Target amd64-unicode ; the studio is a 64-bit program: a 64-bit installer (and Program Files, not Program Files (x86))
 !define APPNAME "OnAir Studio"
 !define COMPANY "OnAir Studio"
 !define UNINSTKEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\OnAirStudio"
