@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/shareopen"
 )
 
 // Repository keeps the index. Each call is one durable transaction.
@@ -254,7 +255,7 @@ func (l *Library) Open(publicID string) (*os.File, livestream.Asset, error) {
 	if a.LocalGone {
 		return nil, a, fmt.Errorf("asset %s: %w", publicID, ErrOnlyRemote)
 	}
-	f, err := os.Open(l.path(publicID))
+	f, err := shareopen.Open(l.path(publicID))
 	if err != nil {
 		return nil, a, fmt.Errorf("opening the file of asset %s: %w", publicID, err)
 	}

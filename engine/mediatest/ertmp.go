@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -61,6 +63,25 @@ func PublishEnhancedRTMP(ctx context.Context, clip, rtmpURL string) error {
 			return fmt.Errorf("sending at %v: %w", s.dts, err)
 		}
 	}
+	return finish(ctx, c.NetConn())
+}
+
+// finish ends the publish as an encoder that stops does: it says it sends
+// no more, then reads until the server closes, so that nothing sent is
+// lost (closing with the server's acknowledgements unread would reset the
+// connection and could drop the last seconds still in flight).
+func finish(ctx context.Context, nc net.Conn) error {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		if err := tc.CloseWrite(); err != nil {
+			return fmt.Errorf("ending the publish: %w", err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = nc.SetReadDeadline(deadline)
+	_, _ = io.Copy(io.Discard, nc) // until the server closes, or the deadline
 	return nil
 }
 

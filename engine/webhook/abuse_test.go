@@ -186,8 +186,11 @@ func TestQueueBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 10,000 events of ~700 bytes would take ~8 MB; the cap's worth takes well under 2 MB.
-	if fi.Size() > 2<<20 {
+	// 10,000 events of ~700 bytes would take ~8 MB (bbolt grows its file by
+	// doubling: 8 MB is the next size up from 4); the cap's worth takes well
+	// under 2 MB, and a busy machine, whose slower deliveries keep read
+	// transactions open longer, pins freed pages for one doubling more.
+	if fi.Size() > 4<<20 {
 		t.Errorf("onair.db is %d bytes after 10,000 events to a capped queue", fi.Size())
 	}
 	// A restart keeps at most the cap.

@@ -9,13 +9,14 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
+	"github.com/onair-studio/onair/engine/shareopen"
 )
 
 const (
@@ -248,7 +249,7 @@ func (m *fmp4Muxer) serveSegment(w http.ResponseWriter, r *http.Request, name st
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Cache-Control", cacheImmutable)
 	if a.path != "" {
-		f, err := os.Open(a.path)
+		f, err := shareopen.Open(a.path)
 		if err != nil { // it left the playlist meanwhile
 			fail(w, errNotFound)
 			return
@@ -303,7 +304,7 @@ func (m *fmp4Muxer) servePart(w http.ResponseWriter, r *http.Request, name strin
 	if a.data != nil {
 		body = bytes.NewReader(a.data)
 	} else {
-		f, err := os.Open(a.path)
+		f, err := shareopen.Open(a.path)
 		if err != nil { // the segment left the playlist meanwhile
 			fail(w, errNotFound)
 			return
