@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -211,7 +210,7 @@ func (l *libraryPage) open(publicID string) {
 
 func (l *libraryPage) openFolder() {
 	dir := l.d.studio.Library().Dir()
-	if err := l.d.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}); err != nil {
+	if err := l.d.app.OpenURL(livestream.FileURL(dir)); err != nil {
 		l.d.act.showError("Opening the library folder", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -103,7 +102,7 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 	s.data = widget.NewLabel("")
 	s.data.Wrapping = fyne.TextWrapBreak
 	s.openDir = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
-		if err := d.app.OpenURL(&url.URL{Scheme: "file", Path: s.cur.DataDir}); err != nil {
+		if err := d.app.OpenURL(livestream.FileURL(s.cur.DataDir)); err != nil {
 			d.act.showError("Opening the data folder", err)
 		}
 	})

@@ -48,7 +48,10 @@ func newWine(t *testing.T) *wine {
 // runtime needs on Wine 8 (bcryptprimitives' ProcessPrng, from the shim).
 func (w *wine) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, "wine", args...)
-	c.Env = append(os.Environ(), "WINEPREFIX="+w.prefix, "WINEDEBUG=-all",
+	// A UTF-8 locale that every Debian has: Wine maps Windows names to Unix
+	// ones with the locale's encoding, and its X11 driver needs a locale
+	// it can load (make's LANG may name one that is not generated).
+	c.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "WINEPREFIX="+w.prefix, "WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=bcryptprimitives=n;mscoree,mshtml=", "ONAIR_API_KEY=k", "ONAIR_API_SECRET=s")
 	return c
 }

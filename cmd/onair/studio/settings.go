@@ -154,7 +154,7 @@ func (s *Studio) RecordingURL(ctx context.Context, publicID string) (*url.URL, e
 		if err != nil {
 			return nil, err
 		}
-		return &url.URL{Scheme: "file", Path: filepath.ToSlash(p)}, nil
+		return livestream.FileURL(p), nil
 	}
 	u, err := s.uploader.URL(ctx, a)
 	if err != nil {

@@ -3,6 +3,7 @@ package hls
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -149,7 +150,9 @@ func (m *fmp4Muxer) writeUnit(u *media.Unit) error {
 	m.mu.Unlock()
 	// File work happens without the lock, so requests never wait on the disk.
 	for _, p := range remove {
-		os.Remove(p)
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			m.log.Warn("removing an HLS segment that left the playlist", "error", err)
+		}
 	}
 	if spill != nil {
 		m.spill(spill)
