@@ -94,6 +94,8 @@ lint:
 	$(GO) vet ./...
 	$(GOLANGCI) run ./...
 	$(GOLANGCI) run --build-tags wine ./packaging/windows/
+	@command -v yamllint >/dev/null || { echo "yamllint is missing: sudo apt-get install yamllint (make deps-test)"; exit 1; }
+	yamllint -s .github/workflows/
 	GOOS=windows $(GO) vet $(HEADLESS)
 	GOOS=darwin $(GO) vet $(HEADLESS)
 
