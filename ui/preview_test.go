@@ -120,7 +120,9 @@ func TestPreviewCardSaysWhyItIsOff(t *testing.T) {
 
 	// Still refused: it says so again; allowed: the preview runs, no restart.
 	h.tap("Try again")
-	h.eventually("still off", func() bool { return h.shows("The live preview is off") && h.shows("10045") })
+	h.eventually("still off, after the retry", func() bool {
+		return !h.v.page.preview.retry.Disabled() && h.shows("The live preview is off") && h.shows("10045")
+	})
 	allowed.Store(true)
 	h.tap("Try again")
 	h.eventually("the preview on", func() bool {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -130,4 +131,48 @@ func partUp(parts []livestream.Part, name string) bool {
 		}
 	}
 	return false
+}
+
+// Asked to serve beyond this computer with a certificate that cannot be
+// loaded, the studio starts anyway and serves this computer only: the
+// status names remote access as down with the reason, the API answers on
+// 127.0.0.1, and nothing listens beyond loopback.
+func TestStudioServesLocallyWithoutHTTPS(t *testing.T) {
+	t.Setenv("ONAIR_API_KEY", testKey)
+	t.Setenv("ONAIR_API_SECRET", testSecret)
+	missing := filepath.Join(t.TempDir(), "missing")
+	cfg := studio.Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0", RTMPAddr: "127.0.0.1:0", SRTAddr: "off",
+		TLSCert: missing + "/cert.pem", TLSKey: missing + "/key.pem"}
+	s, err := studio.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("the studio did not start without HTTPS: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if !strings.HasPrefix(s.HTTPURL(), "http://127.0.0.1:") {
+		t.Fatalf("the studio serves %s, want this computer only", s.HTTPURL())
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.HTTPURL()+"/v2/video/"+s.CloudName()+"/status", nil)
+	req.SetBasicAuth(testKey, testSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var status struct {
+		Data struct {
+			Parts []livestream.Part `json:"parts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&status); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status: %d %v", resp.StatusCode, err)
+	}
+	var remote *livestream.Part
+	for i, p := range status.Data.Parts {
+		if p.Name == "remote" {
+			remote = &status.Data.Parts[i]
+		}
+	}
+	if remote == nil || remote.Up || !strings.Contains(remote.Reason, "cert.pem") || !strings.Contains(remote.Reason, "serves this computer only") {
+		t.Errorf("the remote-access part: %+v", remote)
+	}
 }

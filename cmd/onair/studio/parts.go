@@ -27,7 +27,11 @@ func (s *Studio) Parts() []livestream.Part {
 		preview.Reason = s.previewErr.Error()
 	}
 	s.previewMu.Unlock()
-	return append(parts, srt, preview)
+	parts = append(parts, srt, preview)
+	if s.tlsErr != nil {
+		parts = append(parts, livestream.Part{Name: "remote", Reason: s.tlsErr.Error()})
+	}
+	return parts
 }
 
 // PreviewError says why the preview is not running (nil: it runs).

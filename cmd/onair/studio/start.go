@@ -97,12 +97,30 @@ func (s *Studio) listen() (err error) {
 	default:
 		c, err := loadCertificate(s.cfg.DataDir, s.boot.TLSCert, s.boot.TLSKey)
 		if err != nil {
-			return err
+			return s.localOnly(err)
 		}
 		s.tls = &c
 		s.httpURL = "https://" + urlHost(s.httpLn.Addr())
 		s.log.Info("serving HTTPS beyond this computer", "http", s.boot.HTTPAddr, "certificate_sha256", fingerprint(c))
 	}
+	return nil
+}
+
+// localOnly serves this computer only when HTTPS cannot be set up (its
+// certificate could not be made or loaded): remote access is an optional
+// part, the studio is not. Parts and the log say why.
+func (s *Studio) localOnly(why error) error {
+	_, port, err := net.SplitHostPort(s.httpLn.Addr().String())
+	if err != nil {
+		return err
+	}
+	s.httpLn.Close()
+	if s.httpLn, err = listen(net.JoinHostPort("127.0.0.1", port), "--http"); err != nil {
+		return err
+	}
+	s.httpURL = "http://" + urlHost(s.httpLn.Addr())
+	s.tlsErr = fmt.Errorf("%w: the studio serves this computer only (%s) until HTTPS works: fix the certificate (Settings: TLS certificate and key), or remove the folder tls in the data folder to have one made again", why, s.httpURL)
+	s.log.Warn("remote access is off for this run; the studio serves this computer", "error", s.tlsErr)
 	return nil
 }
 

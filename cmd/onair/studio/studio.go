@@ -121,6 +121,9 @@ type Studio struct {
 	previewClosed bool
 	// tls is the HTTPS certificate, when the API listens beyond loopback.
 	tls *tls.Certificate
+	// tlsErr says why HTTPS could not be set up, so that the studio
+	// serves this computer only (nil: as asked).
+	tlsErr error
 }
 
 // Start opens the store and starts the engine, RTMP and HTTP servers. A
