@@ -16,6 +16,9 @@ if [[ -f "$prefix/.onair-stamp" && "$(cat "$prefix/.onair-stamp")" == "$stamp" ]
 fi
 rm -rf "$prefix"
 mkdir -p "$prefix"
+# C.UTF-8, which every Debian has: a prefix made under a locale that is not
+# generated (make's en_US.UTF-8 on a fresh machine) cannot open windows later.
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
 export WINEPREFIX=$prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wineboot --init
 wineserver -w
