@@ -41,19 +41,39 @@ func newWine(t *testing.T) *wine {
 	if _, err := exec.LookPath("wine"); err != nil {
 		t.Fatalf("wine is required (apt-get install wine wine64): %v", err)
 	}
+	w.settle() // nothing left from an earlier test
 	return w
 }
 
 // cmd is a command run by Wine in the prefix, with the DLL override the Go
 // runtime needs on Wine 8 (bcryptprimitives' ProcessPrng, from the shim).
 func (w *wine) cmd(ctx context.Context, args ...string) *exec.Cmd {
-	c := exec.CommandContext(ctx, "wine", args...)
+	return w.command(ctx, "wine", args...)
+}
+
+// command is a Wine tool (wine, wineserver) run in the prefix.
+func (w *wine) command(ctx context.Context, tool string, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, tool, args...)
 	// A UTF-8 locale that every Debian has: Wine maps Windows names to Unix
 	// ones with the locale's encoding, and its X11 driver needs a locale
 	// it can load (make's LANG may name one that is not generated).
 	c.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "WINEPREFIX="+w.prefix, "WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=bcryptprimitives=n;mscoree,mshtml=", "ONAIR_API_KEY=k", "ONAIR_API_SECRET=s")
 	return c
+}
+
+// settle waits until Wine's own processes for the prefix (the wineserver,
+// the desktop explorer.exe, services) have ended with the last program, and
+// ends them after a minute. The next test starts a new desktop with its own
+// DISPLAY: one left from a test without a screen would be reused, and a
+// window could not be made in it ("Failed to create helper window").
+func (w *wine) settle() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.command(ctx, "wineserver", "-w").Run(); err != nil {
+		w.t.Logf("Wine's processes had not ended (%v): ending them", err)
+		_ = w.command(context.Background(), "wineserver", "-k").Run()
+	}
 }
 
 // linuxPath is where a C:\ path of the prefix is on this machine.
@@ -130,8 +150,7 @@ func (s *studio) stop() {
 		_ = s.cmd.Process.Kill()
 	}
 	<-s.done
-	// Wine's own processes for the prefix end with the last program.
-	_ = s.w.cmd(context.Background(), "wineserver", "-w").Run()
+	s.w.settle()
 }
 
 func (s *studio) api() string { return "http://" + s.http + "/v2/video/local" }
@@ -469,7 +488,7 @@ func TestWindowsInstallerUnderWine(t *testing.T) {
 	if out, err := w.cmd(ctx, setup, "/S").CombinedOutput(); err != nil {
 		t.Fatalf("the installer: %v\n%s", err, out)
 	}
-	_ = w.cmd(ctx, "wineserver", "-w").Run()
+	w.settle()
 	installed := findFile(drive, "OnAir Studio.exe")
 	if len(installed) != 1 {
 		t.Fatalf("installed %d copies of the studio: %v", len(installed), installed)
@@ -501,7 +520,7 @@ func TestWindowsInstallerUnderWine(t *testing.T) {
 	if out, err := w.cmd(ctx, filepath.Join(dir, "Uninstall.exe"), "/S").CombinedOutput(); err != nil {
 		t.Fatalf("the uninstaller: %v\n%s", err, out)
 	}
-	_ = w.cmd(ctx, "wineserver", "-w").Run()
+	w.settle()
 	deadline := time.Now().Add(30 * time.Second)
 	for len(findFile(drive, "OnAir Studio.exe")) > 0 && time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond) // NSIS's uninstaller runs from a copy of itself

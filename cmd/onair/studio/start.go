@@ -260,21 +260,35 @@ func (s *Studio) startPreview() error {
 // refused: a firewall that allows it now, a program that let it go) — no
 // restart needed. It returns why the preview is still off (nil: it runs).
 func (s *Studio) RetryPreview() error {
+	// One retry at a time; previewMu is held only to read and publish, never
+	// across the UDP bind, so WHEP requests and stats do not wait for it.
+	s.previewRetry.Lock()
+	defer s.previewRetry.Unlock()
 	s.previewMu.Lock()
-	defer s.previewMu.Unlock()
+	closed, running, wasOff := s.previewClosed, s.preview != nil, s.previewErr != nil
+	s.previewMu.Unlock()
 	switch {
-	case s.previewClosed:
+	case closed:
 		return errors.New("the studio is closing")
-	case s.preview != nil:
+	case running:
 		return nil
 	}
 	p := &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), ListenPacket: s.cfg.ListenUDP,
 		Logger: s.log.With("component", "preview")}
 	if err := p.Start(); err != nil {
-		s.previewErr = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then press Try again on a stream's preview", err)
-		return s.previewErr
+		err = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then press Try again on a stream's preview", err)
+		s.previewMu.Lock()
+		s.previewErr = err
+		s.previewMu.Unlock()
+		return err
 	}
-	if s.previewErr != nil {
+	s.previewMu.Lock()
+	defer s.previewMu.Unlock()
+	if s.previewClosed { // the studio closed while the port was being bound
+		p.Close()
+		return errors.New("the studio is closing")
+	}
+	if wasOff {
 		s.log.Info("the live preview runs now", "udp", s.httpLn.Addr().String())
 	}
 	s.preview, s.previewErr = p, nil

@@ -114,7 +114,9 @@ type Studio struct {
 	srtErr  error             // why SRT is not running, when it should
 	// previewMu guards the preview, which a retry may start after Start.
 	previewMu sync.Mutex
-	preview   *preview.Server
+	// previewRetry makes retries of the preview one at a time.
+	previewRetry sync.Mutex
+	preview      *preview.Server
 	// previewErr says why the preview is not running (nil: it runs).
 	previewErr error
 	// previewClosed: Close ran, no retry starts the preview again.
