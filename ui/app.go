@@ -120,6 +120,8 @@ func (v *View) selectedID() string { return v.selected }
 // streamCount is how many streams are listed.
 func (v *View) streamCount() int { return len(v.streams) }
 
+func (v *View) partsChanged() { v.list.showParts() }
+
 func (v *View) find(id string) (livestream.StreamState, bool) {
 	for _, st := range v.streams {
 		if st.ID == id {

@@ -34,6 +34,9 @@ type navigator interface {
 	streamCount() int
 	showCreate()
 	showSettings()
+	// partsChanged shows again which parts of the studio run (a part was
+	// retried).
+	partsChanged()
 	showLibrary()
 	showDestination(streamID string, edit *livestream.OutputState)
 }

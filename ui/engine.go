@@ -50,6 +50,9 @@ type Studio interface {
 	// PreviewError says why the preview is not running (nil: it runs, or
 	// the studio has none by design).
 	PreviewError() error
+	// Parts says which parts of the studio run, where, and why the others
+	// do not (quick: in memory).
+	Parts() []livestream.Part
 	// Codec is where the preview's H.264 decoder comes from when the
 	// computer has none.
 	Codec() Codec

@@ -156,6 +156,7 @@ func (pp *previewPane) tryAgain() {
 	pp.p.d.act.run("Starting the live preview", pp.p.d.studio.RetryPreview, func(error) {
 		pp.retry.Enable()
 		pp.update(pp.p.st) // says why it is still off, or plays
+		pp.p.d.nav.partsChanged()
 	})
 }
 

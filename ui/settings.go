@@ -52,6 +52,7 @@ type settingsPage struct {
 	hooks   *webhooksCard
 	public  *publicCard
 	storage *storageCard
+	parts   *partsCard
 	cert    *copyRow
 	certRow *fyne.Container
 	root    fyne.CanvasObject
@@ -120,15 +121,22 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 	s.hooks = newWebhooksCard(d)
 	s.public = newPublicCard(d)
 	s.storage = newStorageCard(d)
+	s.parts = newPartsCard(d, func() {
+		d.act.run("Starting the live preview", d.studio.RetryPreview, func(error) {
+			s.parts.load(d.studio.Parts()) // it says why, when it is still off
+			d.nav.partsChanged()
+		})
+	})
 	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		api, network, s.public.card, s.storage.card, s.hooks.card, obsCard, data, about)))
+		s.parts.card, api, network, s.public.card, s.storage.card, s.hooks.card, obsCard, data, about)))
 	return s
 }
 
 // load shows the current settings (UI thread; the values are in memory).
 func (s *settingsPage) load() {
 	s.cur = s.d.studio.Settings()
+	s.parts.load(s.d.studio.Parts())
 	s.key.refresh()
 	s.secret.refresh()
 	s.apiURL.refresh()

@@ -124,6 +124,10 @@ func (p *streamPage) encoderForm(clip func() fyne.Clipboard) *widget.Form {
 		item := widget.NewFormItem("Or SRT", p.srt.root)
 		item.HintText = "the whole URL for OBS (Server, with Stream key empty) or ffmpeg -f mpegts"
 		f.AppendItem(item)
+	} else if srt, ok := findPart(p.d.studio.Parts(), "srt"); ok && !srt.Up && srt.Reason != livestream.PartTurnedOff {
+		why := widget.NewLabel("Not available in this run: " + srt.Reason + ". Publish over RTMP meanwhile; Settings has the SRT address.")
+		why.Wrapping = fyne.TextWrapWord
+		f.AppendItem(widget.NewFormItem("SRT", why))
 	}
 	return f
 }

@@ -100,8 +100,25 @@ func newStreamList(d deps) *streamList {
 	return l
 }
 
+// showParts marks the Settings button when an optional part of the studio
+// that should run does not (Settings says which and why).
+func (l *streamList) showParts() {
+	down := partsDown(l.d.studio.Parts())
+	if text := partsOffLabel(down); text != l.settings.Text {
+		l.settings.SetText(text)
+		l.settings.SetIcon(theme.SettingsIcon())
+		l.settings.Importance = widget.MediumImportance
+		if len(down) > 0 {
+			l.settings.SetIcon(theme.WarningIcon())
+			l.settings.Importance = widget.WarningImportance
+		}
+		l.settings.Refresh()
+	}
+}
+
 // refresh shows the streams (UI thread).
 func (l *streamList) refresh(items []livestream.StreamState) {
+	l.showParts()
 	l.items = items
 	if len(items) == 0 {
 		l.empty.Show()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/ui"
 	"github.com/onair-studio/onair/ui/player"
 )
@@ -71,6 +72,7 @@ func (w windowStudio) Library() ui.Library           { return w.s.Recordings() }
 func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) PreviewError() error           { return w.s.PreviewError() }
 func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview() }
+func (w windowStudio) Parts() []livestream.Part      { return w.s.Parts() }
 func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: codecDir(w.s)} }
 
 // codecDir is where Cisco's OpenH264 is kept once fetched.

@@ -210,6 +210,10 @@ type Part struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// PartTurnedOff is the Reason of an optional part the settings turn off
+// (it is not down: it was not asked for).
+const PartTurnedOff = "turned off in the settings"
+
 // NeedsH264 says why a stream in codec (e.g. "h265") has no live preview
 // and what to change: the preview sends the video as it comes, and
 // WebRTC previews here take H.264 only.

@@ -19,7 +19,7 @@ func (s *Studio) Parts() []livestream.Part {
 	case s.srtErr != nil:
 		srt.Reason = s.srtErr.Error()
 	case !s.boot.SRT.On():
-		srt.Reason = "turned off in the settings"
+		srt.Reason = livestream.PartTurnedOff
 	}
 	s.previewMu.Lock()
 	preview := livestream.Part{Name: "preview", Up: s.preview != nil}
