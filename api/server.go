@@ -29,6 +29,9 @@ type Engine interface {
 	Get(id string) (livestream.StreamState, error)
 	// Stats is what comes into an active stream; ok is false when idle.
 	Stats(id string) (stats livestream.Stats, ok bool, err error)
+	// History is an active stream's recent counters, a sample a second,
+	// the newest seconds of them; ok is false when idle.
+	History(id string, seconds int) (samples []livestream.Sample, ok bool, err error)
 	// ListPage returns at most limit streams after the position (nil: from
 	// the first) in list order, how many there are in all, and whether more
 	// follow.
@@ -129,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	base := "/v2/video/{cloud}"
 	s.route(mux, base+"/live_streams", true, methods{"GET": s.listStreams, "POST": s.createStream})
 	s.route(mux, base+"/live_streams/{id}", true, methods{"GET": s.getStream, "PATCH": s.updateStream, "DELETE": s.deleteStream})
+	s.route(mux, base+"/live_streams/{id}/stats/history", true, methods{"GET": s.statsHistory})
 	s.route(mux, base+"/live_streams/{id}/activate", true, methods{"POST": s.activate})
 	s.route(mux, base+"/live_streams/{id}/idle", true, methods{"POST": s.idle})
 	s.route(mux, base+"/live_streams/{id}/reset_stream_key", true, methods{"POST": s.resetKey})

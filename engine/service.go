@@ -66,6 +66,13 @@ type Service struct {
 	// Second is the length of the seconds in idle_timeout_sec and
 	// max_runtime_sec. It defaults to time.Second; tests shorten it.
 	Second time.Duration
+	// SampleEvery is how often each live stream's history gets a sample
+	// (GET …/stats/history); it defaults to time.Second.
+	SampleEvery time.Duration
+	// Sampled, when set, completes each sample with what the engine does
+	// not know (preview viewers, OBS's congestion). It runs on the
+	// sampler's goroutine and must not block.
+	Sampled func(id string, s *livestream.Sample)
 
 	//
 	// private
@@ -89,6 +96,7 @@ type Service struct {
 	commitsStopped bool
 	wake           chan struct{}
 	stopCommits    chan struct{}
+	stopSampler    chan struct{}
 	// live maps stream ids to their sessions for requests to outputs. It
 	// has its own lock because mu is held while a change is stored (an fsync):
 	// viewers never wait on the disk.
@@ -123,6 +131,9 @@ func (s *Service) Start() error {
 	if s.Second == 0 {
 		s.Second = time.Second
 	}
+	if s.SampleEvery == 0 {
+		s.SampleEvery = time.Second
+	}
 	if s.Repo == nil || s.RTMPURL == "" || s.HTTPURL == "" {
 		return errors.New("engine: Repo, RTMPURL and HTTPURL are required")
 	}
@@ -142,7 +153,9 @@ func (s *Service) Start() error {
 		s.publishLocked(e)
 	}
 	s.table.Store(newTable(s.streams))
+	s.stopSampler = make(chan struct{})
 	s.wg.Go(s.commitLoop)
+	s.wg.Go(s.sampleLoop)
 	s.Logger.Info("engine started", "live_streams", len(list))
 	return nil
 }
@@ -168,6 +181,7 @@ func (s *Service) Close() {
 	for _, sess := range ending {
 		sess.teardown()
 	}
+	close(s.stopSampler)
 	close(s.stopCommits) // what teardown emitted is stored first
 	s.wg.Wait()
 }

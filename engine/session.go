@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onair-studio/onair/engine/history"
+
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/livestream"
@@ -41,6 +43,10 @@ type session struct {
 	ending []output.Output
 	rateMu sync.Mutex // for Stats' bitrate samples
 	rates  []rateSample
+	// hist is the stream's recent past, one sample a second (sampler.go);
+	// last is what the sampler read before.
+	hist *history.Ring
+	last sampled
 }
 
 // outputRuntime is one output of a session; under the service lock.
@@ -58,6 +64,7 @@ func (s *Service) startSessionLocked(e *entry) {
 		started: time.Now(),
 		hub:     &hub.Stream{Logger: s.Logger.With("live_stream", e.cfg.ID)},
 		outputs: map[string]*outputRuntime{},
+		hist:    newHistory(),
 	}
 	for _, o := range e.cfg.Outputs {
 		s.startOutputLocked(sess, o, sess.started)

@@ -74,7 +74,7 @@ func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 	v.list = newStreamList(v.deps)
 	v.detail = container.NewStack()
 	split := container.NewHSplit(v.list.root, v.detail)
-	split.Offset = 0.32
+	split.Offset = 0.27
 	v.root = split
 	v.showEmpty()
 	win.SetContent(v.root)

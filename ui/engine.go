@@ -16,6 +16,9 @@ type Engine interface {
 	List() ([]livestream.StreamState, error)
 	Get(id string) (livestream.StreamState, error)
 	Stats(id string) (stats livestream.Stats, ok bool, err error)
+	// History is an active stream's last seconds of counters, a sample a
+	// second, oldest first (a copy: quick).
+	History(id string, seconds int) (samples []livestream.Sample, ok bool, err error)
 	Create(livestream.CreateParams) (livestream.StreamState, error)
 	Update(id string, p livestream.UpdateParams) (livestream.StreamState, error)
 	Delete(id string) error

@@ -63,8 +63,8 @@ func newOBSCard(p *streamPage) *obsCard {
 	if p.st.SRTURI == "" {
 		c.via.Hide()
 	}
-	c.card = widget.NewCard("OBS Studio", "One click instead of copying the server and key (needs OBS 28+ with its WebSocket server on)",
-		container.NewVBox(container.NewHBox(c.send, c.start, c.stop, c.via), c.status, container.NewHBox(c.retry), c.advice))
+	c.card = widget.NewCard("OBS Studio", "One click instead of copying the server and key (OBS 28+)",
+		container.NewVBox(container.NewHBox(c.start, c.stop), container.NewHBox(c.send, c.via), c.status, container.NewHBox(c.retry), c.advice))
 	return c
 }
 

@@ -48,6 +48,7 @@ func (v *View) pollStats(ctx context.Context) {
 		if err != nil {
 			continue
 		}
+		hist, _, _ := v.eng.History(id, livestream.HistorySeconds)
 		var cur *livestream.Asset
 		if recs, _, _ := v.studio.Library().List(nil, 1, id); len(recs) == 1 && recs[0].Status == livestream.AssetRecording {
 			cur = &recs[0]
@@ -55,6 +56,7 @@ func (v *View) pollStats(ctx context.Context) {
 		v.do(func() {
 			if v.page != nil && v.selected == id {
 				v.page.showStats(st, ok)
+				v.page.showHistory(hist)
 				v.page.recCur = cur
 				v.page.showRecording()
 			}

@@ -78,7 +78,7 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.fetch = widget.NewButtonWithIcon("Download OpenH264", theme.DownloadIcon(), pp.fetchCodec)
 	pp.fetch.Importance = widget.HighImportance
 	pp.fetch.Hide()
-	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (video only: WebRTC carries no AAC audio)",
+	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (no sound)",
 		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.fetch, pp.browser, pp.retry)))
 	return pp
 }

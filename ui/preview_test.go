@@ -67,7 +67,7 @@ func TestPreviewPaneShowsPictures(t *testing.T) {
 	if h.studio.preview.Sessions() != 1 {
 		t.Errorf("preview sessions: %d, want 1", h.studio.preview.Sessions())
 	}
-	if !strings.Contains(h.text(), "video only: WebRTC carries no AAC audio") {
+	if !strings.Contains(h.text(), "(no sound)") {
 		t.Errorf("the pane does not say the preview is silent:\n%s", h.text())
 	}
 

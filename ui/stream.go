@@ -49,6 +49,7 @@ type streamPage struct {
 	recCur  *livestream.Asset
 	obs     *obsCard
 	preview *previewPane
+	graphs  *dashboard
 	root    fyne.CanvasObject
 }
 
@@ -101,12 +102,18 @@ func newStreamPage(d deps, st livestream.StreamState) *streamPage {
 	p.recCard = widget.NewCard("Recording", "Saved as MP4 in the library, playable while it records",
 		container.NewVBox(p.recOn, p.recText))
 
+	p.graphs = newDashboard()
+	p.graphs.card.Hide()
+
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.rename, p.remove), p.name)
 	status := container.NewHBox(p.badge.root, p.toggle)
-	body := container.NewVBox(
-		header, p.nameErr, status, p.preview.card,
-		encoder, p.obs.card, p.statsBox, p.recCard, playback, p.outputs.card,
-	)
+	// Two columns in a wide window: what to watch on the left (the
+	// picture, the graphs, what comes in), what to set on the right; one
+	// column, in that order, otherwise.
+	watch := container.NewVBox(p.preview.card, p.graphs.card, p.statsBox)
+	set := container.NewVBox(encoder, p.obs.card, p.recCard, playback, p.outputs.card)
+	wide := func() bool { return d.win != nil && d.win.Canvas().Size().Width >= wideWindow }
+	body := container.NewVBox(header, p.nameErr, status, container.New(columns{wide: wide}, watch, set))
 	p.root = container.NewVScroll(container.NewPadded(body))
 	return p
 }
@@ -149,6 +156,7 @@ func (p *streamPage) update(st livestream.StreamState) {
 		p.toggle.SetIcon(theme.MediaStopIcon())
 		p.toggle.Importance = widget.WarningImportance
 		p.statsBox.Show()
+		p.graphs.card.Show()
 		if !st.Publishing {
 			p.stats.SetText("Waiting for the encoder: start streaming in OBS with the server and key above.")
 		}
@@ -157,6 +165,7 @@ func (p *streamPage) update(st livestream.StreamState) {
 		p.toggle.SetIcon(theme.MediaPlayIcon())
 		p.toggle.Importance = widget.HighImportance
 		p.statsBox.Hide()
+		p.graphs.card.Hide()
 	}
 	p.toggle.Refresh()
 	p.server.refresh()
@@ -219,6 +228,13 @@ func (p *streamPage) setRecording(on bool) {
 			p.showRecording()
 		}
 	})
+}
+
+// showHistory draws the last minutes of the stream (UI thread).
+func (p *streamPage) showHistory(samples []livestream.Sample) {
+	if p.active {
+		p.graphs.set(samples)
+	}
 }
 
 // showStats shows what comes in (UI thread).

@@ -70,6 +70,32 @@ type Stats struct {
 	Outputs []OutputStats
 }
 
+// Sample is one second of a live stream's history (GET …/stats/history,
+// the stream page's graphs).
+type Sample struct {
+	// At is the end of the second the sample covers.
+	At time.Time
+	// Publishing tells whether an encoder was connected.
+	Publishing bool
+	// BitrateKbps and FrameRate are what came in during the second
+	// (video frames per second, measured, not announced).
+	BitrateKbps float64
+	FrameRate   float64
+	// Dropped counts the media units outputs dropped during the second
+	// for being too slow.
+	Dropped uint64
+	// HLSViewers watch the HLS output (distinct clients of the last 30 s);
+	// PreviewViewers watch the WebRTC preview.
+	HLSViewers     int
+	PreviewViewers int
+	// OBSCongestion is OBS's own congestion figure (0 to 1) while OBS on
+	// this computer streams to this stream; nil otherwise.
+	OBSCongestion *float64
+}
+
+// HistorySeconds is how far back a stream's history goes.
+const HistorySeconds = 300
+
 // OutputStats are one running output's counters.
 type OutputStats struct {
 	ID     string

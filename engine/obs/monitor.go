@@ -103,6 +103,14 @@ func (m *Monitor) Status(ctx context.Context) (livestream.OBSStatus, error) {
 	}
 }
 
+// Last returns the latest snapshot without asking for a new one: OBS is
+// read only while someone watches or asks, so it may be old (see At).
+func (m *Monitor) Last() livestream.OBSSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
 // wanted tells whether anyone watches or waits.
 func (m *Monitor) wanted() bool {
 	m.mu.Lock()

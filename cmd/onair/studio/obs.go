@@ -85,6 +85,7 @@ func (o OBSControl) Refresh() { o.s.obs.Poke() }
 // startOBS runs the one monitor of OBS that the window and the API read.
 func (s *Studio) startOBS() error {
 	s.obs = obs.NewMonitor(func() livestream.OBSSettings { return s.Settings().OBS })
+	s.obsForSamples.Store(s.obs) // the engine's sampler runs already
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

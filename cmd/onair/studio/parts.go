@@ -1,6 +1,8 @@
 package studio
 
 import (
+	"time"
+
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine/livestream"
 )
@@ -59,4 +61,28 @@ func (s *Studio) previewViewers(id string) int {
 	}
 	n, _, _ := p.StreamStats(id)
 	return n
+}
+
+// completeSample adds to a stream's history sample what the engine does not
+// know: the preview's viewers, and OBS's congestion while OBS on this
+// computer streams to this stream (as last read for whoever watches OBS:
+// the sampler itself never makes the studio read OBS).
+func (s *Studio) completeSample(id string, smp *livestream.Sample) {
+	if p := s.Preview(); p != nil {
+		smp.PreviewViewers, _, _ = p.StreamStats(id)
+	}
+	m := s.obsForSamples.Load()
+	if m == nil {
+		return
+	}
+	snap := m.Last()
+	if snap.Err != nil || !snap.Status.Streaming || time.Since(snap.At) > 3*time.Second {
+		return
+	}
+	st, err := s.engine.Get(id)
+	if err != nil || (snap.Status.Server != st.InputURI && snap.Status.Server != st.SRTURI) {
+		return
+	}
+	c := snap.Status.Congestion
+	smp.OBSCongestion = &c
 }

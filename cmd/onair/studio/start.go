@@ -162,8 +162,9 @@ func (s *Studio) startEngine() error {
 			livestream.OutputArchive:   &archive.Factory{Library: s.library},
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: s.cfg.SimulcastMinBackoff, MaxBackoff: s.cfg.SimulcastMaxBackoff},
 		},
-		Outbox: s.webhooks,
-		Logger: s.log,
+		Outbox:  s.webhooks,
+		Logger:  s.log,
+		Sampled: s.completeSample,
 	}
 	if err := s.engine.Start(); err != nil {
 		return err

@@ -96,11 +96,13 @@ type Studio struct {
 	httpLimit *netlimit.Limiter
 	cancel    context.CancelFunc
 	obs       *obs.Monitor
-	stopOBS   func()
-	credMu    sync.RWMutex
-	apiKey    string
-	secret    string
-	envCred   bool // the credentials come from the environment
+	// obsForSamples is obs for the engine's sampler, which starts before it.
+	obsForSamples atomic.Pointer[obs.Monitor]
+	stopOBS       func()
+	credMu        sync.RWMutex
+	apiKey        string
+	secret        string
+	envCred       bool // the credentials come from the environment
 	// boot are the settings this run started with (defaults applied);
 	// saved the saved ones as Settings shows them, kept in memory and
 	// replaced by SaveSettings (under saveMu).

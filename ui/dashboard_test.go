@@ -1,0 +1,179 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/mediatest"
+)
+
+// fileKbps is a clip's average bitrate: its size over its length.
+func fileKbps(t *testing.T, path string) float64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return float64(fi.Size()) * 8 / 1000 / mediatest.ProbeFile(t, path).Duration
+}
+
+// meanKbps is the mean bitrate of the samples between from and to.
+func meanKbps(at []time.Time, kbps []float64, from, to time.Time) (float64, int) {
+	var sum float64
+	n := 0
+	for i, a := range at {
+		if !a.Before(from) && !a.After(to) && !math.IsNaN(kbps[i]) {
+			sum += kbps[i]
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	return sum / float64(n), n
+}
+
+// A publish whose bitrate changes — a clip, then a lighter one on
+// reconnect — shows as two levels in GET …/stats/history and in the stream
+// page's bitrate graph, each within 10 % of the clip's own bitrate.
+func TestHistoryShowsTwoBitrates(t *testing.T) {
+	mediatest.RequireTools(t)
+	heavy := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 1800, AudioKbps: 96}.Path(t)
+	light := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 400, AudioKbps: 96}.Path(t)
+	want := []float64{fileKbps(t, heavy), fileKbps(t, light)}
+	if want[0] < 2*want[1] {
+		t.Fatalf("the clips' bitrates %.0f and %.0f kbit/s are too close to tell apart", want[0], want[1])
+	}
+	h := newHarness(t)
+	st := h.createByTyping("Two levels")
+	h.tap("Activate")
+	h.eventually("waiting for the encoder", func() bool { return h.shows("waiting for the encoder") })
+
+	var phases [2][2]time.Time
+	for i, clip := range []string{heavy, light} {
+		phases[i][0] = time.Now()
+		pub := mediatest.Publish(t, clip, h.studio.rtmp+"/"+st.Input.StreamKey, false)
+		if err, exited := pub.Wait(30 * time.Second); !exited || err != nil {
+			t.Fatalf("publishing clip %d: %v (exited %v)\n%s", i+1, err, exited, pub.Output())
+		}
+		phases[i][1] = time.Now()
+	}
+	// The second's samples a few seconds into each publish up to its end.
+	window := func(i int) (time.Time, time.Time) {
+		return phases[i][0].Add(4 * time.Second), phases[i][1].Add(-time.Second)
+	}
+
+	// The API.
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v2/video/local/live_streams/"+st.ID+"/stats/history?seconds=300", nil)
+	req.SetBasicAuth("key1", "secret1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Data struct {
+			IntervalSec int `json:"interval_sec"`
+			Samples     []struct {
+				At          int64   `json:"at"`
+				Publishing  bool    `json:"publishing"`
+				BitrateKbps float64 `json:"bitrate_kbps"`
+				FrameRate   float64 `json:"frame_rate"`
+			} `json:"samples"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("stats/history: %d %v", resp.StatusCode, err)
+	}
+	var at []time.Time
+	var kbps []float64
+	for _, s := range body.Data.Samples {
+		at = append(at, time.UnixMilli(s.At))
+		kbps = append(kbps, s.BitrateKbps)
+	}
+	for i := range phases {
+		from, to := window(i)
+		got, n := meanKbps(at, kbps, from, to)
+		t.Logf("API, clip %d: %.0f kbit/s over %d samples (the file: %.0f)", i+1, got, n, want[i])
+		if n < 5 || math.Abs(got-want[i]) > 0.1*want[i] {
+			t.Errorf("API, clip %d: %.0f kbit/s over %d samples, want %.0f ± 10 %%", i+1, got, n, want[i])
+		}
+	}
+
+	// The window's graph, fed by the same history.
+	h.within(5*time.Second, "the graph has the history", func() bool {
+		g := h.v.page.graphs.bitrate
+		return len(g.samples) > 0 && !g.samples[len(g.samples)-1].At.Before(phases[1][1].Add(-time.Second))
+	})
+	h.ui(func() {
+		g := h.v.page.graphs.bitrate
+		vals := g.values()[0]
+		var gat []time.Time
+		for _, s := range g.samples {
+			gat = append(gat, s.At)
+		}
+		for i := range phases {
+			from, to := window(i)
+			got, n := meanKbps(gat, vals, from, to)
+			if n < 5 || math.Abs(got-want[i]) > 0.1*want[i] {
+				t.Errorf("graph, clip %d: %.0f kbit/s over %d samples, want %.0f ± 10 %%", i+1, got, n, want[i])
+			}
+		}
+	})
+}
+
+// The graph shows the values of the second pointed at, and the latest
+// when the pointer leaves; a tap does the same as pointing.
+func TestGraphShowsTheSecondPointedAt(t *testing.T) {
+	test.NewTempApp(t)
+	g := newGraph("Bitrate in", func(v float64) string { return fmt.Sprintf("%.0f kbit/s", v) },
+		series{name: "bitrate", colour: theme.ColorNamePrimary, value: func(s livestream.Sample) (float64, bool) { return s.BitrateKbps, s.Publishing }})
+	g.marks = func(s livestream.Sample) bool { return s.Dropped > 0 }
+	w := test.NewTempWindow(t, g)
+	w.Resize(fyne.NewSize(600, 200))
+	end := time.Date(2026, 12, 5, 21, 0, 0, 0, time.Local)
+	var samples []livestream.Sample
+	for i := range livestream.HistorySeconds {
+		s := livestream.Sample{At: end.Add(-time.Duration(livestream.HistorySeconds-1-i) * time.Second), Publishing: true, BitrateKbps: 1000}
+		if i >= livestream.HistorySeconds/2 {
+			s.BitrateKbps = 3000
+		}
+		if i == 10 {
+			s.Dropped = 7
+		}
+		samples = append(samples, s)
+	}
+	g.set(samples)
+	if got := g.head.Text; got != "Bitrate in · now: 3000 kbit/s" {
+		t.Errorf("heading %q", got)
+	}
+	left := g.raster.Position().X + 2
+	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(left, 50)}})
+	if got := g.head.Text; got != "Bitrate in · 20:55:01: 1000 kbit/s" {
+		t.Errorf("heading at the left edge %q", got)
+	}
+	g.Tapped(&fyne.PointEvent{Position: fyne.NewPos(left+g.raster.Size().Width*10/299, 50)})
+	if got := g.head.Text; got != "Bitrate in · 20:55:11: 1000 kbit/s · 7 dropped" {
+		t.Errorf("heading at the drop %q", got)
+	}
+	g.MouseOut()
+	if got := g.head.Text; got != "Bitrate in · now: 3000 kbit/s" {
+		t.Errorf("heading after the pointer left %q", got)
+	}
+	img := g.draw(300, 80)
+	if c := img.At(290, 79); c == img.At(290, 0) {
+		t.Error("nothing drawn under the line at the right")
+	}
+}
