@@ -17,6 +17,8 @@ type actions struct {
 	window func() fyne.Window
 	// do runs a function on the UI thread: fyne.Do.
 	do func(func())
+	// dialogs are the open dialogs, for Escape (UI thread).
+	dialogs *dialogStack
 }
 
 // run calls f in its own goroutine; then, on the UI thread, done (if not
@@ -40,7 +42,7 @@ func (a *actions) showError(what string, err error) {
 	if w == nil {
 		return
 	}
-	dialog.ShowError(fmt.Errorf("%s: %s", what, plain(err)), w)
+	a.show(dialog.NewError(fmt.Errorf("%s: %s", what, plain(err)), w))
 }
 
 // plain says an engine error in the user's words.

@@ -69,7 +69,7 @@ func NewView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version string, do func(func())) *View {
 	v := &View{version: version}
 	v.deps = deps{eng: eng, studio: studio, app: a, win: win, do: do, nav: v,
-		act: &actions{window: func() fyne.Window { return win }, do: do}}
+		act: &actions{window: func() fyne.Window { return win }, do: do, dialogs: &dialogStack{}}}
 	v.follow = &follower{eng: eng, apply: v.apply, notify: v.notifyEvent, do: do, failing: map[string]bool{}}
 	v.list = newStreamList(v.deps)
 	v.detail = container.NewStack()
@@ -78,6 +78,7 @@ func newView(a fyne.App, win fyne.Window, eng Engine, studio Studio, version str
 	v.root = split
 	v.showEmpty()
 	win.SetContent(v.root)
+	win.Canvas().SetOnTypedKey(v.act.typedKey) // Escape closes the dialog on top
 	win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { v.showCreate() })
 	win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault},
@@ -184,8 +185,8 @@ func (v *View) showLibrary() {
 
 // showAbout tells the studio's version.
 func (v *View) showAbout() {
-	dialog.ShowInformation("About OnAir Studio",
-		"OnAir Studio "+v.version+"\nA desktop broadcasting studio: RTMP in; low-latency HLS, recordings and simulcast out.", v.win)
+	v.act.show(dialog.NewInformation("About OnAir Studio",
+		"OnAir Studio "+v.version+"\nA desktop broadcasting studio: RTMP in; low-latency HLS, recordings and simulcast out.", v.win))
 }
 
 // showSettings shows the settings screen.

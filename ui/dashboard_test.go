@@ -177,3 +177,31 @@ func TestGraphShowsTheSecondPointedAt(t *testing.T) {
 		t.Error("nothing drawn under the line at the right")
 	}
 }
+
+// From a 1100 px window the stream page has two columns — the preview and
+// graphs left, the settings (OBS among them) right — and one column below
+// that, the settings under the picture; a resize switches at once.
+func TestStreamPageColumns(t *testing.T) {
+	h := newHarness(t)
+	h.createByTyping("Wide show")
+	h.tap("Activate")
+	h.eventually("waiting for the encoder", func() bool { return h.shows("waiting for the encoder") })
+	pos := func(o fyne.CanvasObject) fyne.Position {
+		return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+	}
+	for _, c := range []struct {
+		width float32
+		wide  bool
+	}{{1280, true}, {1000, false}, {1100, true}, {1099, false}} {
+		h.ui(func() {
+			h.win.Resize(fyne.NewSize(c.width, 800))
+			p := h.v.page
+			preview, graphs, obs := pos(p.preview.card), pos(p.graphs.card), pos(p.obs.card)
+			side := obs.X > preview.X+p.preview.card.Size().Width/2 && obs.Y < graphs.Y
+			below := obs.X == preview.X && obs.Y > graphs.Y
+			if c.wide && !side || !c.wide && !below {
+				t.Errorf("at %v px: preview at %v, graphs at %v, OBS at %v (two columns wanted: %v)", c.width, preview, graphs, obs, c.wide)
+			}
+		})
+	}
+}

@@ -20,18 +20,18 @@ import (
 // field is a form entry with its inline message.
 type field struct {
 	label string
-	entry *widget.Entry
+	entry *entry
 	err   *fieldError
 }
 
 func newField(label, placeholder string) *field {
-	e := widget.NewEntry()
+	e := newEntry()
 	e.SetPlaceHolder(placeholder)
 	return &field{label: label, entry: e, err: newFieldError()}
 }
 
 func newSecretEntryField(label, placeholder string) *field {
-	e := widget.NewPasswordEntry()
+	e := newPasswordEntry()
 	e.SetPlaceHolder(placeholder)
 	return &field{label: label, entry: e, err: newFieldError()}
 }
@@ -105,6 +105,7 @@ func (v *View) showCreate() {
 	content := container.NewBorder(nil, container.NewHBox(layoutSpacer(), d.cancel, d.create), nil, nil, form)
 	d.dlg = dialog.NewCustomWithoutButtons("New stream", content, v.win)
 	d.dlg.Resize(fyne.NewSize(520, 380))
+	v.act.dialogs.track(d.dlg)
 	d.created = func(st livestream.StreamState) {
 		v.createDlg = nil
 		v.openWhenListed(st)

@@ -284,3 +284,55 @@ var (
 	_ desktop.Hoverable = (*graph)(nil)
 	_ fyne.Tappable     = (*graph)(nil)
 )
+
+// sparkline is a small line of recent values with no axes: the streams
+// list's bitrate beside each live stream.
+type sparkline struct {
+	widget.BaseWidget
+	vals   []float64
+	raster *canvas.Raster
+}
+
+func newSparkline() *sparkline {
+	s := &sparkline{}
+	s.raster = canvas.NewRaster(s.draw)
+	s.raster.SetMinSize(fyne.NewSize(48, 18))
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+// CreateRenderer is Fyne's.
+func (s *sparkline) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.raster) }
+
+// set shows vals, oldest first; none hides it (UI thread).
+func (s *sparkline) set(vals []float64) {
+	s.vals = vals
+	if len(vals) < 2 {
+		s.Hide()
+		return
+	}
+	s.Show()
+	s.raster.Refresh()
+}
+
+func (s *sparkline) draw(w, h int) image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if len(s.vals) < 2 || w < 2 || h < 2 {
+		return img
+	}
+	top := 0.0
+	for _, v := range s.vals {
+		top = max(top, v)
+	}
+	if top <= 0 {
+		top = 1
+	}
+	c := withAlpha(fyne.CurrentApp().Settings().Theme().Color(theme.ColorNamePrimary, fyne.CurrentApp().Settings().ThemeVariant()), 0xff)
+	step := float64(w-1) / float64(len(s.vals)-1)
+	for i := 1; i < len(s.vals); i++ {
+		y0 := float64(h-2) * (1 - s.vals[i-1]/top)
+		y1 := float64(h-2) * (1 - s.vals[i]/top)
+		line(img, step*float64(i-1), y0+1, step*float64(i), y1+1, c)
+	}
+	return img
+}

@@ -287,7 +287,10 @@ func (h *harness) tap(text string) {
 }
 
 // typeInto replaces an entry's text by typing.
-func (h *harness) typeInto(e *widget.Entry, s string) {
+func (h *harness) typeInto(e interface {
+	fyne.Focusable
+	SetText(string)
+}, s string) {
 	h.ui(func() {
 		e.SetText("")
 		test.Type(e, s)

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -216,7 +215,7 @@ func (l *libraryPage) openFolder() {
 }
 
 func (l *libraryPage) confirmDelete(a livestream.Asset) {
-	dialog.ShowConfirm("Delete this recording?",
+	l.d.act.confirm("Delete this recording?",
 		fmt.Sprintf("%s (%s, %s) is removed from the library and its file deleted.", l.streamName(a), a.Started.Local().Format("2 Jan 2006 15:04"), uptime(a.Duration)),
 		func(ok bool) {
 			if !ok {
@@ -228,7 +227,7 @@ func (l *libraryPage) confirmDelete(a livestream.Asset) {
 				}
 				l.reload()
 			})
-		}, l.d.win)
+		})
 }
 
 // recordingText says what the stream's archive does now, with the

@@ -137,12 +137,12 @@ func (o *outputsSection) row(out livestream.OutputState) fyne.CanvasObject {
 
 func (o *outputsSection) confirmRemove(out livestream.OutputState) {
 	id := o.p.id
-	dialog.ShowConfirm("Remove "+out.Name+"?", "The stream stops going to "+out.URI+".", func(ok bool) {
+	o.p.d.act.confirm("Remove "+out.Name+"?", "The stream stops going to "+out.URI+".", func(ok bool) {
 		if !ok {
 			return
 		}
 		o.p.d.act.run("Removing the destination", func() error { return o.p.d.eng.DeleteOutput(id, out.ID) }, nil)
-	}, o.p.d.win)
+	})
 }
 
 // destinationDialog adds or edits a simulcast destination.
@@ -199,6 +199,7 @@ func (v *View) showDestination(streamID string, edit *livestream.OutputState) {
 	d.dlg = dialog.NewCustomWithoutButtons(title, content, v.win)
 	d.dlg.Resize(fyne.NewSize(560, 400))
 	v.destDlg = d
+	v.act.dialogs.track(d.dlg)
 	d.dlg.Show()
 }
 

@@ -11,6 +11,7 @@ import (
 func (v *View) pollStats(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	sparkTurn := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -18,6 +19,7 @@ func (v *View) pollStats(ctx context.Context) {
 		case <-tick.C:
 		}
 		var id string
+		var live []string
 		done := make(chan struct{})
 		v.do(func() {
 			if v.page != nil && v.page.active {
@@ -27,12 +29,15 @@ func (v *View) pollStats(ctx context.Context) {
 			if v.onLibrary && v.library != nil && v.library.recording() {
 				v.library.reload()
 			}
-			// Uptimes in the list move on.
+			// Uptimes in the list move on, and so do the sparklines of
+			// live streams (read below, every other second).
 			for _, st := range v.streams {
 				if st.Publishing {
-					v.list.list.Refresh()
-					break
+					live = append(live, st.ID)
 				}
+			}
+			if len(live) > 0 && !sparkTurn {
+				v.list.list.Refresh()
 			}
 			close(done)
 		})
@@ -40,6 +45,9 @@ func (v *View) pollStats(ctx context.Context) {
 		case <-done:
 		case <-ctx.Done():
 			return
+		}
+		if sparkTurn = !sparkTurn; sparkTurn && len(live) > 0 {
+			v.readSparks(live)
 		}
 		if id == "" {
 			continue
@@ -62,4 +70,28 @@ func (v *View) pollStats(ctx context.Context) {
 			}
 		})
 	}
+}
+
+// sparkSeconds is how far back the streams list's sparklines go.
+const sparkSeconds = 60
+
+// readSparks reads the bitrate of the last minute of each live stream
+// (the engine's history: a copy, no decoding) and shows them in the list.
+func (v *View) readSparks(ids []string) {
+	sparks := make(map[string][]float64, len(ids))
+	for _, id := range ids {
+		hist, ok, err := v.eng.History(id, sparkSeconds)
+		if err != nil || !ok {
+			continue
+		}
+		vals := make([]float64, len(hist))
+		for i, s := range hist {
+			vals[i] = s.BitrateKbps
+		}
+		sparks[id] = vals
+	}
+	v.do(func() {
+		v.list.sparks = sparks
+		v.list.list.Refresh()
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -94,13 +93,13 @@ func (v *View) onClose() {
 		v.quit()
 		return
 	}
-	dialog.ShowConfirm("Quit OnAir Studio?",
+	v.act.confirm("Quit OnAir Studio?",
 		fmt.Sprintf("%d stream(s) are active; quitting ends them and disconnects their encoders.", active),
 		func(ok bool) {
 			if ok {
 				v.quit()
 			}
-		}, v.win)
+		})
 }
 
 func (v *View) saveSize() {

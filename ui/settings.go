@@ -12,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -89,12 +88,12 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 	s.saved.Wrapping = fyne.TextWrapWord
 	s.saved.Hide()
 	s.restart = widget.NewButtonWithIcon("Restart now", theme.ViewRefreshIcon(), func() {
-		dialog.ShowConfirm("Restart the studio?", "Streams on air end and encoders are disconnected; they can reconnect once it is back.",
+		d.act.confirm("Restart the studio?", "Streams on air end and encoders are disconnected; they can reconnect once it is back.",
 			func(ok bool) {
 				if ok && s.again != nil {
 					s.again()
 				}
-			}, d.win)
+			})
 	})
 	s.restart.Hide()
 	network := widget.NewCard("Network and folders", "Addresses to listen on (127.0.0.1 keeps the studio to this computer) and where recordings go",
@@ -166,7 +165,7 @@ func (s *settingsPage) load() {
 }
 
 func (s *settingsPage) confirmRotate() {
-	dialog.ShowConfirm("Rotate the API secret?",
+	s.d.act.confirm("Rotate the API secret?",
 		"A new secret is made and works at once; scripts using the old one get 401 until they are updated.",
 		func(ok bool) {
 			if !ok {
@@ -182,7 +181,7 @@ func (s *settingsPage) confirmRotate() {
 				}
 				s.secret.refresh()
 			})
-		}, s.d.win)
+		})
 }
 
 var (

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -135,7 +134,7 @@ func (c *storageCard) submit() {
 }
 
 func (c *storageCard) confirmOff() {
-	dialog.ShowConfirm("Stop copying recordings to the bucket?",
+	c.d.act.confirm("Stop copying recordings to the bucket?",
 		"New recordings stay on this computer. Those already in the bucket stay there.", func(ok bool) {
 			if !ok {
 				return
@@ -149,5 +148,5 @@ func (c *storageCard) confirmOff() {
 				}
 				c.load(next)
 			})
-		}, c.d.win)
+		})
 }

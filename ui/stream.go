@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -308,7 +307,7 @@ func (p *streamPage) flip() {
 
 func (p *streamPage) confirmResetKey() {
 	id := p.id
-	dialog.ShowConfirm("Reset the stream key?",
+	p.d.act.confirm("Reset the stream key?",
 		"The current key stops working at once: an encoder using it is disconnected,\nand you must paste the new key into OBS.",
 		func(ok bool) {
 			if !ok {
@@ -318,17 +317,17 @@ func (p *streamPage) confirmResetKey() {
 				_, err := p.d.eng.ResetStreamKey(id)
 				return err
 			}, nil)
-		}, p.d.win)
+		})
 }
 
 func (p *streamPage) confirmDelete() {
 	id, name := p.id, p.st.Name
-	dialog.ShowConfirm("Delete "+name+"?",
+	p.d.act.confirm("Delete "+name+"?",
 		"The stream, its key and its outputs are removed; a session on air ends.\nRecordings already made are kept in the library.",
 		func(ok bool) {
 			if !ok {
 				return
 			}
 			p.d.act.run("Deleting the stream", func() error { return p.d.eng.Delete(id) }, nil)
-		}, p.d.win)
+		})
 }

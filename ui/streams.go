@@ -48,8 +48,11 @@ func uptime(d time.Duration) string {
 // streamList is the left column: the streams, newest first, with their
 // status, and the buttons to create one and to open the settings.
 type streamList struct {
-	d        deps
-	items    []livestream.StreamState // as the View lists them (UI thread)
+	d     deps
+	items []livestream.StreamState // as the View lists them (UI thread)
+	// sparks are the live streams' bitrates of the last minute, by id
+	// (UI thread; the stats poller replaces them).
+	sparks   map[string][]float64
 	list     *widget.List
 	empty    *widget.Label
 	create   *widget.Button
@@ -67,7 +70,9 @@ func newStreamList(d deps) *streamList {
 			name.Truncation = fyne.TextTruncateEllipsis
 			name.TextStyle.Bold = true
 			b := newBadge()
-			return container.NewBorder(nil, nil, nil, container.NewCenter(b.root), name)
+			spark := newSparkline()
+			spark.Hide()
+			return container.NewBorder(nil, nil, nil, container.NewHBox(container.NewCenter(spark), container.NewCenter(b.root)), name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i >= len(l.items) {
@@ -76,7 +81,14 @@ func newStreamList(d deps) *streamList {
 			st := l.items[i]
 			c := o.(*fyne.Container)
 			c.Objects[0].(*widget.Label).SetText(st.Name)
-			stack := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
+			right := c.Objects[1].(*fyne.Container)
+			spark := right.Objects[0].(*fyne.Container).Objects[0].(*sparkline)
+			if st.Publishing {
+				spark.set(l.sparks[st.ID])
+			} else {
+				spark.set(nil)
+			}
+			stack := right.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
 			bg := stack.Objects[0]
 			txt := stack.Objects[1].(*fyne.Container).Objects[0]
 			b := &badge{bg: asRect(bg), text: asText(txt)}

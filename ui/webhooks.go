@@ -81,7 +81,7 @@ func (c *webhooksCard) show(rows []webhookRow) {
 		text := widget.NewLabel(u + "\n" + webhookSummary(r, time.Now()))
 		text.Wrapping = fyne.TextWrapBreak
 		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
-			dialog.ShowConfirm("Remove this webhook?", u+"\n\nEvents not yet delivered to it are dropped.", func(ok bool) {
+			c.d.act.confirm("Remove this webhook?", u+"\n\nEvents not yet delivered to it are dropped.", func(ok bool) {
 				if ok {
 					c.d.act.run("Removing the webhook", func() error { return c.d.studio.Webhooks().Delete(id) }, func(err error) {
 						if err != nil {
@@ -90,7 +90,7 @@ func (c *webhooksCard) show(rows []webhookRow) {
 						c.load()
 					})
 				}
-			}, c.d.win)
+			})
 		})
 		c.list.Add(container.NewBorder(nil, nil, nil, remove, text))
 	}
@@ -153,8 +153,8 @@ func (c *webhooksCard) create() {
 		c.url.entry.SetText("")
 		c.load()
 		secret := newCopyRow(func() fyne.Clipboard { return c.d.app.Clipboard() }, func() string { return made.Secret })
-		dialog.ShowCustom("Webhook added", "Done", container.NewVBox(
+		c.d.act.show(dialog.NewCustom("Webhook added", "Done", container.NewVBox(
 			widget.NewLabel("Its signing secret, shown only now: the receiver checks\nX-OnAir-Signature (t=…,v1=HMAC-SHA256 of \"t.body\") with it."),
-			secret.root), c.d.win)
+			secret.root), c.d.win))
 	})
 }
