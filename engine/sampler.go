@@ -27,27 +27,34 @@ func (s *Service) sampleLoop() {
 		case <-s.stopSampler:
 			return
 		case now := <-t.C:
-			sessions = sessions[:0]
-			s.liveMu.RLock()
-			for _, sess := range s.live {
-				sessions = append(sessions, sess)
-			}
-			s.liveMu.RUnlock()
-			tab := s.table.Load()
-			for _, sess := range sessions {
-				publishing := false
-				if e := tab.byID[sess.id]; e != nil {
-					publishing = e.state.Load().Publishing
-				}
-				smp := sess.sample(now, publishing)
-				if s.Sampled != nil {
-					s.Sampled(sess.id, &smp)
-				}
-				sess.hist.Add(smp)
-			}
-			clear(sessions) // no session kept alive by the next tick's slice
+			sessions = s.sampleAll(now, sessions)
 		}
 	}
+}
+
+// sampleAll adds a sample at now to every live stream's history; sessions
+// is scratch space, handed back for the next tick.
+func (s *Service) sampleAll(now time.Time, sessions []*session) []*session {
+	sessions = sessions[:0]
+	s.liveMu.RLock()
+	for _, sess := range s.live {
+		sessions = append(sessions, sess)
+	}
+	s.liveMu.RUnlock()
+	tab := s.table.Load()
+	for _, sess := range sessions {
+		publishing := false
+		if e := tab.byID[sess.id]; e != nil {
+			publishing = e.state.Load().Publishing
+		}
+		smp := sess.sample(now, publishing)
+		if s.Sampled != nil {
+			s.Sampled(sess.id, &smp)
+		}
+		sess.hist.Add(smp)
+	}
+	clear(sessions) // no session kept alive by the scratch slice
+	return sessions
 }
 
 // sample reads the session's counters: the second's deltas and the

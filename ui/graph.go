@@ -43,17 +43,18 @@ type graph struct {
 	samples []livestream.Sample
 	span    time.Duration // the time axis
 	at      int           // the sample pointed at; -1 none
-	head    *widget.Label
+	head    *canvas.Text
 	raster  *canvas.Raster
 	box     *fyne.Container
 }
 
 func newGraph(title string, format func(float64) string, lines ...series) *graph {
 	g := &graph{title: title, format: format, lines: lines, at: -1, span: livestream.HistorySeconds * time.Second}
-	g.head = widget.NewLabel(title)
-	g.head.Truncation = fyne.TextTruncateEllipsis
+	// A caption without a label's padding: the graphs stay compact.
+	g.head = canvas.NewText(title, theme.Color(theme.ColorNameForeground))
+	g.head.TextSize = theme.CaptionTextSize()
 	g.raster = canvas.NewRaster(g.draw)
-	g.raster.SetMinSize(fyne.NewSize(240, 72))
+	g.raster.SetMinSize(fyne.NewSize(240, 46))
 	g.box = container.NewBorder(g.head, nil, nil, nil, g.raster)
 	g.ExtendBaseWidget(g)
 	return g
@@ -68,8 +69,16 @@ func (g *graph) set(samples []livestream.Sample) {
 	if g.at >= len(samples) {
 		g.at = -1
 	}
-	g.head.SetText(g.heading())
+	g.showHead()
 	g.raster.Refresh()
+}
+
+// showHead writes the heading in the theme's text colour (which follows
+// the system's light or dark mode).
+func (g *graph) showHead() {
+	g.head.Text = g.heading()
+	g.head.Color = theme.Color(theme.ColorNameForeground)
+	g.head.Refresh()
 }
 
 // values returns the graph's data: each series' values by sample (NaN
@@ -156,7 +165,7 @@ func (g *graph) draw(w, h int) image.Image {
 	for _, f := range []float64{0, 0.5, 1} {
 		y := int(f * float64(h-1))
 		for x := 0; x < w; x += 3 {
-			img.Set(x, y, grid)
+			set(img, x, y, grid)
 		}
 	}
 	if len(g.samples) == 0 {
@@ -186,7 +195,7 @@ func (g *graph) draw(w, h int) image.Image {
 							t = (float64(col) - px) / (x - px)
 						}
 						for yy := int(py+(y-py)*t) + 1; yy < h; yy++ {
-							img.Set(col, yy, fill)
+							set(img, col, yy, fill)
 						}
 					}
 				}
@@ -196,13 +205,13 @@ func (g *graph) draw(w, h int) image.Image {
 		}
 	}
 	if g.marks != nil {
-		red := th.Color(theme.ColorNameError, v)
+		red := withAlpha(th.Color(theme.ColorNameError, v), 0xff)
 		for _, s := range g.samples {
 			if g.marks(s) {
 				x := int(xOf(s.At))
 				for yy := h - h/5; yy < h; yy++ {
-					img.Set(x, yy, red)
-					img.Set(x+1, yy, red)
+					set(img, x, yy, red)
+					set(img, x+1, yy, red)
 				}
 			}
 		}
@@ -211,20 +220,29 @@ func (g *graph) draw(w, h int) image.Image {
 		x := int(xOf(g.samples[g.at].At))
 		fg := withAlpha(th.Color(theme.ColorNameForeground, v), 0xa0)
 		for y := range h {
-			img.Set(x, y, fg)
+			set(img, x, y, fg)
 		}
 	}
 	return img
 }
 
+// set paints one pixel (none outside the image), without boxing the
+// colour as image.Image's Set would.
+func set(img *image.NRGBA, x, y int, c color.NRGBA) {
+	if (image.Point{x, y}).In(img.Rect) {
+		i := img.PixOffset(x, y)
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+}
+
 // line draws from (x0,y0) to (x1,y1), two pixels thick.
-func line(img *image.NRGBA, x0, y0, x1, y1 float64, c color.Color) {
+func line(img *image.NRGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
 	n := int(math.Max(math.Abs(x1-x0), math.Abs(y1-y0))) + 1
 	for k := 0; k <= n; k++ {
 		t := float64(k) / float64(n)
 		x, y := int(x0+(x1-x0)*t), int(y0+(y1-y0)*t)
-		img.Set(x, y, c)
-		img.Set(x, y-1, c)
+		set(img, x, y, c)
+		set(img, x, y-1, c)
 	}
 }
 
@@ -263,7 +281,7 @@ func (g *graph) point(x float32) {
 	}
 	if best != g.at {
 		g.at = best
-		g.head.SetText(g.heading())
+		g.showHead()
 		g.raster.Refresh()
 	}
 }
@@ -273,7 +291,7 @@ func (g *graph) MouseIn(e *desktop.MouseEvent)    { g.point(e.Position.X) }
 func (g *graph) MouseMoved(e *desktop.MouseEvent) { g.point(e.Position.X) }
 func (g *graph) MouseOut() {
 	g.at = -1
-	g.head.SetText(g.heading())
+	g.showHead()
 	g.raster.Refresh()
 }
 

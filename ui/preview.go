@@ -65,10 +65,10 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.img = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9)))
 	pp.img.FillMode = canvas.ImageFillContain
 	pp.img.ScaleMode = canvas.ImageScaleFastest
-	pp.img.SetMinSize(fyne.NewSize(480, 270))
+	pp.img.SetMinSize(fyne.NewSize(384, 216))
 	pp.img.Hide()
 	pp.blank = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	pp.blank.SetMinSize(fyne.NewSize(480, 270))
+	pp.blank.SetMinSize(fyne.NewSize(384, 216))
 	pp.note = widget.NewLabel("")
 	pp.note.Wrapping = fyne.TextWrapWord
 	pp.pause = widget.NewButtonWithIcon("Pause preview", theme.MediaPauseIcon(), pp.flip)

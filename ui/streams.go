@@ -80,7 +80,11 @@ func newStreamList(d deps) *streamList {
 			}
 			st := l.items[i]
 			c := o.(*fyne.Container)
-			c.Objects[0].(*widget.Label).SetText(st.Name)
+			// Unchanged text is not set again: a label shapes its text
+			// at each SetText, and the list refreshes every second.
+			if name := c.Objects[0].(*widget.Label); name.Text != st.Name {
+				name.SetText(st.Name)
+			}
 			right := c.Objects[1].(*fyne.Container)
 			spark := right.Objects[0].(*fyne.Container).Objects[0].(*sparkline)
 			if st.Publishing {

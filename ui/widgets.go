@@ -112,10 +112,14 @@ var (
 )
 
 func (b *badge) set(text string, c color.Color) {
-	b.text.Text = text
-	b.bg.FillColor = c
-	b.text.Refresh()
-	b.bg.Refresh()
+	if b.text.Text != text {
+		b.text.Text = text
+		b.text.Refresh()
+	}
+	if b.bg.FillColor != c {
+		b.bg.FillColor = c
+		b.bg.Refresh()
+	}
 }
 
 // fieldError is the inline message under a form field; empty hides it.
