@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -204,4 +205,85 @@ func TestStreamPageColumns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Tab moves through the stream page as a streamer reads it: the name and
+// its buttons, the switch, the preview's buttons, then the settings column
+// from the encoder settings down to the outputs — in a wide window (two
+// columns) as in a narrow one.
+func TestStreamPageTabOrder(t *testing.T) {
+	h := newHarness(t)
+	h.createByTyping("Tab show")
+	h.tap("Activate")
+	h.eventually("waiting for the encoder", func() bool { return h.shows("waiting for the encoder") })
+	for _, width := range []float32{1280, 1000} {
+		h.ui(func() {
+			h.win.Resize(fyne.NewSize(width, 800))
+			p := h.v.page
+			// Which part of the page each focusable belongs to, in reading order.
+			parts := []struct {
+				name string
+				root fyne.CanvasObject
+			}{{"name", p.name}, {"rename", p.rename}, {"delete", p.remove}, {"switch", p.toggle},
+				{"preview", p.preview.card}, {"encoder", p.server.button}, {"encoder", p.key.copy},
+				{"obs", p.obs.card}, {"recording", p.recCard}, {"outputs", p.outputs.card}}
+			rank := func(o fyne.CanvasObject) int {
+				for i, part := range parts {
+					if contains(part.root, o) {
+						return i
+					}
+				}
+				return -1
+			}
+			c := h.win.Canvas()
+			c.Unfocus()
+			// One full round of Tab: until the first focused widget again.
+			var ranks []int
+			var first fyne.Focusable
+			for range 100 {
+				c.FocusNext()
+				f := c.Focused()
+				if f == nil || f == first {
+					break
+				}
+				if first == nil {
+					first = f
+				}
+				if r := rank(f.(fyne.CanvasObject)); r >= 0 { // else the streams list
+					ranks = append(ranks, r)
+				}
+			}
+			for i := 1; i < len(ranks); i++ {
+				if ranks[i] < ranks[i-1] {
+					t.Errorf("at %v px Tab goes from %s back to %s (order: %v)", width, parts[ranks[i-1]].name, parts[ranks[i]].name, ranks)
+					break
+				}
+			}
+			for _, want := range []int{0, 4, 5, 7, 9} {
+				if !slices.Contains(ranks, want) {
+					t.Errorf("at %v px Tab never reaches %s (order: %v)", width, parts[want].name, ranks)
+				}
+			}
+		})
+	}
+}
+
+// contains tells whether o is root or inside it.
+func contains(root, o fyne.CanvasObject) bool {
+	if root == o {
+		return true
+	}
+	var kids []fyne.CanvasObject
+	switch x := root.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects()
+	}
+	for _, k := range kids {
+		if contains(k, o) {
+			return true
+		}
+	}
+	return false
 }

@@ -38,6 +38,18 @@ func (s *Server) StreamStats(id string) (viewers int, median, p95 time.Duration)
 	return viewers, median, p95
 }
 
+// Viewers is how many watch stream id's preview now: StreamStats without
+// the delay figures (which sort the kept delays), for once-a-second
+// sampling.
+func (s *Server) Viewers(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.feeds[id]; f != nil {
+		return f.joined
+	}
+	return 0
+}
+
 // figures are the median and 95th percentile of the kept delays.
 func (d *delayLog) figures() (median, p95 time.Duration) {
 	d.mu.Lock()

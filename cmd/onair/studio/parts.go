@@ -59,8 +59,7 @@ func (s *Studio) previewViewers(id string) int {
 	if p == nil {
 		return 0
 	}
-	n, _, _ := p.StreamStats(id)
-	return n
+	return p.Viewers(id)
 }
 
 // completeSample adds to a stream's history sample what the engine does not
@@ -69,7 +68,7 @@ func (s *Studio) previewViewers(id string) int {
 // the sampler itself never makes the studio read OBS).
 func (s *Studio) completeSample(id string, smp *livestream.Sample) {
 	if p := s.Preview(); p != nil {
-		smp.PreviewViewers, _, _ = p.StreamStats(id)
+		smp.PreviewViewers = p.Viewers(id)
 	}
 	m := s.obsForSamples.Load()
 	if m == nil {
