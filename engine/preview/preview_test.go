@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 
@@ -43,6 +44,12 @@ type peer struct {
 	frames  atomic.Int64 // RTP packets with the marker bit: access units
 	firstTS chan uint32
 	done    chan struct{}
+	// seen counts each RTP sequence number received (a packet sent again
+	// counts twice); last and ssrc are the newest packet's.
+	mu   sync.Mutex
+	seen map[uint16]int
+	last uint16
+	ssrc uint32
 }
 
 func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
@@ -56,11 +63,13 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	// A packet sent again (after a NACK) reaches the test, which counts it.
+	se.DisableSRTPReplayProtection(true)
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &peer{pc: pc, firstTS: make(chan uint32, 1), done: make(chan struct{})}
+	p := &peer{pc: pc, firstTS: make(chan uint32, 1), done: make(chan struct{}), seen: map[uint16]int{}}
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +95,10 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 					p.firstTS <- 0
 				}
 			}
+			p.mu.Lock()
+			p.seen[pkt.SequenceNumber]++
+			p.last, p.ssrc = pkt.SequenceNumber, pkt.SSRC
+			p.mu.Unlock()
 			p.packets.Add(1)
 			if pkt.Marker {
 				p.frames.Add(1)
@@ -140,6 +153,52 @@ func publish(st *hub.Stream, tracks media.Tracks, units []*media.Unit, stop <-ch
 			st.Publish(u)
 		}
 		base += units[len(units)-1].DTS + 33*time.Millisecond
+	}
+}
+
+// A viewer that reports a lost packet (RTCP NACK) gets it again while it
+// is among the last nackPackets sent, and not once it is older: the
+// responder's memory per viewer is bounded.
+func TestLostPacketsAreSentAgain(t *testing.T) {
+	tracks, units := clipunits.Units(t, mediatest.Preview)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	defer s.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	defer func() { close(stop); wg.Wait() }()
+	p, _ := newPeer(t, s, "a")
+	defer p.pc.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for p.packets.Load() < nackPackets+150 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d packets in 20 s", p.packets.Load())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.mu.Lock()
+	recent, old, ssrc := p.last-20, p.last-nackPackets-100, p.ssrc
+	p.mu.Unlock()
+	err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc,
+		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{old, recent})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(seq uint16) int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.seen[seq]
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for count(recent) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("packet %d (20 back) was not sent again: received %d times", recent, count(recent))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := count(old); n != 1 {
+		t.Errorf("packet %d (%d back, beyond the %d kept) received %d times", old, nackPackets+100, nackPackets, n)
 	}
 }
 
