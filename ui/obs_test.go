@@ -66,6 +66,13 @@ func TestOBSFromTheStreamPage(t *testing.T) {
 	if got, _ := h.eng.Get(st.ID); got.Status != livestream.StatusActive {
 		t.Fatalf("stream %s", got.Status)
 	}
+	// While OBS streams here, the history has OBS's congestion and the
+	// page draws it.
+	h.within(10e9, "OBS's congestion in the history and its graph", func() bool {
+		hist, _, _ := h.eng.History(st.ID, 5)
+		return len(hist) > 0 && hist[len(hist)-1].OBSCongestion != nil && p.graphs.congestion.Visible() &&
+			h.shows("OBS congestion · now: ")
+	})
 	h.ui(func() { test.Tap(p.obs.stop) })
 	h.within(15e9, "OBS stopped", func() bool { return h.shows("set to this studio over RTMP: press Start") })
 	h.eventually("the publisher gone", func() bool { got, _ := h.eng.Get(st.ID); return !got.Publishing })
