@@ -156,18 +156,29 @@ func publish(st *hub.Stream, tracks media.Tracks, units []*media.Unit, stop <-ch
 	}
 }
 
+// liveServer is a preview server over one stream, "a", that the preview
+// clip is published to in real time until the test ends.
+func liveServer(t *testing.T) (*Server, *hub.Stream) {
+	t.Helper()
+	tracks, units := clipunits.Units(t, mediatest.Preview)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		s.Close()
+	})
+	return s, st
+}
+
 // A viewer that reports a lost packet (RTCP NACK) gets it again while it
 // is among the last nackPackets sent, and not once it is older: the
 // responder's memory per viewer is bounded.
 func TestLostPacketsAreSentAgain(t *testing.T) {
-	tracks, units := clipunits.Units(t, mediatest.Preview)
-	st := &hub.Stream{Logger: quiet()}
-	s := startServer(t, hubs{"a": st})
-	defer s.Close()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { publish(st, tracks, units, stop) })
-	defer func() { close(stop); wg.Wait() }()
+	s, _ := liveServer(t)
 	p, _ := newPeer(t, s, "a")
 	defer p.pc.Close()
 	deadline := time.Now().Add(20 * time.Second)
@@ -205,14 +216,7 @@ func TestLostPacketsAreSentAgain(t *testing.T) {
 // Two viewers of one stream share its one hub reader; each starts at a key
 // frame and receives the video; ending the sessions detaches the reader.
 func TestViewersShareOneReader(t *testing.T) {
-	tracks, units := clipunits.Units(t, mediatest.Preview)
-	st := &hub.Stream{Logger: quiet()}
-	s := startServer(t, hubs{"a": st})
-	defer s.Close()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { publish(st, tracks, units, stop) })
-	defer func() { close(stop); wg.Wait() }()
+	s, st := liveServer(t)
 
 	p1, id1 := newPeer(t, s, "a")
 	p2, id2 := newPeer(t, s, "a")
