@@ -79,11 +79,11 @@ func (sess *session) sample(now time.Time, publishing bool) livestream.Sample {
 		smp.Dropped = hs.Dropped - prev.dropped
 	}
 	*prev = sampled{at: now, bytes: hs.Bytes, frames: hs.VideoFrames, dropped: hs.Dropped}
+	// Viewers are counted by the outputs viewers fetch over HTTP (HLS);
+	// the others count none.
 	if cs := sess.counters.Load(); cs != nil {
 		for _, oc := range *cs {
-			if oc.typ == livestream.OutputHLS {
-				smp.HLSViewers += oc.c.Counts().Viewers
-			}
+			smp.HLSViewers += oc.c.Counts().Viewers
 		}
 	}
 	return smp
