@@ -43,10 +43,15 @@ func newDashboard() *dashboard {
 		}})
 	d.congestion.floor = 0.2
 	d.congestion.Hide()
-	note := widget.NewLabel("Point at a graph for the values at that second; red marks: media dropped for slow outputs.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	d.card = widget.NewCard("Last 5 minutes", "", container.NewVBox(d.bitrate, d.fps, d.viewers, d.congestion, note))
+	// The time axis, once under the graphs, with how to read them.
+	caption := func(text string, align fyne.TextAlign) *widget.Label {
+		l := widget.NewLabelWithStyle(text, align, fyne.TextStyle{})
+		l.SizeName = theme.SizeNameCaptionText
+		return l
+	}
+	axis := container.NewBorder(nil, nil, caption("5 min ago", fyne.TextAlignLeading), caption("now", fyne.TextAlignTrailing),
+		caption("point at a graph for that second · red: dropped", fyne.TextAlignCenter))
+	d.card = widget.NewCard("Last 5 minutes", "", container.NewVBox(d.bitrate, d.fps, d.viewers, d.congestion, axis))
 	return d
 }
 
