@@ -46,6 +46,7 @@ type feed struct {
 
 	mu      sync.Mutex
 	viewers []*viewer
+	ring    sentRing // the packets last made, for NACKs
 
 	delays delayLog // of this stream's viewers
 }
@@ -83,6 +84,9 @@ func (f *feed) onUnit(u *media.Unit) {
 	}
 	fr := &frame{packets: pkts, key: u.Key, received: u.Received}
 	f.mu.Lock()
+	for _, p := range pkts {
+		f.ring.keep(p)
+	}
 	for _, v := range f.viewers {
 		v.offer(fr)
 	}

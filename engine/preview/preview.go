@@ -21,7 +21,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -135,15 +134,9 @@ func (s *Server) Start() error {
 		}
 	}
 	ir := &interceptor.Registry{}
-	// Viewers only receive: a NACK responder (what a viewer lost, sent
-	// again) and no generator. It keeps the last nackPackets packets per
-	// viewer, about a second of a preview's video, instead of pion's
-	// default 1,024 (most of what a viewer cost).
-	responder, err := nack.NewResponderInterceptor(nack.ResponderSize(nackPackets))
-	if err != nil {
-		return fmt.Errorf("preview: NACK: %w", err)
-	}
-	ir.Add(responder)
+	// No NACK interceptor: packets a viewer reports lost are sent again
+	// from the feed's one ring of sent packets, shared by every viewer of
+	// the stream (nack.go), instead of a copy of each packet per viewer.
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return fmt.Errorf("preview: RTCP reports: %w", err)
 	}
@@ -160,10 +153,10 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// nackPackets is how many sent packets each viewer's NACK responder keeps
-// (a power of two): 256 packets of up to ~1,200 bytes, about a second at a
-// preview's 2–3 Mbit/s, far more than a loss on the LAN takes to be told.
-const nackPackets = 256
+// nackPackets is how many of the packets last sent each stream's feed
+// keeps to send again when a viewer reports them lost (a power of two):
+// about two seconds of a preview's video, shared by all its viewers.
+const nackPackets = 512
 
 // Sessions returns how many preview sessions are open.
 func (s *Server) Sessions() int {

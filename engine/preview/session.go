@@ -30,6 +30,7 @@ type session struct {
 	track    *webrtc.TrackLocalStaticRTP
 	v        *viewer
 	sent     chan struct{} // closed when the sending goroutine ends
+	marks    sentMarks     // what was written to the viewer, for NACKs
 	timer    *time.Timer
 	endOnce  sync.Once
 	joinOnce sync.Once
@@ -182,12 +183,13 @@ func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (stri
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNoH264, err)
 	}
-	s.wg.Go(func() { // RTCP from the viewer feeds the NACK responder
-		buf := make([]byte, 1500)
+	s.wg.Go(func() { // RTCP from the viewer: reports, and NACKs answered from the feed's ring
 		for {
-			if _, _, err := sender.Read(buf); err != nil {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
 				return
 			}
+			s.resend(ss, pkts)
 		}
 	})
 	ans, err := pc.CreateAnswer(nil)
@@ -215,6 +217,7 @@ func (s *Server) send(ss *session) {
 			if err := ss.track.WriteRTP(p); err != nil {
 				break // the connection is closing; end follows
 			}
+			ss.marks.mark(p.SequenceNumber)
 		}
 		if !fr.received.IsZero() {
 			ss.feed.delays.add(time.Since(fr.received))
