@@ -127,11 +127,11 @@ func (g *graph) heading() string {
 	return b.String()
 }
 
-// top is the value axis' top: the largest value with some headroom,
+// top is the value axis' top for values: the largest value with some headroom,
 // rounded to a figure that reads well.
-func (g *graph) top() float64 {
+func (g *graph) top(values [][]float64) float64 {
 	top := g.floor
-	for _, vs := range g.values() {
+	for _, vs := range values {
 		for _, v := range vs {
 			if !math.IsNaN(v) && v > top {
 				top = v
@@ -175,9 +175,10 @@ func (g *graph) draw(w, h int) image.Image {
 	xOf := func(t time.Time) float64 {
 		return float64(w-1) * (1 - float64(end.Sub(t))/float64(g.span))
 	}
-	top := g.top()
+	values := g.values() // once per drawing: the axis and the lines
+	top := g.top(values)
 	yOf := func(val float64) float64 { return float64(h-1) * (1 - val/top) }
-	for i, vs := range g.values() {
+	for i, vs := range values {
 		c := withAlpha(th.Color(g.lines[i].colour, v), 0xff)
 		fill := withAlpha(c, 0x30)
 		px, py := math.NaN(), math.NaN()

@@ -53,7 +53,6 @@ func findPart(parts []livestream.Part, name string) (livestream.Part, bool) {
 // partsCard lists the studio's parts in Settings: which run, where, and
 // for those that do not, why and what to do (the same as GET …/status).
 type partsCard struct {
-	d    deps
 	rows *fyne.Container
 	card *widget.Card
 	// retry tries the preview again (nil: not offered); the card is
@@ -61,8 +60,8 @@ type partsCard struct {
 	retry func()
 }
 
-func newPartsCard(d deps, retry func()) *partsCard {
-	c := &partsCard{d: d, rows: container.NewVBox(), retry: retry}
+func newPartsCard(retry func()) *partsCard {
+	c := &partsCard{rows: container.NewVBox(), retry: retry}
 	c.card = widget.NewCard("What runs", "The store, HTTP and RTMP are needed; the rest is optional and the studio runs without it",
 		c.rows)
 	return c

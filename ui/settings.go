@@ -120,7 +120,7 @@ func newSettingsPage(d deps, version string, restart func()) *settingsPage {
 	s.hooks = newWebhooksCard(d)
 	s.public = newPublicCard(d)
 	s.storage = newStorageCard(d)
-	s.parts = newPartsCard(d, func() {
+	s.parts = newPartsCard(func() {
 		d.act.run("Starting the live preview", d.studio.RetryPreview, func(error) {
 			s.parts.load(d.studio.Parts()) // it says why, when it is still off
 			d.nav.partsChanged()

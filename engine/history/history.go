@@ -37,16 +37,6 @@ func (r *Ring) Add(s livestream.Sample) {
 	r.mu.Unlock()
 }
 
-// Len is how many samples the ring holds.
-func (r *Ring) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.full {
-		return len(r.buf)
-	}
-	return r.next
-}
-
 // Last returns a copy of the newest n samples (all when n ≤ 0 or more
 // than it holds), oldest first.
 func (r *Ring) Last(n int) []livestream.Sample {
