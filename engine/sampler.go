@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/onair-studio/onair/engine/history"
@@ -93,17 +92,9 @@ func (sess *session) sample(now time.Time, publishing bool) livestream.Sample {
 // seconds of them (all kept: livestream.HistorySeconds), oldest first; ok
 // is false when the stream is idle.
 func (s *Service) History(id string, seconds int) (samples []livestream.Sample, ok bool, err error) {
-	if s.readClosed.Load() {
-		return nil, false, ErrClosed
-	}
-	if s.table.Load().byID[id] == nil {
-		return nil, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
-	}
-	s.liveMu.RLock()
-	sess := s.live[id]
-	s.liveMu.RUnlock()
+	sess, err := s.liveSession(id)
 	if sess == nil {
-		return nil, false, nil
+		return nil, false, err
 	}
 	return sess.hist.Last(seconds), true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
 )
 
 // bitrateWindow is the shortest span the input bitrate is measured over.
@@ -18,22 +19,44 @@ type rateSample struct {
 	bytes uint64
 }
 
-// Stats returns what comes into an active stream; ok is false when it is
-// idle. It reads the hub's counters (which the hub keeps anyway) and never
-// takes the engine's lock: the window asks every second.
-func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
+// liveSession returns an active stream's session: nil with no error when
+// the stream is idle, nil with an error when there is no such stream or
+// the engine is closed. It never takes the engine's lock.
+func (s *Service) liveSession(id string) (*session, error) {
 	if s.readClosed.Load() {
-		return st, false, ErrClosed
+		return nil, ErrClosed
 	}
-	e := s.table.Load().byID[id]
-	if e == nil {
-		return st, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
+	if s.table.Load().byID[id] == nil {
+		return nil, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
 	}
 	s.liveMu.RLock()
 	sess := s.live[id]
 	s.liveMu.RUnlock()
+	return sess, nil
+}
+
+// LastKey returns an active stream's newest video key frame (shared: never
+// change it) with the tracks it decodes with; ok is false when the stream
+// is idle, and the unit nil while no key frame came.
+func (s *Service) LastKey(id string) (u *media.Unit, ok bool, err error) {
+	sess, err := s.liveSession(id)
 	if sess == nil {
-		return st, false, nil
+		return nil, false, err
+	}
+	return sess.hub.LastKey(), true, nil
+}
+
+// Stats returns what comes into an active stream; ok is false when it is
+// idle. It reads the hub's counters (which the hub keeps anyway) and never
+// takes the engine's lock: the window asks every second.
+func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
+	sess, err := s.liveSession(id)
+	if sess == nil {
+		return st, false, err
+	}
+	e := s.table.Load().byID[id]
+	if e == nil { // deleted meanwhile
+		return st, false, fmt.Errorf("live stream %q: %w", id, livestream.ErrNotFound)
 	}
 	hs := sess.hub.Stats()
 	now := time.Now()

@@ -5,7 +5,7 @@ import (
 	"net/url"
 
 	"github.com/onair-studio/onair/engine/livestream"
-	"github.com/onair-studio/onair/ui/player"
+	"github.com/onair-studio/onair/engine/picture"
 )
 
 // Engine is what the window needs from the studio's engine: the same calls
@@ -126,7 +126,7 @@ type Settings struct {
 type Codec interface {
 	// Offer is what would be downloaded; ok is false when there is nothing
 	// to offer (the system's package is the way).
-	Offer() (d player.Download, ok bool)
+	Offer() (d picture.Download, ok bool)
 	// Fetch downloads it, checks it and loads it (off the UI thread).
 	Fetch(ctx context.Context) error
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/picture"
 	"github.com/onair-studio/onair/engine/preview"
 	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
@@ -53,11 +54,11 @@ func (s *testStudio) Codec() Codec                  { return s.codec }
 // with none it offers nothing, as on Linux.
 type standInCodec struct {
 	mu  sync.Mutex
-	d   player.Download
+	d   picture.Download
 	dir string
 }
 
-func (c *standInCodec) Offer() (player.Download, bool) {
+func (c *standInCodec) Offer() (picture.Download, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.d, c.d.URL != ""
@@ -65,10 +66,10 @@ func (c *standInCodec) Offer() (player.Download, bool) {
 
 func (c *standInCodec) Fetch(ctx context.Context) error {
 	d, _ := c.Offer()
-	if _, err := player.Fetch(ctx, http.DefaultClient, d, c.dir); err != nil {
+	if _, err := picture.Fetch(ctx, http.DefaultClient, d, c.dir); err != nil {
 		return err
 	}
-	return player.LoadFetched(d, c.dir)
+	return picture.LoadFetched(d, c.dir)
 }
 
 func (s *testStudio) Preview() Preview {

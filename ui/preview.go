@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/picture"
 	"github.com/onair-studio/onair/ui/player"
 )
 
@@ -231,7 +232,7 @@ func (pp *previewPane) ended(run int, err error) {
 	pp.failed = time.Now()
 	pp.img.Hide()
 	switch {
-	case errors.Is(err, player.ErrNoDecoder):
+	case errors.Is(err, picture.ErrNoDecoder):
 		pp.noCodec = true
 		pp.pause.Hide()
 		if d, ok := pp.p.d.studio.Codec().Offer(); ok {

@@ -18,14 +18,14 @@ import (
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/mediatest"
-	"github.com/onair-studio/onair/ui/player"
+	"github.com/onair-studio/onair/engine/picture"
 )
 
 // TestPreviewPaneShowsPictures: while ffmpeg publishes, the stream page's
 // preview pane receives the video over WHEP, decodes it and shows RGBA
 // pictures of the stream's size; pausing stops the session.
 func TestPreviewPaneShowsPictures(t *testing.T) {
-	if err := player.LoadDecoder(); err != nil {
+	if err := picture.LoadDecoder(); err != nil {
 		t.Fatalf("this test decodes with OpenH264 (apt-get install libopenh264-7): %v", err)
 	}
 	mediatest.RequireTools(t)
@@ -84,7 +84,7 @@ func TestPreviewPaneShowsPictures(t *testing.T) {
 // TestPreviewPaneSaysBFrames: an encoder sending B-frames is told how to
 // turn them off in OBS.
 func TestPreviewPaneSaysBFrames(t *testing.T) {
-	if err := player.LoadDecoder(); err != nil {
+	if err := picture.LoadDecoder(); err != nil {
 		t.Fatalf("this test decodes with OpenH264 (apt-get install libopenh264-7): %v", err)
 	}
 	mediatest.RequireTools(t)
@@ -175,11 +175,11 @@ func TestPreviewOffersOpenH264(t *testing.T) {
 	defer srv.Close()
 	h := newHarness(t)
 	codec := h.studio.codec
-	codec.d = player.Download{URL: srv.URL + "/libopenh264-test.so.bz2", File: "libopenh264-test.so", SHA256: strings.Repeat("0", 64)}
+	codec.d = picture.Download{URL: srv.URL + "/libopenh264-test.so.bz2", File: "libopenh264-test.so", SHA256: strings.Repeat("0", 64)}
 	h.createByTyping("No decoder here")
 	h.ui(func() {
 		pp := h.v.page.preview
-		pp.ended(pp.run, fmt.Errorf("%w: not found", player.ErrNoDecoder)) // what the player says without OpenH264
+		pp.ended(pp.run, fmt.Errorf("%w: not found", picture.ErrNoDecoder)) // what the player says without OpenH264
 	})
 	h.eventually("the offer", func() bool { return h.shows("[Download OpenH264]") && h.shows("SHA-256 is checked") })
 

@@ -17,6 +17,7 @@ import (
 	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/mediatest"
+	"github.com/onair-studio/onair/engine/picture"
 	"github.com/onair-studio/onair/ui/player"
 )
 
@@ -76,13 +77,13 @@ func TestPreviewWHEP(t *testing.T) {
 		t.Fatalf("sessions after the answer: %d, want 1", n)
 	}
 
-	dec, decErr := player.NewDecoder()
+	dec, decErr := picture.NewDecoder()
 	if decErr != nil {
 		t.Logf("OpenH264 not available, counting whole access units only: %v", decErr)
 	} else {
 		defer dec.Close()
 	}
-	var pic player.Picture
+	var pic picture.Picture
 	frames, first := 0, true
 	timeout := time.After(4*time.Second - time.Since(answered))
 loop:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/picture"
 	"github.com/onair-studio/onair/ui"
 	"github.com/onair-studio/onair/ui/player"
 )
@@ -50,10 +51,10 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 		// A restart from the window uses what was saved there, over the
 		// command line's addresses.
 		cfg.HTTPSet, cfg.RTMPSet = false, false
-		if d, ok := player.CiscoBuild(); ok && player.LoadDecoder() != nil {
+		if d, ok := picture.CiscoBuild(); ok && picture.LoadDecoder() != nil {
 			// Cisco's OpenH264, fetched from the preview card before: loaded
 			// when its SHA-256 still matches.
-			if err := player.LoadFetched(d, codecDir(s)); err == nil {
+			if err := picture.LoadFetched(d, codecDir(s)); err == nil {
 				log.Info("loaded OpenH264 from Cisco's build", "file", d.File)
 			}
 		}
@@ -81,17 +82,17 @@ func codecDir(s *studio.Studio) string { return filepath.Join(s.DataDir(), "open
 // ciscoCodec fetches Cisco's OpenH264 for this system into dir.
 type ciscoCodec struct{ dir string }
 
-func (c ciscoCodec) Offer() (player.Download, bool) { return player.CiscoBuild() }
+func (c ciscoCodec) Offer() (picture.Download, bool) { return picture.CiscoBuild() }
 
 func (c ciscoCodec) Fetch(ctx context.Context) error {
-	d, ok := player.CiscoBuild()
+	d, ok := picture.CiscoBuild()
 	if !ok {
 		return errors.New("no OpenH264 build from Cisco for this system: install openh264 from the system's packages")
 	}
-	if _, err := player.Fetch(ctx, &http.Client{Timeout: 2 * time.Minute}, d, c.dir); err != nil {
+	if _, err := picture.Fetch(ctx, &http.Client{Timeout: 2 * time.Minute}, d, c.dir); err != nil {
 		return err
 	}
-	return player.LoadFetched(d, c.dir)
+	return picture.LoadFetched(d, c.dir)
 }
 
 func (w windowStudio) Preview() ui.Preview {

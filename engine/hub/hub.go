@@ -37,6 +37,8 @@ type Stream struct {
 	// reordered counts video units shown at another time than decoded:
 	// the stream has B-frames.
 	reordered uint64
+	// lastKey is the newest video key frame (shared like every unit).
+	lastKey *media.Unit
 }
 
 // Stats are a stream's counters.
@@ -110,6 +112,9 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 			if u.PTS != u.DTS {
 				s.reordered++
 			}
+			if u.Key {
+				s.lastKey = u
+			}
 		}
 	}
 	if len(s.readers) == 0 {
@@ -119,6 +124,14 @@ func (s *Stream) PublishBatch(units []*media.Unit) {
 	for _, r := range s.readers {
 		r.offer(b)
 	}
+}
+
+// LastKey returns the newest video key frame published, nil before the
+// first. The unit is shared: read it, never change it.
+func (s *Stream) LastKey() *media.Unit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastKey
 }
 
 // Stats returns the stream's counters.

@@ -144,3 +144,24 @@ func BenchmarkPublishFourReaders(b *testing.B) {
 	b.StopTimer()
 	s.Close()
 }
+
+// LastKey is the newest key frame published, also with no reader.
+func TestLastKeyIsTheNewest(t *testing.T) {
+	s := &Stream{}
+	if s.LastKey() != nil {
+		t.Fatal("a stream that published nothing has a key frame")
+	}
+	s.StartPublisher(media.Tracks{Video: &media.VideoParams{SPS: []byte{7}, PPS: []byte{8}}})
+	var keys []*media.Unit
+	for i := range 200 {
+		u := videoUnit(i, i%60 == 0)
+		if u.Key {
+			keys = append(keys, u)
+		}
+		s.Publish(u)
+		s.Publish(&media.Unit{Kind: media.KindAudio, DTS: u.DTS, PTS: u.PTS, Key: true, Frame: []byte{1}})
+		if got := s.LastKey(); got != keys[len(keys)-1] {
+			t.Fatalf("after unit %d the last key frame is %+v, want the one of unit %d", i, got, (len(keys)-1)*60)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"sync/atomic"
+
+	"github.com/onair-studio/onair/engine/picture"
 )
 
 // Player receives and decodes a preview and hands pictures to the window.
@@ -48,9 +50,9 @@ func (p *Player) Shown() { p.pending.Store(false) }
 
 // Run connects and plays until ctx ends or the session does; it returns
 // why it stopped (nil when ctx ended it). Without OpenH264 it returns
-// ErrNoDecoder before connecting.
+// picture.ErrNoDecoder before connecting.
 func (p *Player) Run(ctx context.Context) error {
-	dec, err := NewDecoder()
+	dec, err := picture.NewDecoder()
 	if err != nil {
 		return err
 	}
@@ -63,7 +65,7 @@ func (p *Player) Run(ctx context.Context) error {
 	var (
 		bufs [3]*image.RGBA
 		next int
-		pic  Picture
+		pic  picture.Picture
 	)
 	for {
 		select {
@@ -85,7 +87,7 @@ func (p *Player) Run(ctx context.Context) error {
 				p.skipped.Add(1)
 				continue
 			}
-			bufs[next] = ToRGBA(&pic, bufs[next])
+			bufs[next] = picture.ToRGBA(&pic, bufs[next])
 			img := bufs[next]
 			next = (next + 1) % len(bufs)
 			p.pending.Store(true)

@@ -1,6 +1,6 @@
 // Package player is the window's live preview: a WHEP client (pion) that
-// receives a live stream's H.264 video, and an OpenH264 decoder that turns
-// it into RGBA pictures. It has no widgets: the window draws what it is
+// receives a live stream's H.264 video, and an OpenH264 decoder (engine/picture)
+// that turns it into RGBA pictures. It has no widgets: the window draws what it is
 // handed, so it is tested without a display.
 package player
 

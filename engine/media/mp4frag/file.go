@@ -40,6 +40,7 @@ type FileInfo struct {
 	headers  []int64 // the fragments' moof positions
 	scales   map[uint32]uint32
 	defaults map[uint32]trackDefaults
+	kinds    map[uint32]media.Kind
 }
 
 // ErrNoMedia is returned when the file holds no complete fragment.
@@ -56,7 +57,7 @@ func Scan(r io.ReaderAt, size int64) (*FileInfo, error) {
 	if err != nil || typ != "ftyp" {
 		return nil, fmt.Errorf("not an MP4 file written by OnAir Studio (it starts with %q)", typ)
 	}
-	info := &FileInfo{scales: map[uint32]uint32{}, defaults: map[uint32]trackDefaults{}}
+	info := &FileInfo{scales: map[uint32]uint32{}, defaults: map[uint32]trackDefaults{}, kinds: map[uint32]media.Kind{}}
 	typ, m, err := boxAt(r, n, size)
 	if err != nil || (typ != "moov" && typ != "free") || m > maxHeader {
 		return nil, errors.New("the file's initialization section (moov) is missing or cut short")
@@ -143,6 +144,7 @@ func (info *FileInfo) readInit() error {
 	for _, t := range in.Tracks {
 		info.scales[uint32(t.ID)] = t.TimeScale
 		info.defaults[uint32(t.ID)] = trackDefaults{}
+		info.kinds[uint32(t.ID)] = media.KindVideo
 		switch c := t.Codec.(type) {
 		case *codecs.H264:
 			info.Tracks.Video, _ = media.NewH264Params(c.SPS, c.PPS) // a size it cannot read stays unknown
@@ -152,6 +154,9 @@ func (info *FileInfo) readInit() error {
 			info.Tracks.Video, _ = media.NewAV1Params(c.SequenceHeader)
 		case *codecs.MPEG4Audio:
 			info.Tracks.Audio = &media.AACParams{Config: c.Config}
+			info.kinds[uint32(t.ID)] = media.KindAudio
+		default:
+			delete(info.kinds, uint32(t.ID))
 		}
 	}
 	// trex defaults apply to the fragments.

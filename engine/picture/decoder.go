@@ -1,4 +1,8 @@
-package player
+// Package picture decodes H.264 pictures with OpenH264 (loaded at run
+// time, or Cisco's build fetched with its pinned sum) and converts them to
+// RGBA. It is shared by the window's preview and the studio's stills; it
+// has no widgets.
+package picture
 
 import (
 	"errors"
@@ -96,16 +100,33 @@ func (d *Decoder) Decode(au []byte, pic *Picture) (bool, error) {
 		return false, nil
 	}
 	var dst [3][]byte
+	d.buf = openh264.SBufferInfo{}
 	if r := d.dec.DecodeFrameNoDelay(au, len(au), &dst, &d.buf); r != 0 {
 		return false, fmt.Errorf("decoding H.264 failed (state %#x)", r)
 	}
+	return d.picture(dst, pic), nil
+}
+
+// Flush returns a picture the decoder still holds back (a stream with
+// B-frames keeps pictures to put them in order); false when none is left.
+func (d *Decoder) Flush(pic *Picture) (bool, error) {
+	var dst [3][]byte
+	d.buf = openh264.SBufferInfo{} // the binding reads the status it is given back
+	if r := d.dec.FlushFrame(&dst, &d.buf); r != 0 {
+		return false, fmt.Errorf("flushing the H.264 decoder failed (state %#x)", r)
+	}
+	return d.picture(dst, pic), nil
+}
+
+// picture fills pic when the decoder gave one.
+func (d *Decoder) picture(dst [3][]byte, pic *Picture) bool {
 	if d.buf.IBufferStatus != 1 || dst[0] == nil {
-		return false, nil
+		return false
 	}
 	sb := d.buf.UsrData_sSystemBuffer()
 	*pic = Picture{Y: dst[0], Cb: dst[1], Cr: dst[2], YStride: int(sb.IStride[0]), CStride: int(sb.IStride[1]),
 		Width: int(sb.IWidth), Height: int(sb.IHeight)}
-	return true, nil
+	return true
 }
 
 // Close frees the decoder.
