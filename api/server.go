@@ -79,6 +79,9 @@ type Server struct {
 	// Remote is the object store recordings are copied to. Without it an
 	// asset whose file is only there answers 404, and the check 503.
 	Remote Remote
+	// Stills are pictures of live streams and recordings. Without them
+	// their routes answer 503.
+	Stills Stills
 	// Metrics serves /metrics (Prometheus), behind the API's authentication.
 	// Without it the route answers 503.
 	Metrics http.Handler
@@ -141,6 +144,8 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/assets", true, methods{"GET": s.listAssets})
 	s.route(mux, base+"/assets/{pid}", true, methods{"GET": s.getAsset, "DELETE": s.deleteAsset})
 	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
+	s.route(mux, base+"/assets/{pid}/poster.jpg", true, methods{"GET": s.poster})
+	s.route(mux, base+"/live_streams/{id}/thumbnail.jpg", true, methods{"GET": s.thumbnail})
 	s.route(mux, base+"/obs", true, methods{"GET": s.obsStatus, "PATCH": s.obsSettings})
 	s.route(mux, base+"/settings", true, methods{"GET": s.getSettings, "PATCH": s.updateSettings})
 	s.route(mux, base+"/settings/storage", true, methods{"GET": s.getStorage, "PATCH": s.updateStorage})

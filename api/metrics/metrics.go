@@ -27,6 +27,8 @@ type Sources struct {
 	PreviewViewers func(id string) int
 	// Webhooks returns deliveries by outcome and events stored for delivery.
 	Webhooks func() (delivered, failed, abandoned, enqueued uint64)
+	// PictureDecodes counts the key frames decoded for live thumbnails.
+	PictureDecodes func() uint64
 }
 
 // Handler serves /metrics: the studio's collector, Go's runtime and the
@@ -59,6 +61,7 @@ var (
 	dOutDrops    = desc("output_dropped_units_total", "Media units the output dropped for being too slow.", "live_stream", "output", "type")
 	dHooks       = desc("webhook_deliveries_total", "Webhook delivery attempts by outcome since the studio started.", "outcome")
 	dHookQueue   = desc("webhook_events_stored_total", "Events stored for webhook delivery since the studio started.")
+	dDecodes     = desc("thumbnail_decodes_total", "Key frames decoded for live thumbnails since the studio started (one per key frame and width, however many ask).")
 )
 
 type collector struct{ src Sources }
@@ -68,7 +71,7 @@ func newCollector(src Sources) *collector { return &collector{src: src} }
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dStreams, dPublishing, dUptime, dBytes, dFrames, dBitrate, dStreamDrops,
-		dHLSReq, dHLSKind, dHLSBytes, dHLSViewers, dPreview, dOutStatus, dOutDrops, dHooks, dHookQueue} {
+		dHLSReq, dHLSKind, dHLSBytes, dHLSViewers, dPreview, dOutStatus, dOutDrops, dHooks, dHookQueue, dDecodes} {
 		ch <- d
 	}
 }
@@ -132,5 +135,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dHooks, prometheus.CounterValue, float64(f), livestream.DeliveryFailed)
 		ch <- prometheus.MustNewConstMetric(dHooks, prometheus.CounterValue, float64(a), livestream.DeliveryAbandoned)
 		ch <- prometheus.MustNewConstMetric(dHookQueue, prometheus.CounterValue, float64(e))
+	}
+	if c.src.PictureDecodes != nil {
+		ch <- prometheus.MustNewConstMetric(dDecodes, prometheus.CounterValue, float64(c.src.PictureDecodes()))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/onair-studio/onair/cmd/onair/studio"
@@ -54,7 +53,7 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 		if d, ok := picture.CiscoBuild(); ok && picture.LoadDecoder() != nil {
 			// Cisco's OpenH264, fetched from the preview card before: loaded
 			// when its SHA-256 still matches.
-			if err := picture.LoadFetched(d, codecDir(s)); err == nil {
+			if err := picture.LoadFetched(d, s.CodecDir()); err == nil {
 				log.Info("loaded OpenH264 from Cisco's build", "file", d.File)
 			}
 		}
@@ -74,10 +73,8 @@ func (w windowStudio) OBS() ui.OBS                   { return w.s.OBS() }
 func (w windowStudio) PreviewError() error           { return w.s.PreviewError() }
 func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview() }
 func (w windowStudio) Parts() []livestream.Part      { return w.s.Parts() }
-func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: codecDir(w.s)} }
+func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: w.s.CodecDir()} }
 
-// codecDir is where Cisco's OpenH264 is kept once fetched.
-func codecDir(s *studio.Studio) string { return filepath.Join(s.DataDir(), "openh264") }
 
 // ciscoCodec fetches Cisco's OpenH264 for this system into dir.
 type ciscoCodec struct{ dir string }

@@ -181,6 +181,7 @@ func (s *Studio) startUploader() error {
 	s.library.OnEvent = func(ev livestream.Event) {
 		s.engine.Emit(ev)
 		s.uploader.OnEvent(ev)
+		s.posters.OnEvent(ev)
 	}
 	if err := s.uploader.Start(); err != nil {
 		return err
@@ -308,6 +309,7 @@ func (s *Studio) startAPI() error {
 		Webhooks:    s.webhooks,
 		Settings:    s,
 		Remote:      s.uploader,
+		Stills:      s,
 		Metrics: metrics.Handler(metrics.Sources{
 			Streams:        s.engine,
 			PreviewViewers: s.previewViewers,
@@ -315,6 +317,7 @@ func (s *Studio) startAPI() error {
 				c := s.webhooks.Counts()
 				return c.Delivered, c.Failed, c.Abandoned, c.Enqueued
 			},
+			PictureDecodes: s.ThumbnailDecodes,
 		}),
 		CloudName:       s.boot.CloudName,
 		AllowedHosts:    hosts,

@@ -24,6 +24,7 @@ import (
 	"github.com/onair-studio/onair/engine/netlimit"
 	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/still"
 	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
@@ -88,6 +89,8 @@ type Studio struct {
 	library   *library.Library
 	webhooks  *webhook.Dispatcher
 	uploader  *upload.Uploader
+	thumbs    *still.Thumbnails
+	posters   *still.Posters
 	ingest    *ingest.Server
 	api       *api.Server
 	http      *http.Server
@@ -140,7 +143,7 @@ func Start(cfg Config, log *slog.Logger) (_ *Studio, err error) {
 		}
 	}()
 	for _, step := range []func() error{s.openStore, s.loadSettings, s.listen, s.startLibrary,
-		s.startWebhooks, s.startEngine, s.startUploader, s.startSRT, s.startIngest, s.startOBS, s.startPreview, s.startAPI, s.serveHTTP} {
+		s.startWebhooks, s.startEngine, s.startStills, s.startUploader, s.startSRT, s.startIngest, s.startOBS, s.startPreview, s.startAPI, s.serveHTTP} {
 		if err := step(); err != nil {
 			return nil, err
 		}
