@@ -36,6 +36,8 @@ type View struct {
 	selected   string                   // the stream shown, "" none
 	onSettings bool
 	onLibrary  bool
+	// hidden: the window is closed to the tray (UI thread).
+	hidden bool
 
 	list      *streamList
 	page      *streamPage

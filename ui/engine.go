@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/picture"
@@ -59,6 +60,9 @@ type Studio interface {
 	// Codec is where the preview's H.264 decoder comes from when the
 	// computer has none.
 	Codec() Codec
+	// Stills are pictures of live streams and recordings (they decode
+	// video: off the UI thread).
+	Stills() Stills
 	// RetryPreview tries to start a preview that could not start (its UDP
 	// port refused) and says why it is still off (nil: it runs). It opens a
 	// port: call it off the UI thread.
@@ -106,6 +110,14 @@ type Library interface {
 	// UploadProgress tells how far the copy of a recording to the bucket
 	// is; ok is false when it is not being copied now.
 	UploadProgress(publicID string) (sent, total int64, ok bool)
+}
+
+// Stills make JPEG pictures: a live stream's newest key frame, a
+// recording's poster (at < 0) or its picture at a time. Width 0 is the
+// video's size.
+type Stills interface {
+	Thumbnail(id string, width int) ([]byte, error)
+	Poster(publicID string, at time.Duration, width int) ([]byte, error)
 }
 
 // Settings are the studio's saved settings with what the window shows

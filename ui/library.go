@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
+	"image"
 	"image/color"
+	"image/jpeg"
 	"net/url"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -29,10 +33,20 @@ type libraryPage struct {
 	// rows finds a row's widgets from the object the list hands back.
 	rows map[fyne.CanvasObject]*libraryRow
 	root fyne.CanvasObject
+	// posters are the recordings' pictures read so far, and asked the
+	// ones read or being read (UI thread).
+	posters map[string]image.Image
+	asked   map[string]bool
 }
 
+// Posters in the list: their width, and how many are kept in memory.
+const (
+	posterWidth = 96
+	maxPosters  = 200
+)
+
 func newLibraryPage(d deps) *libraryPage {
-	l := &libraryPage{d: d, rows: map[fyne.CanvasObject]*libraryRow{}}
+	l := &libraryPage{d: d, rows: map[fyne.CanvasObject]*libraryRow{}, posters: map[string]image.Image{}, asked: map[string]bool{}}
 	l.count = widget.NewLabel("")
 	l.folder = widget.NewLabel("")
 	l.folder.Truncation = fyne.TextTruncateEllipsis
@@ -49,6 +63,7 @@ func newLibraryPage(d deps) *libraryPage {
 
 // libraryRow is the widgets of one row.
 type libraryRow struct {
+	poster *canvas.Image
 	title  *widget.Label
 	detail *widget.Label
 	badge  *badge
@@ -65,8 +80,11 @@ func (l *libraryPage) makeRow() fyne.CanvasObject {
 	r.play = widget.NewButtonWithIcon("Open", theme.MediaPlayIcon(), nil)
 	r.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), nil)
 	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
+	r.poster = canvas.NewImageFromResource(theme.FileVideoIcon())
+	r.poster.FillMode = canvas.ImageFillContain
+	r.poster.SetMinSize(fyne.NewSize(posterWidth, posterWidth*9/16))
 	buttons := container.NewHBox(container.NewCenter(r.badge.root), r.play, r.reveal, r.remove)
-	c := container.NewBorder(nil, nil, nil, buttons, container.NewVBox(r.title, r.detail))
+	c := container.NewBorder(nil, nil, r.poster, buttons, container.NewVBox(r.title, r.detail))
 	l.rows[c] = r
 	return c
 }
@@ -77,6 +95,7 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	a := l.items[i]
+	l.showPoster(r.poster, a)
 	r.title.SetText(l.streamName(a))
 	detail := assetDetail(a)
 	if sent, total, ok := l.d.studio.Library().UploadProgress(a.PublicID); ok && total > 0 {
@@ -99,6 +118,48 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	} else {
 		r.remove.Enable()
 	}
+}
+
+// showPoster shows a recording's poster, asking for it the first time (a
+// recording's icon meanwhile, and when it has none: still recording, not
+// H.264, or its file only in the object store).
+func (l *libraryPage) showPoster(c *canvas.Image, a livestream.Asset) {
+	if img := l.posters[a.PublicID]; img != nil {
+		if c.Image != img {
+			c.Resource, c.Image = nil, img
+			c.Refresh()
+		}
+		return
+	}
+	if c.Image != nil || c.Resource == nil {
+		c.Image, c.Resource = nil, theme.FileVideoIcon()
+		c.Refresh()
+	}
+	if a.Status != livestream.AssetReady || l.asked[a.PublicID] {
+		return
+	}
+	if len(l.asked) >= maxPosters {
+		clear(l.asked)
+		clear(l.posters)
+	}
+	l.asked[a.PublicID] = true
+	id, stills := a.PublicID, l.d.studio.Stills()
+	go func() {
+		b, err := stills.Poster(id, -1, 2*posterWidth) // sharp on a 2× screen
+		if err != nil {
+			return
+		}
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		l.d.do(func() {
+			if l.asked[id] {
+				l.posters[id] = img
+				l.list.Refresh()
+			}
+		})
+	}()
 }
 
 // streamName is the recorded stream's name while it exists, else the

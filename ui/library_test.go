@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image"
 	"os"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ func TestLibraryListsAndDeletes(t *testing.T) {
 
 	pub := mediatest.Publish(t, clip, h.studio.rtmp+"/"+st.Input.StreamKey, false)
 	h.eventually("the recording indicator", func() bool { return h.shows("● Recording · 0:0") && h.shows(".mp4") })
+	h.eventually("the live stream's picture in the list", func() bool {
+		img := h.v.list.thumbs[st.ID] // checked as the UI thread
+		return img != nil && img.Bounds().Dx() == 2*thumbWidth && img.Bounds().Dy() == 2*thumbWidth*9/16
+	})
 	if _, exited := pub.Wait(20 * time.Second); !exited {
 		t.Fatal("ffmpeg did not finish")
 	}
@@ -39,6 +44,15 @@ func TestLibraryListsAndDeletes(t *testing.T) {
 	items, _, _ := h.studio.lib.List(nil, 10, st.ID)
 	if len(items) != 1 {
 		t.Fatalf("library: %+v", items)
+	}
+	var poster image.Image
+	h.eventually("the recording's poster in its row", func() bool {
+		poster = h.v.library.posters[items[0].PublicID]
+		return poster != nil
+	})
+	// The poster is taken half way through a recording this short: 2 s in.
+	if got, want := mediatest.MeanCells(poster), mediatest.PatternCells(t, 640, 360, 2*time.Second); poster.Bounds().Dx() != 2*posterWidth || !got.Close(want, 20) {
+		t.Fatalf("the poster is %v with colours %.0f; the pattern at 2 s is %.0f", poster.Bounds(), got, want)
 	}
 	path, _ := h.studio.lib.Path(items[0].PublicID)
 	if _, err := os.Stat(path); err != nil {

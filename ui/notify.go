@@ -85,19 +85,25 @@ func (v *View) notifyDestination(ev livestream.Event) {
 }
 
 // updateTray lists the streams in the tray menu (UI thread).
+// showWindow shows the window closed to the tray (UI thread).
+func (v *View) showWindow() {
+	v.hidden = false
+	v.win.Show()
+}
+
 func (v *View) updateTray() {
 	d, ok := v.app.(desktop.App)
 	if !ok || v.quit == nil || !v.tray {
 		return
 	}
-	items := []*fyne.MenuItem{fyne.NewMenuItem("Open OnAir Studio", func() { v.win.Show(); v.win.RequestFocus() })}
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Open OnAir Studio", func() { v.showWindow(); v.win.RequestFocus() })}
 	if len(v.streams) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())
 	}
 	for _, st := range v.streams {
 		id := st.ID
 		items = append(items, fyne.NewMenuItem(fmt.Sprintf("%s — %s", st.Name, statusText(st, time.Now())), func() {
-			v.win.Show()
+			v.showWindow()
 			v.open(id)
 		}))
 	}

@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/jpeg"
+	"strings"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -12,6 +16,7 @@ func (v *View) pollStats(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	sparkTurn := false
+	tick4, lastLive := 0, ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -20,8 +25,10 @@ func (v *View) pollStats(ctx context.Context) {
 		}
 		var id string
 		var live []string
+		var shown bool
 		done := make(chan struct{})
 		v.do(func() {
+			shown = !v.hidden
 			if v.page != nil && v.page.active {
 				id = v.selected
 			}
@@ -49,6 +56,12 @@ func (v *View) pollStats(ctx context.Context) {
 		if sparkTurn = !sparkTurn; sparkTurn && len(live) > 0 {
 			v.readSparks(live)
 		}
+		// Every few seconds, and at once when a stream goes live or ends.
+		tick4 = (tick4 + 1) % thumbEvery
+		if now := strings.Join(live, ","); shown && (tick4 == 0 || now != lastLive) {
+			lastLive = now
+			v.readThumbs(live)
+		}
 		if id == "" {
 			continue
 		}
@@ -70,6 +83,29 @@ func (v *View) pollStats(ctx context.Context) {
 			}
 		})
 	}
+}
+
+// thumbEvery is how often, in seconds, the streams list's pictures are
+// read again (each is a decoded key frame).
+const thumbEvery = 4
+
+// readThumbs reads a small picture of each live stream and shows them in
+// the list; none while the window is hidden.
+func (v *View) readThumbs(ids []string) {
+	thumbs := make(map[string]image.Image, len(ids))
+	for _, id := range ids {
+		b, err := v.studio.Stills().Thumbnail(id, 2*thumbWidth) // sharp on a 2× screen
+		if err != nil {
+			continue
+		}
+		if img, err := jpeg.Decode(bytes.NewReader(b)); err == nil {
+			thumbs[id] = img
+		}
+	}
+	v.do(func() {
+		v.list.thumbs = thumbs
+		v.list.list.Refresh()
+	})
 }
 
 // sparkSeconds is how far back the streams list's sparklines go.

@@ -75,6 +75,7 @@ func Run(version string, start Starter) {
 func (v *View) onClose() {
 	v.saveSize()
 	if v.tray {
+		v.hidden = true
 		v.win.Hide()
 		if !v.trayTold {
 			v.trayTold = true

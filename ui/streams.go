@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -52,7 +54,10 @@ type streamList struct {
 	items []livestream.StreamState // as the View lists them (UI thread)
 	// sparks are the live streams' bitrates of the last minute, by id
 	// (UI thread; the stats poller replaces them).
-	sparks   map[string][]float64
+	sparks map[string][]float64
+	// thumbs are the live streams' pictures, by id (UI thread; the stats
+	// poller replaces them every few seconds while the window shows).
+	thumbs   map[string]image.Image
 	list     *widget.List
 	empty    *widget.Label
 	create   *widget.Button
@@ -72,7 +77,12 @@ func newStreamList(d deps) *streamList {
 			b := newBadge()
 			spark := newSparkline()
 			spark.Hide()
-			return container.NewBorder(nil, nil, nil, container.NewHBox(container.NewCenter(spark), container.NewCenter(b.root)), name)
+			thumb := canvas.NewImageFromImage(nil)
+			thumb.FillMode = canvas.ImageFillContain
+			thumb.ScaleMode = canvas.ImageScaleFastest
+			thumb.SetMinSize(fyne.NewSize(thumbWidth, thumbWidth*9/16))
+			thumb.Hide()
+			return container.NewBorder(nil, nil, thumb, container.NewHBox(container.NewCenter(spark), container.NewCenter(b.root)), name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i >= len(l.items) {
@@ -85,12 +95,15 @@ func newStreamList(d deps) *streamList {
 			if name := c.Objects[0].(*widget.Label); name.Text != st.Name {
 				name.SetText(st.Name)
 			}
-			right := c.Objects[1].(*fyne.Container)
+			thumb := c.Objects[1].(*canvas.Image)
+			right := c.Objects[2].(*fyne.Container)
 			spark := right.Objects[0].(*fyne.Container).Objects[0].(*sparkline)
 			if st.Publishing {
 				spark.set(l.sparks[st.ID])
+				showThumb(thumb, l.thumbs[st.ID])
 			} else {
 				spark.set(nil)
+				showThumb(thumb, nil)
 			}
 			stack := right.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
 			bg := stack.Objects[0]
@@ -114,6 +127,24 @@ func newStreamList(d deps) *streamList {
 	top := container.NewBorder(nil, nil, title, l.create)
 	l.root = container.NewBorder(top, container.NewGridWithColumns(2, l.library, l.settings), nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
 	return l
+}
+
+// thumbWidth is the width of a live stream's picture in the list.
+const thumbWidth = 64
+
+// showThumb shows img in a list row's picture, or hides it (nil).
+func showThumb(c *canvas.Image, img image.Image) {
+	switch {
+	case img == nil:
+		if c.Visible() {
+			c.Image = nil
+			c.Hide()
+		}
+	case c.Image != img:
+		c.Image = img
+		c.Show()
+		c.Refresh()
+	}
 }
 
 // showParts marks the Settings button when an optional part of the studio

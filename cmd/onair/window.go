@@ -74,6 +74,7 @@ func (w windowStudio) PreviewError() error           { return w.s.PreviewError()
 func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview() }
 func (w windowStudio) Parts() []livestream.Part      { return w.s.Parts() }
 func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: w.s.CodecDir()} }
+func (w windowStudio) Stills() ui.Stills             { return w.s }
 
 // ciscoCodec fetches Cisco's OpenH264 for this system into dir.
 type ciscoCodec struct{ dir string }

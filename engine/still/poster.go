@@ -87,12 +87,21 @@ func (p *Posters) Make(publicID string) ([]byte, error) {
 	if err := os.MkdirAll(p.Folder, 0o700); err != nil {
 		return nil, fmt.Errorf("making the posters folder: %w", err)
 	}
-	tmp := p.path(publicID) + ".part"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	// A file of its own, renamed into place: a request and the library's
+	// event may make the same poster at once.
+	f, err := os.CreateTemp(p.Folder, publicID+".*.part")
+	if err != nil {
 		return nil, fmt.Errorf("keeping the poster of %s: %w", publicID, err)
 	}
-	if err := os.Rename(tmp, p.path(publicID)); err != nil {
-		os.Remove(tmp)
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p.path(publicID))
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("keeping the poster of %s: %w", publicID, err)
 	}
 	return b, nil
