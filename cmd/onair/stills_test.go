@@ -108,7 +108,7 @@ func TestStillsOfALiveStreamAndItsRecording(t *testing.T) {
 			resp, b := p.raw("GET", thumb+"?width=320", nil)
 			mu.Lock()
 			defer mu.Unlock()
-			if c, err := jpeg.DecodeConfig(bytes.NewReader(b)); resp.StatusCode != 200 || err != nil || c.Width != 320 || c.Height != 180 {
+			if c, err := jpeg.DecodeConfig(bytes.NewReader(b)); resp.StatusCode != http.StatusOK || err != nil || c.Width != 320 || c.Height != 180 {
 				failed = append(failed, strconv.Itoa(resp.StatusCode)+" "+string(b[:min(len(b), 200)]))
 			}
 			sums[string(b)]++

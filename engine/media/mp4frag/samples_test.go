@@ -49,7 +49,7 @@ func TestSamplesReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("fragmented", info)
-	if info, err = Finish(f); err != nil {
+	if _, err = Finish(f); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := f.Stat()
