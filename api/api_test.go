@@ -446,6 +446,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/v2/video/{cloud_name}/live_streams/{id}/stats/history":       {"get"},
 		"/v2/video/{cloud_name}/live_streams/{id}/thumbnail.jpg":       {"get"},
 		"/v2/video/{cloud_name}/assets/{public_id}/poster.jpg":         {"get"},
+		"/v2/video/{cloud_name}/assets/{public_id}/clips":              {"post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/outputs":             {"get", "post"},
 		"/v2/video/{cloud_name}/live_streams/{id}/outputs/{output_id}": {"get", "patch", "delete"},
 		"/v2/video/{cloud_name}/assets":                                {"get"},

@@ -68,6 +68,17 @@ type assetView struct {
 	Local     bool        `json:"local"`
 	SecureURL string      `json:"secure_url,omitempty"`
 	Remote    *remoteView `json:"remote,omitempty"`
+	// Clip tells what a clip was cut from (seconds in the source).
+	Clip *clipView `json:"clip,omitempty"`
+}
+
+// clipView is where a clip comes from: start is the key frame it really
+// starts at, requested_start what was asked.
+type clipView struct {
+	Source         string  `json:"source"`
+	Start          float64 `json:"start"`
+	RequestedStart float64 `json:"requested_start"`
+	End            float64 `json:"end"`
 }
 
 // viewAsset is an asset's view for a read, with a fresh secure_url when a
@@ -105,6 +116,9 @@ func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
 		e := millis(a.Ended)
 		v.EndedAt = &e
 	}
+	if c := a.Clip; c != nil {
+		v.Clip = &clipView{Source: c.Source, Start: seconds(c.Start), RequestedStart: seconds(c.RequestedStart), End: seconds(c.End)}
+	}
 	v.Local, v.Storage = !a.LocalGone, storageLocal
 	if r := a.Remote; r != nil {
 		v.Storage = storageUploading
@@ -119,6 +133,9 @@ func (s *Server) viewAssetAt(base string, a livestream.Asset) assetView {
 	}
 	return v
 }
+
+// seconds is a duration in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
 
 // baseURL is the scheme and host the request came to.
 func baseURL(r *http.Request) string {

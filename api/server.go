@@ -79,6 +79,9 @@ type Server struct {
 	// Remote is the object store recordings are copied to. Without it an
 	// asset whose file is only there answers 404, and the check 503.
 	Remote Remote
+	// Clips cut clips out of recordings. Without them their route answers
+	// 503.
+	Clips Clips
 	// Stills are pictures of live streams and recordings. Without them
 	// their routes answer 503.
 	Stills Stills
@@ -145,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, base+"/assets/{pid}", true, methods{"GET": s.getAsset, "DELETE": s.deleteAsset})
 	s.route(mux, base+"/assets/{pid}/file", true, methods{"GET": s.assetFile})
 	s.route(mux, base+"/assets/{pid}/poster.jpg", true, methods{"GET": s.poster})
+	s.route(mux, base+"/assets/{pid}/clips", true, methods{"POST": s.createClip})
 	s.route(mux, base+"/live_streams/{id}/thumbnail.jpg", true, methods{"GET": s.thumbnail})
 	s.route(mux, base+"/obs", true, methods{"GET": s.obsStatus, "PATCH": s.obsSettings})
 	s.route(mux, base+"/settings", true, methods{"GET": s.getSettings, "PATCH": s.updateSettings})

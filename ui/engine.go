@@ -63,6 +63,8 @@ type Studio interface {
 	// Stills are pictures of live streams and recordings (they decode
 	// video: off the UI thread).
 	Stills() Stills
+	// Clips cuts clips out of recordings.
+	Clips() Clips
 	// RetryPreview tries to start a preview that could not start (its UDP
 	// port refused) and says why it is still off (nil: it runs). It opens a
 	// port: call it off the UI thread.
@@ -118,6 +120,13 @@ type Library interface {
 type Stills interface {
 	Thumbnail(id string, width int) ([]byte, error)
 	Poster(publicID string, at time.Duration, width int) ([]byte, error)
+}
+
+// Clips cut a clip out of a recording without re-encoding: checked and
+// indexed at once (it reads the recording: off the UI thread), cut in the
+// background. publicID may be empty.
+type Clips interface {
+	Clip(source string, start, end time.Duration, publicID string) (livestream.Asset, error)
 }
 
 // Settings are the studio's saved settings with what the window shows

@@ -49,6 +49,7 @@ func (s *testStudio) PreviewError() error           { return s.s.PreviewError() 
 func (s *testStudio) RetryPreview() error           { return s.s.RetryPreview() }
 func (s *testStudio) Parts() []livestream.Part      { return s.s.Parts() }
 func (s *testStudio) Stills() Stills                { return s.s }
+func (s *testStudio) Clips() Clips                  { return s.s }
 func (s *testStudio) Codec() Codec                  { return s.codec }
 
 // standInCodec offers a download from a local server (a test sets it);

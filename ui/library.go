@@ -37,6 +37,8 @@ type libraryPage struct {
 	// ones read or being read (UI thread).
 	posters map[string]image.Image
 	asked   map[string]bool
+	// clip is the clip dialog opened last (UI thread).
+	clip *clipDialog
 }
 
 // Posters in the list: their width, and how many are kept in memory.
@@ -69,6 +71,7 @@ type libraryRow struct {
 	badge  *badge
 	play   *widget.Button
 	reveal *widget.Button
+	clip   *widget.Button
 	remove *widget.Button
 }
 
@@ -79,11 +82,12 @@ func (l *libraryPage) makeRow() fyne.CanvasObject {
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.play = widget.NewButtonWithIcon("Open", theme.MediaPlayIcon(), nil)
 	r.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), nil)
+	r.clip = widget.NewButtonWithIcon("Clip…", theme.ContentCutIcon(), nil)
 	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
 	r.poster = canvas.NewImageFromResource(theme.FileVideoIcon())
 	r.poster.FillMode = canvas.ImageFillContain
 	r.poster.SetMinSize(fyne.NewSize(posterWidth, posterWidth*9/16))
-	buttons := container.NewHBox(container.NewCenter(r.badge.root), r.play, r.reveal, r.remove)
+	buttons := container.NewHBox(container.NewCenter(r.badge.root), r.play, r.clip, r.reveal, r.remove)
 	c := container.NewBorder(nil, nil, r.poster, buttons, container.NewVBox(r.title, r.detail))
 	l.rows[c] = r
 	return c
@@ -112,8 +116,14 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	} else {
 		r.reveal.Enable()
 	}
+	r.clip.OnTapped = func() { l.showClip(a) }
+	if a.Status == livestream.AssetReady && !a.LocalGone {
+		r.clip.Enable()
+	} else {
+		r.clip.Disable()
+	}
 	r.remove.OnTapped = func() { l.confirmDelete(a) }
-	if a.Status == livestream.AssetRecording {
+	if a.Status == livestream.AssetRecording || a.Status == livestream.AssetProcessing {
 		r.remove.Disable()
 	} else {
 		r.remove.Enable()
@@ -200,6 +210,8 @@ func assetStatus(a livestream.Asset) (string, color.Color) {
 		return "recording", colourLive
 	case livestream.AssetDamaged:
 		return "damaged", colourError
+	case livestream.AssetProcessing:
+		return "cutting", colourWaiting
 	}
 	if a.LocalGone {
 		return "in the cloud", colourOK

@@ -15,7 +15,7 @@ import (
 // (follower goroutine).
 func (v *View) notifyEvent(ev livestream.Event) {
 	switch ev.Type {
-	case livestream.EventAssetRecording, livestream.EventAssetReady, livestream.EventAssetDeleted, livestream.EventAssetUpdated:
+	case livestream.EventAssetRecording, livestream.EventAssetProcessing, livestream.EventAssetReady, livestream.EventAssetDeleted, livestream.EventAssetUpdated:
 		v.do(func() {
 			if v.onLibrary && v.library != nil {
 				v.library.reload()

@@ -75,6 +75,7 @@ func (w windowStudio) RetryPreview() error           { return w.s.RetryPreview()
 func (w windowStudio) Parts() []livestream.Part      { return w.s.Parts() }
 func (w windowStudio) Codec() ui.Codec               { return ciscoCodec{dir: w.s.CodecDir()} }
 func (w windowStudio) Stills() ui.Stills             { return w.s }
+func (w windowStudio) Clips() ui.Clips               { return w.s }
 
 // ciscoCodec fetches Cisco's OpenH264 for this system into dir.
 type ciscoCodec struct{ dir string }

@@ -13,7 +13,20 @@ const (
 	AssetReady AssetStatus = "ready"
 	// AssetDamaged: the file could not be repaired; Error says why.
 	AssetDamaged AssetStatus = "damaged"
+	// AssetProcessing: a clip is being cut from another asset.
+	AssetProcessing AssetStatus = "processing"
 )
+
+// AssetClip tells what a clip was cut from.
+type AssetClip struct {
+	// Source is the public id of the asset cut from.
+	Source string `json:"source"`
+	// Start is where the clip starts in the source: the key frame at or
+	// before RequestedStart. End is where it ends.
+	Start          time.Duration `json:"start"`
+	RequestedStart time.Duration `json:"requested_start"`
+	End            time.Duration `json:"end"`
+}
 
 // Asset is one recording in the library: one session of a stream's archive.
 type Asset struct {
@@ -35,6 +48,8 @@ type Asset struct {
 	Remote *AssetRemote `json:"remote,omitempty"`
 	// LocalGone: the file is no longer on this computer, only in Remote.
 	LocalGone bool `json:"local_gone,omitempty"`
+	// Clip is set on an asset cut from another.
+	Clip *AssetClip `json:"clip,omitempty"`
 }
 
 // Upload states of an asset's remote copy.
@@ -68,7 +83,9 @@ type AssetPosition struct {
 const (
 	EventAssetRecording = "asset.recording"
 	EventAssetReady     = "asset.ready"
-	EventAssetDeleted   = "asset.deleted"
+	// EventAssetProcessing: a clip is being cut (asset.ready follows).
+	EventAssetProcessing = "asset.processing"
+	EventAssetDeleted    = "asset.deleted"
 	// EventAssetUpdated: the asset's copy in the object store changed
 	// (uploading, uploaded, failed) or its local file was removed.
 	EventAssetUpdated = "asset.updated"

@@ -148,7 +148,7 @@ const (
 var EventTypes = []string{EventStreamCreated, EventStreamUpdated, EventStreamDeleted, EventStreamConnected,
 	EventStreamDisconnected, EventStreamActive, EventStreamIdle, EventStreamKeyReset, EventPublisherRefused,
 	EventOutputStarting, EventOutputBroadcasting, EventOutputErrored, EventOutputIdle,
-	EventAssetRecording, EventAssetReady, EventAssetDeleted, EventAssetUpdated}
+	EventAssetRecording, EventAssetReady, EventAssetDeleted, EventAssetUpdated, EventAssetProcessing}
 
 // OutputEvent is the event type of an output's status.
 func OutputEvent(st OutputStatus) string { return "output." + string(st) }

@@ -19,6 +19,7 @@ import (
 	"github.com/onair-studio/onair/api/playback"
 	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine"
+	"github.com/onair-studio/onair/engine/clip"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
@@ -187,6 +188,8 @@ func (s *Studio) startUploader() error {
 		return err
 	}
 	s.library.AnnounceRepaired() // now that events reach subscribers, webhooks and the uploader
+	s.cutter = &clip.Cutter{Library: s.library, Logger: s.log.With("component", "clips")}
+	s.cutter.Start(context.Background()) // clips a stop interrupted are cut again
 	return nil
 }
 
@@ -310,6 +313,7 @@ func (s *Studio) startAPI() error {
 		Settings:    s,
 		Remote:      s.uploader,
 		Stills:      s,
+		Clips:       s,
 		Metrics: metrics.Handler(metrics.Sources{
 			Streams:        s.engine,
 			PreviewViewers: s.previewViewers,

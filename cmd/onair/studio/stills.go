@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/onair-studio/onair/engine/clip"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/picture"
 	"github.com/onair-studio/onair/engine/still"
@@ -63,3 +64,9 @@ func (s *Studio) Poster(publicID string, at time.Duration, width int) ([]byte, e
 
 // ThumbnailDecodes counts the key frames decoded for thumbnails.
 func (s *Studio) ThumbnailDecodes() uint64 { return s.thumbs.Decodes() }
+
+// Clip cuts a clip out of a recording (api.Clips): checked and indexed at
+// once, cut in the background.
+func (s *Studio) Clip(source string, start, end time.Duration, publicID string) (livestream.Asset, error) {
+	return s.cutter.Clip(clip.Request{Source: source, Start: start, End: end, PublicID: publicID})
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/onair-studio/onair/api"
 	"github.com/onair-studio/onair/engine"
+	"github.com/onair-studio/onair/engine/clip"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
@@ -89,6 +90,7 @@ type Studio struct {
 	library   *library.Library
 	webhooks  *webhook.Dispatcher
 	uploader  *upload.Uploader
+	cutter    *clip.Cutter
 	thumbs    *still.Thumbnails
 	posters   *still.Posters
 	ingest    *ingest.Server
@@ -227,6 +229,9 @@ func (s *Studio) Close() {
 	}
 	if s.uploader != nil {
 		s.uploader.Close() // an upload under way starts again next time
+	}
+	if s.cutter != nil {
+		s.cutter.Close() // a clip being cut is cut again next time
 	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -219,7 +219,7 @@ func (o *Output) finish(failed bool) {
 	err := w.finish(failed)
 	a := w.asset
 	a.Ended = time.Now()
-	if w.seq == 0 {
+	if w.Fragments() == 0 {
 		if err := o.f.Library.Discard(a); err != nil {
 			o.log.Warn("removing an empty recording", "asset", a.PublicID, "error", err)
 		}

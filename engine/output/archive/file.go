@@ -1,156 +1,43 @@
 package archive
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/media/mp4frag"
-	"github.com/onair-studio/onair/engine/output/writev"
 )
 
-// file is one recording being written: the initialization section, then
-// fragments of minFrag to maxFrag (ending at key frames where they can),
-// each followed by an fsync, so a crash loses at most the fragment being
-// built.
+// file is one recording being written, with its asset.
 type file struct {
-	f       *os.File
-	init    *mp4frag.Init
-	leading *mp4frag.Track
-	asset   livestream.Asset
-	base    time.Duration // the session time of the file's zero
-	minFrag time.Duration
-	maxFrag time.Duration
-
-	seq       uint32
-	size      int64 // bytes written and synced
-	fragStart time.Duration
-	fragOpen  bool // samples are gathered for the next fragment
-	duration  time.Duration
-	bufs      [][]byte // a fragment's pieces, reused
+	*mp4frag.Writer
+	asset livestream.Asset
 }
 
-// newFile writes the initialization section of t to f; u is the file's
-// first unit (a key frame when there is video).
 func newFile(f *os.File, t media.Tracks, u *media.Unit, minFrag, maxFrag time.Duration) (*file, error) {
-	in, err := mp4frag.NewInit(t)
+	w, err := mp4frag.NewWriter(f, t, u, minFrag, maxFrag)
 	if err != nil {
 		return nil, err
 	}
-	w := &file{f: f, init: in, base: u.DTS, minFrag: minFrag, maxFrag: maxFrag, leading: in.Video}
-	if w.leading == nil {
-		w.leading = in.Audio
-	}
-	if _, err := f.Write(in.Bytes); err != nil {
-		return nil, fmt.Errorf("writing the recording's header: %w", err)
-	}
-	w.size = int64(len(in.Bytes))
-	return w, nil
+	return &file{Writer: w}, nil
 }
 
-// write adds a unit; it reports whether a fragment went to the disk.
-func (w *file) write(u *media.Unit) (bool, error) {
-	var t *mp4frag.Track
-	switch u.Kind {
-	case media.KindVideo:
-		t = w.init.Video
-	case media.KindAudio:
-		t = w.init.Audio
-	}
-	if t == nil || u.DTS < w.base {
-		return false, nil
-	}
-	v := *u
-	v.DTS -= w.base
-	v.PTS -= w.base
-	dts, s := t.Sample(&v)
-	if t != w.leading {
-		t.Complete(dts)
-		t.Hold(dts, s)
-		return false, nil
-	}
-	t.Complete(dts)
-	wrote := false
-	if w.fragOpen && ((s.Key && v.DTS-w.fragStart >= w.minFrag) || v.DTS-w.fragStart >= w.maxFrag) {
-		if err := w.flush(); err != nil {
-			return false, err
-		}
-		wrote = true
-	}
-	if !w.fragOpen {
-		w.fragOpen, w.fragStart = true, v.DTS
-	}
-	t.Hold(dts, s)
-	return wrote, nil
-}
+func (w *file) write(u *media.Unit) (bool, error) { return w.Write(u) }
 
-// flush writes the gathered samples as one fragment and syncs the file.
-func (w *file) flush() error {
-	var runs []*mp4frag.Run
-	for _, t := range w.init.Tracks() {
-		r := t.Run()
-		if r == nil {
-			continue
-		}
-		runs = append(runs, r)
-		w.duration = max(w.duration, mp4frag.FromTicks(t.RunEnd(), t.Timescale))
-	}
-	w.fragOpen = false
-	if len(runs) == 0 {
-		return nil
-	}
-	w.seq++
-	// The header, then the media straight from the units: nothing is copied.
-	w.bufs = mp4frag.MediaBuffers(append(w.bufs[:0], mp4frag.MarshalHeader(w.seq, runs)), runs)
-	n, err := writev.Write(w.f, w.bufs)
-	clear(w.bufs) // drop the references to the units
-	for _, t := range w.init.Tracks() {
-		t.Reset()
-	}
-	if err != nil {
-		return fmt.Errorf("writing the recording: %w", err)
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("writing the recording to the disk: %w", err)
-	}
-	w.size += n
-	return nil
-}
-
-// finish writes what is gathered and makes the file an ordinary MP4
-// (mp4frag.Finish), then closes it. After a failed write it cuts the file
-// back to its last complete fragment first. The asset's figures are
-// brought up to date.
+// finish ends the file (mp4frag.Writer.Finish) and brings the asset's
+// figures up to date.
 func (w *file) finish(failed bool) error {
-	var errs []error
-	if failed {
-		errs = append(errs, w.f.Truncate(w.size))
-	} else {
-		for _, t := range w.init.Tracks() {
-			t.Finish()
-		}
-		errs = append(errs, w.flush())
-	}
-	if w.seq > 0 {
-		info, err := mp4frag.Finish(w.f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("finishing the recording: %w", err))
-		} else {
-			w.size = info.Complete
-		}
-	}
-	errs = append(errs, w.f.Close())
+	err := w.Finish(failed)
 	w.fillAsset()
-	return errors.Join(errs...)
+	return err
 }
 
 // fillAsset sets the asset's figures from what is written.
 func (w *file) fillAsset() {
-	w.asset.Duration = w.duration
-	w.asset.Bytes = w.size
-	w.asset.Codecs = w.init.Codecs
-	w.asset.Width, w.asset.Height = w.init.Width, w.init.Height
+	in := w.Init()
+	w.asset.Duration = w.Duration()
+	w.asset.Bytes = w.Size()
+	w.asset.Codecs = in.Codecs
+	w.asset.Width, w.asset.Height = in.Width, in.Height
 }
