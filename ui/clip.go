@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"time"
 
@@ -28,12 +29,14 @@ type clipDialog struct {
 	start, end *widget.Slider
 	startPic   *canvas.Image
 	endPic     *canvas.Image
-	startText  *widget.Label
-	endText    *widget.Label
-	name       *entry
-	problem    *widget.Label
-	dlg        *dialog.CustomDialog
-	cut        *widget.Button
+	// shown are the decoded pictures the two ends show (UI thread).
+	shown     map[*canvas.Image]image.Image
+	startText *widget.Label
+	endText   *widget.Label
+	name      *entry
+	problem   *widget.Label
+	dlg       *dialog.CustomDialog
+	cut       *widget.Button
 }
 
 // clock writes seconds as m:ss.s.
@@ -43,7 +46,7 @@ func clock(s float64) string {
 }
 
 func (l *libraryPage) showClip(a livestream.Asset) {
-	c := &clipDialog{d: l.d, a: a}
+	c := &clipDialog{d: l.d, a: a, shown: map[*canvas.Image]image.Image{}}
 	length := a.Duration.Seconds()
 	c.start = widget.NewSlider(0, length)
 	c.end = widget.NewSlider(0, length)
@@ -57,6 +60,8 @@ func (l *libraryPage) showClip(a livestream.Asset) {
 	c.problem.Importance = widget.DangerImportance
 	c.problem.Wrapping = fyne.TextWrapWord
 	c.problem.Hide()
+	c.cut = widget.NewButtonWithIcon("Cut", theme.ContentCutIcon(), c.submit)
+	c.cut.Importance = widget.HighImportance
 	c.start.OnChanged = func(float64) { c.showTimes() }
 	c.end.OnChanged = func(float64) { c.showTimes() }
 	c.start.OnChangeEnded = func(v float64) { c.loadPicture(c.startPic, v) }
@@ -71,8 +76,6 @@ func (l *libraryPage) showClip(a livestream.Asset) {
 	note := widget.NewLabel("Cut without re-encoding: the clip starts at the key frame at or before the start you choose.")
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
-	c.cut = widget.NewButtonWithIcon("Cut", theme.ContentCutIcon(), c.submit)
-	c.cut.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { c.dlg.Hide() })
 	body := container.NewVBox(
 		container.NewGridWithColumns(2, side("Start", c.startPic, c.startText, c.start), side("End", c.endPic, c.endText, c.end)),
@@ -99,7 +102,7 @@ func (c *clipDialog) showTimes() {
 	c.endText.SetText(fmt.Sprintf("%s · the clip lasts %s", clock(e), clock(max(0, e-s))))
 	if e > s {
 		c.cut.Enable()
-	} else if c.cut != nil {
+	} else {
 		c.cut.Disable()
 	}
 }
@@ -119,6 +122,7 @@ func (c *clipDialog) loadPicture(img *canvas.Image, at float64) {
 		}
 		c.d.do(func() {
 			img.Resource, img.Image = nil, pic
+			c.shown[img] = pic
 			img.Refresh()
 		})
 	}()
