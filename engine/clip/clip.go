@@ -252,12 +252,10 @@ func cut(ctx context.Context, f *os.File, a livestream.Asset, lib Library) (live
 			return a, ctx.Err()
 		}
 		if err := s.load(u); err != nil {
-			w.Finish(true)
-			return a, err
+			return a, errors.Join(err, w.Finish(true))
 		}
 		if _, err := w.Write(u.Unit); err != nil {
-			w.Finish(true)
-			return a, err
+			return a, errors.Join(err, w.Finish(true))
 		}
 		u.drop()
 	}
