@@ -100,7 +100,11 @@ func (l *libraryPage) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	a := l.items[i]
 	l.showPoster(r.poster, a)
-	r.title.SetText(l.streamName(a))
+	title := l.streamName(a)
+	if a.Clip != nil {
+		title += " · clip"
+	}
+	r.title.SetText(title)
 	detail := assetDetail(a)
 	if sent, total, ok := l.d.studio.Library().UploadProgress(a.PublicID); ok && total > 0 {
 		detail = fmt.Sprintf("%d %% · ", sent*100/total) + detail
