@@ -16,7 +16,7 @@ func (v *View) pollStats(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	sparkTurn := false
-	tick4, lastLive := 0, ""
+	thumbTick, lastLive := 0, ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -56,10 +56,12 @@ func (v *View) pollStats(ctx context.Context) {
 		if sparkTurn = !sparkTurn; sparkTurn && len(live) > 0 {
 			v.readSparks(live)
 		}
-		// Every few seconds, and at once when a stream goes live or ends.
-		tick4 = (tick4 + 1) % thumbEvery
-		if now := strings.Join(live, ","); shown && (tick4 == 0 || now != lastLive) {
-			lastLive = now
+		// Every few seconds (less often with many live streams: a picture
+		// is a decoded key frame, about 25 ms), and at once when a stream
+		// goes live or ends.
+		thumbTick++
+		if now := strings.Join(live, ","); shown && (thumbTick >= thumbPeriod(len(live)) || now != lastLive) {
+			thumbTick, lastLive = 0, now
 			v.readThumbs(live)
 		}
 		if id == "" {
@@ -85,9 +87,10 @@ func (v *View) pollStats(ctx context.Context) {
 	}
 }
 
-// thumbEvery is how often, in seconds, the streams list's pictures are
-// read again (each is a decoded key frame).
-const thumbEvery = 4
+// thumbPeriod is how often, in seconds, the streams list's pictures of n
+// live streams are read again: every 4 s, and for more than 8 streams
+// every n/2 s, so that they cost at most about 5 % of a core.
+func thumbPeriod(n int) int { return max(4, n/2) }
 
 // readThumbs reads a small picture of each live stream and shows them in
 // the list; none while the window is hidden.

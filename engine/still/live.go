@@ -3,14 +3,18 @@ package still
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/onair-studio/onair/engine/media"
 )
 
-// Bounds of what Thumbnails keeps: sizes per stream, streams in all.
+// Bounds of what Thumbnails keeps: sizes per stream, streams in all, and
+// how long a stream's pictures are kept after its key frame came (a live
+// stream sends one every few seconds; an idle one's are let go).
 const (
 	maxSizes   = 4
 	maxStreams = 256
+	staleAfter = time.Minute
 )
 
 // Thumbnails makes JPEGs of live streams' newest key frames. A key frame
@@ -51,6 +55,7 @@ func (t *Thumbnails) Get(stream string, key *media.Unit, width int) ([]byte, err
 	if t.streams == nil || len(t.streams) >= maxStreams {
 		t.streams = map[string]*keyPictures{}
 	}
+	t.dropStale(stream)
 	kp := t.streams[stream]
 	if kp == nil || kp.key != key {
 		kp = &keyPictures{key: key, sizes: map[int]*thumb{}}
@@ -79,6 +84,17 @@ func (t *Thumbnails) Get(stream string, key *media.Unit, width int) ([]byte, err
 		t.mu.Unlock()
 	}
 	return th.jpeg, th.err
+}
+
+// dropStale lets go of the pictures of streams whose newest key frame
+// came long ago (under mu): their streams went idle.
+func (t *Thumbnails) dropStale(asked string) {
+	now := time.Now()
+	for id, kp := range t.streams {
+		if id != asked && !kp.key.Received.IsZero() && now.Sub(kp.key.Received) > staleAfter {
+			delete(t.streams, id)
+		}
+	}
 }
 
 // Forget drops a stream's pictures (it went idle or was deleted).

@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/mediatest"
@@ -80,5 +81,38 @@ func TestThumbnailOfAKeyFrame(t *testing.T) {
 	}
 	if _, err := th.Get("s2", nil, 0); !errors.Is(err, ErrNoPicture) {
 		t.Fatalf("no key frame yet: %v", err)
+	}
+}
+
+// The pictures of a stream whose newest key frame is a minute old are let
+// go when another stream's picture is asked for.
+func TestThumbnailsLetIdleStreamsGo(t *testing.T) {
+	_, units := clipunits.Units(t, mediatest.Small)
+	var key *media.Unit
+	for _, u := range units {
+		if u.Kind == media.KindVideo && u.Key {
+			key = u
+			break
+		}
+	}
+	th := &Thumbnails{NewDecoder: realDecoder}
+	old, fresh := *key, *key
+	old.Received = time.Now().Add(-2 * time.Minute)
+	fresh.Received = time.Now()
+	for _, id := range []string{"idle", "live"} {
+		k := &fresh
+		if id == "idle" {
+			k = &old
+		}
+		if _, err := th.Get(id, k, 32); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th.mu.Lock()
+	_, idleKept := th.streams["idle"]
+	_, liveKept := th.streams["live"]
+	th.mu.Unlock()
+	if idleKept || !liveKept {
+		t.Fatalf("kept: idle %v, live %v", idleKept, liveKept)
 	}
 }
