@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/media"
-	"github.com/onair-studio/onair/engine/output/writev"
+	"github.com/onair-studio/onair/engine/writev"
 )
 
 // Writer writes one recording as it goes: the initialization section, then

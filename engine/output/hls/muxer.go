@@ -14,7 +14,7 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/media/mp4frag"
-	"github.com/onair-studio/onair/engine/output/writev"
+	"github.com/onair-studio/onair/engine/writev"
 )
 
 // fmp4Muxer cuts units into fMP4 parts and segments and keeps the playlist.
