@@ -3,9 +3,12 @@ package api
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/onair-studio/onair/engine/library"
@@ -102,10 +105,21 @@ func (s *Server) sendPicture(w http.ResponseWriter, r *http.Request, b []byte, e
 	case err != nil:
 		s.failErr(w, r, err)
 	default:
+		// A client that polls (a dashboard, the list of another studio)
+		// gets 304 until the picture changes: a live stream's with its
+		// next key frame.
+		sum := fnv.New64a()
+		sum.Write(b)
+		etag := `"` + strconv.FormatUint(sum.Sum64(), 36) + `"`
 		h := w.Header()
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "no-cache")
+		if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "*" || slices.Contains(strings.Split(strings.ReplaceAll(match, " ", ""), ","), etag)) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		h.Set("Content-Type", "image/jpeg")
 		h.Set("Content-Length", strconv.Itoa(len(b)))
-		h.Set("Cache-Control", "no-cache")
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			w.Write(b)

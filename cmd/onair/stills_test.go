@@ -122,6 +122,19 @@ func TestStillsOfALiveStreamAndItsRecording(t *testing.T) {
 		t.Fatalf("100 requests of one key frame cost %d decodes and gave %d different pictures", d, len(sums))
 	}
 
+	// Polling with the picture's ETag: 304 while the key frame is the same.
+	resp, b := p.raw("GET", thumb+"?width=320", nil)
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != http.StatusOK || etag == "" {
+		t.Fatalf("thumbnail: %d, ETag %q", resp.StatusCode, etag)
+	}
+	if resp, b := p.raw("GET", thumb+"?width=320", http.Header{"If-None-Match": {etag}}); resp.StatusCode != http.StatusNotModified || len(b) != 0 {
+		t.Fatalf("If-None-Match with the picture's ETag: %d, %d bytes", resp.StatusCode, len(b))
+	}
+	if resp, b2 := p.raw("GET", thumb+"?width=320", http.Header{"If-None-Match": {`"other"`}}); resp.StatusCode != http.StatusOK || !bytes.Equal(b, b2) {
+		t.Fatalf("If-None-Match with another ETag: %d", resp.StatusCode)
+	}
+
 	// The recording: a poster, and two times two pictures.
 	if code, msg := p.call("POST", "/live_streams/"+st.ID+"/idle", nil, nil); code != 200 {
 		t.Fatalf("idle: %d %s", code, msg)
