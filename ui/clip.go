@@ -75,7 +75,7 @@ func (l *libraryPage) showClip(a livestream.Asset) {
 	}
 	note := widget.NewLabel("Cut without re-encoding: the clip starts at the key frame at or before the start you choose.")
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
+	note.TextStyle.Italic = true // the theme's low-importance grey is faint on white
 	cancel := widget.NewButton("Cancel", func() { c.dlg.Hide() })
 	body := container.NewVBox(
 		container.NewGridWithColumns(2, side("Start", c.startPic, c.startText, c.start), side("End", c.endPic, c.endText, c.end)),

@@ -82,7 +82,13 @@ func newStreamList(d deps) *streamList {
 			thumb.ScaleMode = canvas.ImageScaleFastest
 			thumb.SetMinSize(fyne.NewSize(thumbWidth, thumbWidth*9/16))
 			thumb.Hide()
-			return container.NewBorder(nil, nil, thumb, container.NewHBox(container.NewCenter(spark), container.NewCenter(b.root)), name)
+			// The picture's place, shown empty when there is none, so that
+			// every row's name starts at the same place.
+			blank := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+			blank.CornerRadius = theme.InputRadiusSize()
+			blank.SetMinSize(thumb.MinSize())
+			pic := container.NewStack(blank, thumb)
+			return container.NewBorder(nil, nil, container.NewCenter(pic), container.NewHBox(container.NewCenter(spark), container.NewCenter(b.root)), name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i >= len(l.items) {
@@ -95,7 +101,7 @@ func newStreamList(d deps) *streamList {
 			if name := c.Objects[0].(*widget.Label); name.Text != st.Name {
 				name.SetText(st.Name)
 			}
-			thumb := c.Objects[1].(*canvas.Image)
+			thumb := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[1].(*canvas.Image)
 			right := c.Objects[2].(*fyne.Container)
 			spark := right.Objects[0].(*fyne.Container).Objects[0].(*sparkline)
 			if st.Publishing {
