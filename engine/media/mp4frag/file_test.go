@@ -98,6 +98,21 @@ func FuzzScan(f *testing.F) {
 		if err == nil && info.Fragments == 0 {
 			t.Fatal("no error without fragments")
 		}
+		// What Scan found can be read back: every sample lies in the file
+		// (pictures and clips read them one by one).
+		for _, kind := range []media.Kind{media.KindVideo, media.KindAudio} {
+			for i, s := range info.Samples(kind) {
+				if s.Offset < 0 || s.Offset+int64(s.Size) > int64(len(b)) {
+					t.Fatalf("a sample at %d of %d bytes lies outside the %d-byte file", s.Offset, s.Size, len(b))
+				}
+				if i >= 16 {
+					continue
+				}
+				if _, err := ReadSample(bytes.NewReader(b), s); err != nil {
+					t.Fatalf("reading a sample Scan found: %v", err)
+				}
+			}
+		}
 	})
 }
 

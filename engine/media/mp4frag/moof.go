@@ -163,6 +163,11 @@ func (tp *trafParser) trun(r *reader) error {
 	if r.bad || uint64(count)*uint64(per) > uint64(len(r.b)-r.p) || (per == 0 && count > 1<<20) {
 		return errMoof
 	}
+	// Samples without a size, none given nor a default, are empty: a
+	// malformed file, which could list millions of them in a few bytes.
+	if count > 0 && flags&trunSampleSize == 0 && tp.def.size == 0 {
+		return errMoof
+	}
 	tr := trackRun{track: tp.track, baseTime: tp.baseTime, offset: off, samples: make([]sampleInfo, count)}
 	var size int64
 	for i := range tr.samples {
