@@ -114,7 +114,7 @@ func (s *Server) sendPicture(w http.ResponseWriter, r *http.Request, b []byte, e
 		h := w.Header()
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "no-cache")
-		if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "*" || slices.Contains(strings.Split(strings.ReplaceAll(match, " ", ""), ","), etag)) {
+		if match := r.Header.Get("If-None-Match"); match != "" && (match == "*" || slices.Contains(strings.Split(strings.ReplaceAll(match, " ", ""), ","), etag)) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,7 +21,6 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/media/mp4frag"
-	"github.com/onair-studio/onair/engine/shareopen"
 )
 
 // Library is what clips need of the asset library (library.Library).
@@ -181,19 +180,9 @@ type source struct {
 }
 
 func open(path string) (*source, error) {
-	f, err := shareopen.Open(path)
+	f, info, err := mp4frag.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the recording: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading the recording: %w", err)
-	}
-	info, err := mp4frag.Scan(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading the recording: %w", err)
+		return nil, err
 	}
 	return &source{f: f, info: info, video: info.Samples(media.KindVideo), audio: info.Samples(media.KindAudio)}, nil
 }
@@ -236,10 +225,10 @@ func cut(ctx context.Context, f *os.File, a livestream.Asset, lib Library) (live
 		return a, err
 	}
 	defer s.f.Close()
-	units, err := s.units(a.Clip.RequestedStart, a.Clip.End)
-	if err != nil || len(units) == 0 {
+	units := s.units(a.Clip.RequestedStart, a.Clip.End)
+	if len(units) == 0 {
 		f.Close()
-		return a, cmp.Or(err, errors.New("the range holds no media"))
+		return a, errors.New("the range holds no media")
 	}
 	w, err := mp4frag.NewWriter(f, s.info.Tracks, units[0].Unit, minFrag, maxFrag)
 	if err != nil {
@@ -278,7 +267,7 @@ func (u *unit) drop() { u.NALUs, u.Frame = nil, nil }
 // units are the samples of the clip from the key frame at or before start
 // to end, video and audio in the order of their decoding times. Audio
 // starts with the first video picture shown.
-func (s *source) units(start, end time.Duration) ([]*unit, error) {
+func (s *source) units(start, end time.Duration) []*unit {
 	var out []*unit
 	from := start
 	if k := s.first(start); k >= 0 {
@@ -295,9 +284,9 @@ func (s *source) units(start, end time.Duration) ([]*unit, error) {
 			out = append(out, &unit{Unit: &media.Unit{Kind: media.KindAudio, DTS: v.DTS, PTS: v.PTS, Key: true}, ref: v})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].DTS < out[j].DTS })
 	// The file's zero is its first unit's time: video first at equal times.
-	return out, nil
+	slices.SortStableFunc(out, func(a, b *unit) int { return cmp.Compare(a.DTS, b.DTS) })
+	return out
 }
 
 // load reads a unit's media from the source.

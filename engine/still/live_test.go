@@ -17,16 +17,23 @@ import (
 
 func realDecoder() (Decoder, error) { return picture.NewDecoder() }
 
-// A live key frame becomes a JPEG of the stream's size and colours, at the
-// width asked, decoded once however many ask at once.
-func TestThumbnailOfAKeyFrame(t *testing.T) {
-	_, units := clipunits.Units(t, mediatest.Small)
+// keyFrames are the video key frames of a clip, as ingest makes them.
+func keyFrames(t testing.TB, c mediatest.Clip) []*media.Unit {
+	t.Helper()
+	_, units := clipunits.Units(t, c)
 	var keys []*media.Unit
 	for _, u := range units {
 		if u.Kind == media.KindVideo && u.Key {
 			keys = append(keys, u)
 		}
 	}
+	return keys
+}
+
+// A live key frame becomes a JPEG of the stream's size and colours, at the
+// width asked, decoded once however many ask at once.
+func TestThumbnailOfAKeyFrame(t *testing.T) {
+	keys := keyFrames(t, mediatest.Small)
 	if len(keys) < 2 {
 		t.Fatalf("the clip has %d key frames", len(keys))
 	}
@@ -87,14 +94,7 @@ func TestThumbnailOfAKeyFrame(t *testing.T) {
 // The pictures of a stream whose newest key frame is a minute old are let
 // go when another stream's picture is asked for.
 func TestThumbnailsLetIdleStreamsGo(t *testing.T) {
-	_, units := clipunits.Units(t, mediatest.Small)
-	var key *media.Unit
-	for _, u := range units {
-		if u.Kind == media.KindVideo && u.Key {
-			key = u
-			break
-		}
-	}
+	key := keyFrames(t, mediatest.Small)[0]
 	th := &Thumbnails{NewDecoder: realDecoder}
 	old, fresh := *key, *key
 	old.Received = time.Now().Add(-2 * time.Minute)

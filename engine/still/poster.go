@@ -18,7 +18,6 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/media/mp4frag"
-	"github.com/onair-studio/onair/engine/shareopen"
 )
 
 // ErrTime tells that a picture was asked at a time the recording does not
@@ -125,19 +124,11 @@ func (p *Posters) at(publicID string, at time.Duration, width int) ([]byte, erro
 	p.once.Do(func() { p.slots = make(chan struct{}, decoding) })
 	p.slots <- struct{}{}
 	defer func() { <-p.slots }()
-	f, err := shareopen.Open(path)
+	f, info, err := mp4frag.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the recording %s: %w", publicID, err)
+		return nil, fmt.Errorf("%s: %w", publicID, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading the recording %s: %w", publicID, err)
-	}
-	info, err := mp4frag.Scan(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("reading the recording %s: %w", publicID, err)
-	}
 	if err := checkCodec(&info.Tracks); err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package mp4frag
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/shareopen"
 )
 
 // SampleRef is where one sample of a recording is and when it plays, as
@@ -62,4 +64,22 @@ func ReadSample(r io.ReaderAt, s SampleRef) ([]byte, error) {
 		return nil, fmt.Errorf("reading a sample at %d of the recording: %w", s.Offset, err)
 	}
 	return b, nil
+}
+
+// Open opens a recording for reading (shared with its writer on every
+// system) and scans it; the caller closes the file.
+func Open(path string) (*os.File, *FileInfo, error) {
+	f, err := shareopen.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the recording: %w", err)
+	}
+	st, err := f.Stat()
+	if err == nil {
+		var info *FileInfo
+		if info, err = Scan(f, st.Size()); err == nil {
+			return f, info, nil
+		}
+	}
+	f.Close()
+	return nil, nil, fmt.Errorf("reading the recording: %w", err)
 }

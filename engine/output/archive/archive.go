@@ -156,7 +156,7 @@ func (o *Output) write(u *media.Unit) {
 			return
 		}
 	}
-	wrote, err := o.cur.write(u)
+	wrote, err := o.cur.Write(u)
 	if err != nil {
 		o.finish(true)
 		o.stop(fmt.Errorf("%w; the recording was kept up to the last complete second", err))

@@ -23,8 +23,6 @@ func newFile(f *os.File, t media.Tracks, u *media.Unit, minFrag, maxFrag time.Du
 	return &file{Writer: w}, nil
 }
 
-func (w *file) write(u *media.Unit) (bool, error) { return w.Write(u) }
-
 // finish ends the file (mp4frag.Writer.Finish) and brings the asset's
 // figures up to date.
 func (w *file) finish(failed bool) error {
