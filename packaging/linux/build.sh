@@ -42,7 +42,7 @@ Version: $version
 Architecture: $(dpkg --print-architecture)
 Maintainer: OnAir Studio <studio@onair.studio>
 Depends: $depends
-Recommends: ffmpeg, obs-studio
+Recommends: ffmpeg, obs-studio, libopenh264-7
 Section: video
 Priority: optional
 Homepage: https://onair.studio
