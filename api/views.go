@@ -27,10 +27,12 @@ type outputView struct {
 	Vendor    string `json:"vendor"`
 	PublicID  string `json:"public_id"`
 	Enabled   bool   `json:"enabled"`
-	Status    string `json:"status"`
-	LastError string `json:"last_error"`
-	CreatedAt int64  `json:"created_at"`
-	UpdatedAt int64  `json:"updated_at"`
+	// DVRWindowSec is the hls output's DVR window (absent on other types).
+	DVRWindowSec *int   `json:"dvr_window_sec,omitempty"`
+	Status       string `json:"status"`
+	LastError    string `json:"last_error"`
+	CreatedAt    int64  `json:"created_at"`
+	UpdatedAt    int64  `json:"updated_at"`
 }
 
 type streamView struct {
@@ -63,6 +65,16 @@ type statsView struct {
 	Readers        int               `json:"readers"`
 	BFrames        bool              `json:"b_frames"`
 	Preview        *previewStatsView `json:"preview,omitempty"`
+	DVR            *dvrStatsView     `json:"dvr,omitempty"`
+}
+
+// dvrStatsView is what the HLS output's DVR window keeps.
+type dvrStatsView struct {
+	WindowSec float64 `json:"window_sec"`
+	KeptSec   float64 `json:"kept_sec"`
+	Bytes     int64   `json:"bytes"`
+	// LowDisk: the disk is nearly full and only the live edge is kept.
+	LowDisk bool `json:"low_disk"`
 }
 
 // previewStatsView is the WebRTC preview of an active stream with viewers.
@@ -83,6 +95,11 @@ func viewStats(st livestream.Stats) statsView {
 	if st.PreviewViewers > 0 {
 		v.Preview = &previewStatsView{st.PreviewViewers, ms(st.PreviewDelayMedian), ms(st.PreviewDelayP95)}
 	}
+	for _, o := range st.Outputs {
+		if d := o.DVR; o.Type == livestream.OutputHLS && d.Window > 0 {
+			v.DVR = &dvrStatsView{WindowSec: d.Window.Seconds(), KeptSec: round2(d.Kept.Seconds()), Bytes: d.Bytes, LowDisk: d.LowDisk}
+		}
+	}
 	return v
 }
 
@@ -99,11 +116,16 @@ func viewOutput(o livestream.OutputState, reveal bool) outputView {
 	if !reveal {
 		key = maskKey(key)
 	}
-	return outputView{
+	v := outputView{
 		ID: o.ID, Name: o.Name, Type: string(o.Type), URI: o.URI, StreamKey: key,
 		Vendor: o.Vendor, PublicID: o.PublicID, Enabled: !o.Disabled, Status: string(o.Status), LastError: o.LastError,
 		CreatedAt: millis(o.CreatedAt), UpdatedAt: millis(o.UpdatedAt),
 	}
+	if o.Type == livestream.OutputHLS {
+		w := o.DVRWindowSec
+		v.DVRWindowSec = &w
+	}
+	return v
 }
 
 // maskKey shows a destination's key as asterisks and its last 4

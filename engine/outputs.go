@@ -160,6 +160,9 @@ func applyOutputParams(o *livestream.Output, p livestream.OutputParams) {
 	if p.Enabled != nil {
 		o.Disabled = !*p.Enabled
 	}
+	if p.DVRWindowSec != nil {
+		o.DVRWindowSec = *p.DVRWindowSec
+	}
 }
 
 // needsRestart reports whether a running output must restart to apply a

@@ -80,7 +80,7 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 		state := e.state.Load()
 		for _, oc := range *cs {
 			c := oc.c.Counts()
-			os := livestream.OutputStats{ID: oc.id, Type: oc.typ, Dropped: c.Dropped, Requests: c.Requests, BytesServed: c.BytesServed, Viewers: c.Viewers, RequestsByKind: c.RequestsByKind}
+			os := livestream.OutputStats{ID: oc.id, Type: oc.typ, Dropped: c.Dropped, Requests: c.Requests, BytesServed: c.BytesServed, Viewers: c.Viewers, RequestsByKind: c.RequestsByKind, DVR: c.DVR}
 			for _, o := range state.Outputs {
 				if o.ID == oc.id {
 					os.Status = o.Status

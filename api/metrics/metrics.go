@@ -56,6 +56,8 @@ var (
 	dHLSKind     = desc("stream_hls_requests_by_kind_total", "HLS requests served in the stream's session, by kind (multivariant, playlist, blocking_playlist, init, segment, part, other): what an edge in front of the studio still asks for.", "live_stream", "kind")
 	dHLSBytes    = desc("stream_hls_bytes_total", "HLS bytes served in the stream's session.", "live_stream")
 	dHLSViewers  = desc("stream_hls_viewers", "Distinct HLS clients (address and user agent) seen in the last 30 s.", "live_stream")
+	dHLSDVRBytes = desc("stream_hls_dvr_bytes", "Bytes the HLS output's DVR window keeps (on disk but for the newest segments).", "live_stream")
+	dHLSDVRSec   = desc("stream_hls_dvr_seconds", "Media the HLS output's DVR window keeps, in seconds.", "live_stream")
 	dPreview     = desc("stream_preview_viewers", "WebRTC preview viewers of the stream.", "live_stream")
 	dOutStatus   = desc("output_status", "1 for each running output's current status.", "live_stream", "output", "type", "status")
 	dOutDrops    = desc("output_dropped_units_total", "Media units the output dropped for being too slow.", "live_stream", "output", "type")
@@ -121,6 +123,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				}
 				counter(dHLSBytes, o.BytesServed)
 				gauge(dHLSViewers, float64(o.Viewers))
+				if o.DVR.Window > 0 {
+					gauge(dHLSDVRBytes, float64(o.DVR.Bytes))
+					gauge(dHLSDVRSec, o.DVR.Kept.Seconds())
+				}
 			}
 		}
 		if c.src.PreviewViewers != nil {

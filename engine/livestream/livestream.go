@@ -52,7 +52,9 @@ const (
 	MaxNameLength         = 255
 	MaxURILength          = 2048
 	MaxStreamKeyLength    = 512
-	MaxPublicIDLength     = 255
+	// MaxDVRWindowSec bounds an HLS output's DVR window (4 hours).
+	MaxDVRWindowSec   = 4 * 3600
+	MaxPublicIDLength = 255
 )
 
 // Input is the RTMP input of a live stream.
@@ -72,9 +74,12 @@ type Output struct {
 	PublicID  string     `json:"public_id,omitempty"`
 	// Disabled outputs are kept but not run (recording switched off, a
 	// destination paused).
-	Disabled  bool      `json:"disabled,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Disabled bool `json:"disabled,omitempty"`
+	// DVRWindowSec (HLS only) keeps this many seconds of the stream in the
+	// playlist for viewers to seek back in; 0 keeps only the live edge.
+	DVRWindowSec int       `json:"dvr_window_sec,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // LiveStream is the stored configuration of one reusable channel.

@@ -111,6 +111,21 @@ type OutputStats struct {
 	// RequestsByKind splits Requests by HLSRequestKinds: what an edge in
 	// front of the studio still asks for.
 	RequestsByKind [len(HLSRequestKinds)]uint64
+	// DVR is what an HLS output keeps for viewers to seek back in.
+	DVR DVRStats
+}
+
+// DVRStats describe an HLS output's DVR window while it runs.
+type DVRStats struct {
+	// Window is the configured window; 0 without one.
+	Window time.Duration
+	// Kept is the media the playlist holds, Bytes its size (on disk but
+	// for the newest segments).
+	Kept  time.Duration
+	Bytes int64
+	// LowDisk is set while the disk's free space is under the floor and the
+	// window keeps only the live edge.
+	LowDisk bool
 }
 
 // HLSRequestKinds name the kinds of HLS request, in RequestsByKind's order.

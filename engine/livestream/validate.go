@@ -61,6 +61,8 @@ type OutputParams struct {
 	PublicID  *string `json:"public_id"`
 	// Enabled switches the output on or off; it may change at any time.
 	Enabled *bool `json:"enabled"`
+	// DVRWindowSec is the HLS output's DVR window (0 to MaxDVRWindowSec).
+	DVRWindowSec *int `json:"dvr_window_sec"`
 }
 
 // Validate checks a create request.
@@ -141,6 +143,9 @@ func (p *OutputParams) ValidateCreate() (OutputType, error) {
 	if p.PublicID != nil && t != OutputArchive {
 		return "", invalid("public_id", "applies to archive outputs only")
 	}
+	if p.DVRWindowSec != nil && t != OutputHLS {
+		return "", invalid("dvr_window_sec", "applies to hls outputs only")
+	}
 	return t, p.validateFields(t)
 }
 
@@ -152,14 +157,17 @@ func (p *OutputParams) ValidateUpdate(t OutputType) error {
 	if p.Vendor != nil && t != OutputSimulcast {
 		return invalid("vendor", "applies to simulcast outputs only")
 	}
-	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.Enabled == nil {
-		return invalid("body", "names nothing to change (name, uri, stream_key, public_id, enabled)")
+	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.Enabled == nil && p.DVRWindowSec == nil {
+		return invalid("body", "names nothing to change (name, uri, stream_key, public_id, enabled, dvr_window_sec)")
 	}
 	if (p.URI != nil || p.StreamKey != nil) && t != OutputSimulcast {
 		return invalid("uri", "is set by the studio for %s outputs and cannot be changed", t)
 	}
 	if p.PublicID != nil && t != OutputArchive {
 		return invalid("public_id", "applies to archive outputs only")
+	}
+	if p.DVRWindowSec != nil && t != OutputHLS {
+		return invalid("dvr_window_sec", "applies to hls outputs only")
 	}
 	return p.validateFields(t)
 }
@@ -190,6 +198,11 @@ func (p *OutputParams) validateFields(t OutputType) error {
 	if p.PublicID != nil {
 		if err := ValidatePublicID(*p.PublicID); err != nil {
 			return err
+		}
+	}
+	if p.DVRWindowSec != nil {
+		if w := *p.DVRWindowSec; w < 0 || w > MaxDVRWindowSec {
+			return invalid("dvr_window_sec", "must be 0 (live edge only) to %d seconds (4 hours), got %d", MaxDVRWindowSec, w)
 		}
 	}
 	return nil
@@ -253,5 +266,5 @@ func ValidatePublicID(id string) error {
 // OnlySwitch reports whether p only switches the output on or off, which
 // any output may do while its stream is active.
 func (p *OutputParams) OnlySwitch() bool {
-	return p.Enabled != nil && p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil
+	return p.Enabled != nil && p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.DVRWindowSec == nil
 }

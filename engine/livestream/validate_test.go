@@ -55,6 +55,10 @@ func TestOutputValidation(t *testing.T) {
 		{"archive dotdot", OutputParams{Type: new("archive"), PublicID: new("../x")}, "public_id"},
 		{"archive bad char", OutputParams{Type: new("archive"), PublicID: new("a b")}, "public_id"},
 		{"public id on simulcast", OutputParams{Type: new("simulcast"), URI: new("rtmp://x/a"), PublicID: new("x")}, "public_id"},
+		{"dvr window", OutputParams{Type: new("hls"), DVRWindowSec: new(7200)}, ""},
+		{"dvr window negative", OutputParams{Type: new("hls"), DVRWindowSec: new(-1)}, "dvr_window_sec"},
+		{"dvr window over 4 h", OutputParams{Type: new("hls"), DVRWindowSec: new(4*3600 + 1)}, "dvr_window_sec"},
+		{"dvr window on archive", OutputParams{Type: new("archive"), DVRWindowSec: new(60)}, "dvr_window_sec"},
 		{"unknown type", OutputParams{Type: new("dash")}, "type"},
 		{"no type", OutputParams{}, "type"},
 	}

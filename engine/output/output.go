@@ -69,6 +69,8 @@ type Counts struct {
 	Viewers               int
 	// RequestsByKind splits Requests by livestream.HLSRequestKinds.
 	RequestsByKind [len(livestream.HLSRequestKinds)]uint64
+	// DVR is what an HLS output keeps for viewers to seek back in.
+	DVR livestream.DVRStats
 }
 
 // Counter is an output that counts (the metrics and stats read it).

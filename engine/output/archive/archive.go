@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/onair-studio/onair/engine/diskfree"
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
@@ -81,7 +82,7 @@ func (f *Factory) New(p output.Params) (output.Output, error) {
 		maxFrag:   cmp.Or(f.MaxFragment, DefaultMaxFragment),
 	}
 	if o.freeSpace == nil {
-		o.freeSpace = freeSpace
+		o.freeSpace = diskfree.Free
 	}
 	return o, nil
 }

@@ -2,6 +2,7 @@ package hls
 
 import (
 	"path/filepath"
+	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
 
@@ -31,9 +32,10 @@ func (f *Factory) New(p output.Params) (output.Output, error) {
 		dir = filepath.Join(f.Dir, p.StreamID)
 	}
 	return &Output{
-		Variant: f.Variant,
-		Dir:     dir,
-		Logger:  p.Logger,
+		Variant:   f.Variant,
+		Dir:       dir,
+		DVRWindow: time.Duration(p.Output.DVRWindowSec) * time.Second,
+		Logger:    p.Logger,
 		OnStatus: func(ok bool, err error) {
 			if ok {
 				p.Report(livestream.OutputBroadcasting, nil)

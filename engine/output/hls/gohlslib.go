@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/media/mp4frag"
 )
@@ -104,3 +105,6 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// dvrStats: the MPEG-TS muxer keeps only the live edge, in memory.
+func (g *gohlslibMuxer) dvrStats() livestream.DVRStats { return livestream.DVRStats{} }

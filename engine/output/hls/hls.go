@@ -15,7 +15,9 @@ import (
 
 	"github.com/bluenviron/gohlslib/v2"
 
+	"github.com/onair-studio/onair/engine/diskfree"
 	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/netlimit"
 )
@@ -40,10 +42,16 @@ func ParseVariant(s string) (gohlslib.MuxerVariant, error) {
 	return 0, fmt.Errorf("unknown HLS variant %q (lowlatency, fmp4 or mpegts)", s)
 }
 
+// DefaultDVRMinFree is the free space a DVR window leaves on its disk:
+// more than a recording's floor, so the window gives way first.
+const DefaultDVRMinFree = 1 << 30
+
 // muxer is one playlist's writer and server.
 type muxer interface {
 	writeUnit(*media.Unit) error
 	markDiscontinuity()
+	// dvrStats tells what the playlist keeps (read without the muxer's lock).
+	dvrStats() livestream.DVRStats
 	handle(w http.ResponseWriter, r *http.Request)
 	close()
 }
@@ -73,6 +81,16 @@ type Output struct {
 	MaxSegmentDuration time.Duration
 	// MaxSegmentSize does the same by size. It defaults to 50 MiB.
 	MaxSegmentSize int64
+	// DVRWindow keeps this much of the stream in the playlist (segments in
+	// files in Dir) for viewers to seek back in; 0 keeps SegmentCount
+	// segments. It needs the fMP4 variants and Dir; with MPEG-TS only the
+	// live edge is kept.
+	DVRWindow time.Duration
+	// DVRMinFree is the free space below which the DVR window keeps only the
+	// live edge until there is room again. It defaults to DefaultDVRMinFree.
+	DVRMinFree uint64
+	// FreeSpace reads a folder's free space; it defaults to diskfree.Free.
+	FreeSpace func(dir string) (uint64, error)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -122,6 +140,16 @@ func (o *Output) Start(s *hub.Stream) {
 	}
 	if o.MaxSegmentSize == 0 {
 		o.MaxSegmentSize = 50 << 20
+	}
+	if o.DVRMinFree == 0 {
+		o.DVRMinFree = DefaultDVRMinFree
+	}
+	if o.FreeSpace == nil {
+		o.FreeSpace = diskfree.Free
+	}
+	if o.DVRWindow > 0 && (o.Variant == gohlslib.MuxerVariantMPEGTS || o.Dir == "") {
+		o.Logger.Warn("the DVR window needs the fMP4 HLS variants and a folder for segments; only the live edge is kept")
+		o.DVRWindow = 0
 	}
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
 	o.stream = s
@@ -221,7 +249,8 @@ func (o *Output) restart(t media.Tracks) error {
 			dir = filepath.Join(dir, fmt.Sprint(o.sessions))
 		}
 		m, err = newFMP4Muxer(t, o.Variant == gohlslib.MuxerVariantLowLatency, o.SegmentCount,
-			o.SegmentMinDuration, o.PartMinDuration, muxerLimits{o.MaxSegmentDuration, o.MaxSegmentSize}, dir, o.Logger)
+			o.SegmentMinDuration, o.PartMinDuration, muxerLimits{o.MaxSegmentDuration, o.MaxSegmentSize},
+			dvrLimits{window: o.DVRWindow, minFree: o.DVRMinFree, free: o.FreeSpace}, dir, o.Logger)
 	}
 	if err != nil {
 		return err

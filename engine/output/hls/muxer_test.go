@@ -36,7 +36,7 @@ func clipUnits(t testing.TB) (media.Tracks, []*media.Unit) {
 // segments in memory. It is closed when the test ends.
 func testMuxer(tb testing.TB, tr media.Tracks, dir string) *fmp4Muxer {
 	tb.Helper()
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dir, quiet())
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dvrLimits{}, dir, quiet())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func serveMuxer(tb testing.TB, m *fmp4Muxer) *httptest.Server {
 func mediaPlaylistOf(t *testing.T, m *fmp4Muxer) *playlist.Media {
 	t.Helper()
 	m.mu.Lock()
-	b, err := m.mediaPlaylistLocked()
+	b, err := m.mediaPlaylistLocked(false)
 	m.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func mediaPlaylistOf(t *testing.T, m *fmp4Muxer) *playlist.Media {
 func TestSegmentsAndParts(t *testing.T) {
 	tr, units := clipUnits(t)
 	dir := t.TempDir()
-	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dir, quiet())
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits, dvrLimits{}, dir, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func BenchmarkMediaPlaylist(b *testing.B) {
 	for b.Loop() {
 		m.mu.Lock()
 		m.mediaPlaylist = nil
-		if _, err := m.mediaPlaylistLocked(); err != nil {
+		if _, err := m.mediaPlaylistLocked(false); err != nil {
 			b.Fatal(err)
 		}
 		m.mu.Unlock()
@@ -366,7 +366,7 @@ func TestSegmentCapWithoutKeyFrames(t *testing.T) {
 		{"size", muxerLimits{maxDuration: time.Hour, maxBytes: 400 << 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, tc.lim, "", quiet())
+			m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, tc.lim, dvrLimits{}, "", quiet())
 			if err != nil {
 				t.Fatal(err)
 			}

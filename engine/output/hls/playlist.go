@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -82,22 +84,65 @@ func (m *fmp4Muxer) segmentText(s *segment, withParts bool) []byte {
 	return append(b, '\n')
 }
 
-// mediaPlaylistLocked returns the media playlist, made once per change.
-// Parts are listed for the two newest complete segments and the current
-// one.
-func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
-	if m.mediaPlaylist != nil {
+// canSkip reports whether the playlist offers delta updates: with a DVR
+// window, so that players following a long playlist are sent its end only.
+func (m *fmp4Muxer) canSkip() bool { return m.dvr.window > 0 }
+
+// skipUntil is the CAN-SKIP-UNTIL of a playlist offering delta updates:
+// six target durations, the least the HLS specification allows.
+func (m *fmp4Muxer) skipUntil() time.Duration {
+	return 6 * time.Duration(m.targetDuration()) * time.Second
+}
+
+// skippedLocked is how many of the oldest segments a delta update leaves
+// out: those starting before the skip boundary (skipUntil before the end
+// of the playlist's complete segments).
+func (m *fmp4Muxer) skippedLocked() int {
+	if len(m.segments) == 0 {
+		return 0
+	}
+	last := m.segments[len(m.segments)-1]
+	boundary := last.start + last.dur - m.skipUntil()
+	// Segments are in time order: find the first one at or after it.
+	n, _ := slices.BinarySearchFunc(m.segments, boundary, func(s *segment, t time.Duration) int {
+		return cmp.Compare(s.start, t)
+	})
+	return n
+}
+
+// mediaPlaylistLocked returns the media playlist, made once per change;
+// skip asks for the delta update (EXT-X-SKIP in place of the oldest
+// segments). Parts are listed for the two newest complete segments and the
+// current one.
+func (m *fmp4Muxer) mediaPlaylistLocked(skip bool) ([]byte, error) {
+	skip = skip && m.canSkip()
+	if skip && m.deltaPlaylist != nil {
+		return m.deltaPlaylist, nil
+	}
+	if !skip && m.mediaPlaylist != nil {
 		return m.mediaPlaylist, nil
 	}
-	b := make([]byte, 0, m.playlistSize+256)
+	size := m.playlistSize
+	if skip {
+		size = m.deltaSize
+	}
+	b := make([]byte, 0, size+256)
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:"...)
 	b = strconv.AppendInt(b, int64(m.targetDuration()), 10)
 	b = append(b, '\n')
 	if m.lowLatency {
 		b = append(b, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK="...)
 		b = appendSeconds(b, 3*m.partTarget())
+		if m.canSkip() {
+			b = append(b, ",CAN-SKIP-UNTIL="...)
+			b = appendSeconds(b, m.skipUntil())
+		}
 		b = append(b, "\n#EXT-X-PART-INF:PART-TARGET="...)
 		b = appendSeconds(b, m.partTarget())
+		b = append(b, '\n')
+	} else if m.canSkip() {
+		b = append(b, "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL="...)
+		b = appendSeconds(b, m.skipUntil())
 		b = append(b, '\n')
 	}
 	b = append(b, "#EXT-X-MEDIA-SEQUENCE:"...)
@@ -111,7 +156,16 @@ func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
 	b = append(b, `#EXT-X-MAP:URI="`...)
 	b = append(b, m.initURI()...)
 	b = append(b, "\"\n"...)
-	for i, s := range m.segments {
+	first := 0
+	if skip {
+		if first = m.skippedLocked(); first > 0 {
+			b = append(b, "#EXT-X-SKIP:SKIPPED-SEGMENTS="...)
+			b = strconv.AppendInt(b, int64(first), 10)
+			b = append(b, '\n')
+		}
+	}
+	for i, s := range m.segments[first:] {
+		i += first
 		if m.lowLatency && i >= len(m.segments)-2 {
 			b = append(b, s.textParts...)
 		} else {
@@ -126,7 +180,12 @@ func (m *fmp4Muxer) mediaPlaylistLocked() ([]byte, error) {
 		b = m.appendPartURI(b, m.cur.msn, len(m.cur.parts))
 		b = append(b, "\"\n"...)
 	}
-	m.playlistSize = max(m.playlistSize, len(b))
-	m.mediaPlaylist = b
+	if skip {
+		m.deltaSize = max(m.deltaSize, len(b))
+		m.deltaPlaylist = b
+	} else {
+		m.playlistSize = max(m.playlistSize, len(b))
+		m.mediaPlaylist = b
+	}
 	return b, nil
 }

@@ -62,7 +62,7 @@ func TestMediaPlaylistMatchesGohlslib(t *testing.T) {
 	tr, units := clipUnits(t)
 	clipLen := units[len(units)-1].DTS + 40*time.Millisecond
 	for _, lowLatency := range []bool{true, false} {
-		m, err := newFMP4Muxer(tr, lowLatency, 7, time.Second, 200*time.Millisecond, defaultLimits, t.TempDir(), quiet())
+		m, err := newFMP4Muxer(tr, lowLatency, 7, time.Second, 200*time.Millisecond, defaultLimits, dvrLimits{}, t.TempDir(), quiet())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestMediaPlaylistMatchesGohlslib(t *testing.T) {
 				before := m.changed
 				m.writeUnitLocked(&u)
 				if m.changed != before && len(m.segments) > 0 {
-					got, _ := m.mediaPlaylistLocked()
+					got, _ := m.mediaPlaylistLocked(false)
 					if want := referencePlaylist(t, m); string(got) != want {
 						m.mu.Unlock()
 						t.Fatalf("low latency %v, after %d changes: playlist differs from gohlslib's\n--- got\n%s\n--- want\n%s", lowLatency, compared, got, want)

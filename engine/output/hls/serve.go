@@ -75,10 +75,13 @@ func (m *fmp4Muxer) segmentByMSN(msn int) *segment {
 	if m.cur != nil && m.cur.msn == msn {
 		return m.cur
 	}
-	for _, s := range m.segments {
-		if s.msn == msn {
-			return s
-		}
+	// Complete segments have consecutive numbers: a DVR window holds
+	// thousands, so the index is computed, not searched.
+	if len(m.segments) == 0 {
+		return nil
+	}
+	if i := msn - m.segments[0].msn; i >= 0 && i < len(m.segments) {
+		return m.segments[i]
 	}
 	return nil
 }
@@ -152,13 +155,25 @@ func blockingQuery(q url.Values) (msn, part int, err error) {
 // playlist lives about one part.
 func (m *fmp4Muxer) serveMedia(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	q := r.URL.Query()
 	msn, partIdx := -1, -1
 	if m.lowLatency {
 		var err error
-		if msn, partIdx, err = blockingQuery(r.URL.Query()); err != nil {
+		if msn, partIdx, err = blockingQuery(q); err != nil {
 			fail(w, err)
 			return
 		}
+	}
+	// A delta update (hls.js asks for one when the playlist offers it);
+	// "v2" also skips date ranges, of which there are none.
+	skip := false
+	switch q.Get("_HLS_skip") {
+	case "":
+	case "YES", "v2":
+		skip = true
+	default:
+		fail(w, fmt.Errorf("%w: _HLS_skip must be YES or v2", errBadRequest))
+		return
 	}
 	if msn >= 0 {
 		block, err := locked(ctx, m, nil, func() (time.Duration, error) {
@@ -184,7 +199,7 @@ func (m *fmp4Muxer) serveMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		return partIdx >= 0 && m.cur != nil && m.cur.msn == msn && len(m.cur.parts) > partIdx
 	}, func() (playlistAnswer, error) {
-		b, err := m.mediaPlaylistLocked()
+		b, err := m.mediaPlaylistLocked(skip)
 		cache := "public, max-age=1"
 		if msn >= 0 {
 			cache = "public, max-age=" + strconv.Itoa(3*m.targetDuration())

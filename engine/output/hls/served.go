@@ -85,6 +85,13 @@ func (o *Output) Counts() output.Counts {
 	if o.reader != nil {
 		c.Dropped = o.reader.Dropped()
 	}
+	o.mu.RLock()
+	m := o.muxer
+	o.mu.RUnlock()
+	if m != nil && o.DVRWindow > 0 {
+		c.DVR = m.dvrStats()
+		c.DVR.Window = o.DVRWindow
+	}
 	return c
 }
 

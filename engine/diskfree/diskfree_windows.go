@@ -1,9 +1,9 @@
-package archive
+package diskfree
 
 import "golang.org/x/sys/windows"
 
-// freeSpace returns the bytes the user may still write on the disk holding dir.
-func freeSpace(dir string) (uint64, error) {
+// Free returns the bytes the user may still write on the disk holding dir.
+func Free(dir string) (uint64, error) {
 	p, err := windows.UTF16PtrFromString(dir)
 	if err != nil {
 		return 0, err

@@ -1,12 +1,12 @@
 //go:build unix
 
-package archive
+package diskfree
 
 import "golang.org/x/sys/unix"
 
-// freeSpace returns the bytes an unprivileged user may still write on the
+// Free returns the bytes an unprivileged user may still write on the
 // disk holding dir.
-func freeSpace(dir string) (uint64, error) {
+func Free(dir string) (uint64, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, err
