@@ -54,6 +54,80 @@
     }
   }
 
+  // The rewind bar: shown when the stream keeps a DVR window (the playlist
+  // reaches further back than a live edge), so viewers can seek back in it.
+  var dvr = document.getElementById("dvr");
+  var seek = document.getElementById("seek");
+  var behindText = document.getElementById("behind");
+  var dragging = false;
+
+  function range() {
+    var s = video.seekable;
+    if (!s || s.length === 0) return null;
+    return { start: s.start(0), end: s.end(s.length - 1) };
+  }
+
+  // The live edge as the player targets it (a little behind the end).
+  function liveEdge(r) {
+    if (hls && hls.liveSyncPosition) return Math.min(hls.liveSyncPosition, r.end);
+    return Math.max(r.start, r.end - 3);
+  }
+
+  function clock(sec) {
+    sec = Math.round(sec);
+    var h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
+    var ms = (h > 0 ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
+    return ms;
+  }
+
+  // Seconds the picture is behind the live edge (0 at the edge).
+  function behind() {
+    var r = range();
+    return r ? Math.max(0, liveEdge(r) - video.currentTime) : 0;
+  }
+
+  // seekBehind moves the picture sec seconds behind the live edge, within
+  // what the playlist keeps.
+  function seekBehind(sec) {
+    var r = range();
+    if (!r) return;
+    video.currentTime = Math.max(r.start + 0.5, Math.min(liveEdge(r), liveEdge(r) - sec));
+    video.play().catch(function () {});
+  }
+
+  function showDVR() {
+    var r = range();
+    if (!r || r.end - r.start < 20) { dvr.hidden = true; return; }
+    dvr.hidden = false;
+    var span = liveEdge(r) - r.start;
+    seek.max = String(Math.floor(span));
+    var b = behind();
+    if (!dragging) seek.value = String(Math.round(span - b));
+    var atEdge = b < 4;
+    behindText.textContent = atEdge ? "Live" : clock(b) + " behind live";
+    behindText.classList.toggle("live", atEdge);
+  }
+
+  seek.addEventListener("input", function () { dragging = true; });
+  seek.addEventListener("change", function () {
+    dragging = false;
+    var r = range();
+    if (r) seekBehind(liveEdge(r) - r.start - Number(seek.value));
+  });
+  document.getElementById("back").addEventListener("click", function () { seekBehind(behind() + 30); });
+  document.getElementById("live").addEventListener("click", function () { seekBehind(0); });
+  video.addEventListener("timeupdate", showDVR);
+  setInterval(showDVR, 1000);
+
+  // For tests and curious viewers: the rewind window (seconds the playlist
+  // keeps), where the picture is in it, and a seek that a drag of the bar
+  // makes.
+  window.onairDVR = function () {
+    var r = range();
+    return r ? { kept: r.end - r.start, behind: behind(), time: video.currentTime, paused: video.paused } : null;
+  };
+  window.onairRewind = seekBehind;
+
   // For tests and curious viewers: how far behind live the picture is, in
   // seconds (the clock now minus the program date-time of the frame on
   // screen), or null before it is known.

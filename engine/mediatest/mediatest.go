@@ -196,13 +196,26 @@ func PublishSRT(t testing.TB, clip, url string) *Publisher {
 	return publish(t, clip, "mpegts", url, false)
 }
 
+// PublishFast starts ffmpeg sending clip times times over RTMP at rate
+// times real time (a long publish in a short test: the studio's timeline is
+// the media's, not the clock's).
+func PublishFast(t testing.TB, clip, url string, times int, rate float64) *Publisher {
+	t.Helper()
+	return start(t, []string{"-hide_banner", "-loglevel", "warning", "-readrate", fmt.Sprint(rate),
+		"-stream_loop", fmt.Sprint(times - 1), "-i", clip, "-c", "copy", "-f", "flv", url})
+}
+
 func publish(t testing.TB, clip, format, url string, loop bool) *Publisher {
 	t.Helper()
 	args := []string{"-hide_banner", "-loglevel", "warning", "-re"}
 	if loop {
 		args = append(args, "-stream_loop", "-1")
 	}
-	args = append(args, "-i", clip, "-c", "copy", "-f", format, url)
+	return start(t, append(args, "-i", clip, "-c", "copy", "-f", format, url))
+}
+
+func start(t testing.TB, args []string) *Publisher {
+	t.Helper()
 	p := &Publisher{Cmd: exec.Command("ffmpeg", args...), done: make(chan struct{})}
 	p.Cmd.Stderr = &p.stderr
 	if err := p.Cmd.Start(); err != nil {
