@@ -90,20 +90,21 @@ func outputStatus(o livestream.OutputState) (string, color.Color) {
 func (o *outputsSection) update(st livestream.StreamState) {
 	var key strings.Builder
 	for _, out := range st.Outputs {
-		fmt.Fprintf(&key, "%s|%s|%s|%s|%s|%s|%s\n", out.ID, out.Name, out.URI, out.Vendor, out.Status, out.LastError, out.StreamKey)
+		fmt.Fprintf(&key, "%s|%s|%s|%s|%s|%s|%s|%d\n", out.ID, out.Name, out.URI, out.Vendor, out.Status, out.LastError, out.StreamKey, out.DVRWindowSec)
 	}
+	fmt.Fprintf(&key, "%s", st.Status)
 	if key.String() == o.shown {
 		return
 	}
 	o.shown = key.String()
 	o.rows.Objects = nil
 	for _, out := range st.Outputs {
-		o.rows.Add(o.row(out))
+		o.rows.Add(o.row(out, st.Status == livestream.StatusActive))
 	}
 	o.rows.Refresh()
 }
 
-func (o *outputsSection) row(out livestream.OutputState) fyne.CanvasObject {
+func (o *outputsSection) row(out livestream.OutputState, active bool) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(outputTitle(out), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	text, c := outputStatus(out)
 	b := newBadge()
@@ -117,6 +118,9 @@ func (o *outputsSection) row(out livestream.OutputState) fyne.CanvasObject {
 		d := widget.NewLabel(detail)
 		d.Truncation = fyne.TextTruncateEllipsis
 		lines = append(lines, d)
+	}
+	if out.Type == livestream.OutputHLS {
+		lines = append(lines, o.rewindRow(out, active))
 	}
 	if out.LastError != "" {
 		e := widget.NewLabel("Last error: " + out.LastError)

@@ -257,6 +257,9 @@ func (p *streamPage) showStats(s livestream.Stats, ok bool) {
 	for _, o := range s.Outputs {
 		if o.Type == livestream.OutputHLS {
 			fmt.Fprintf(&b, "HLS viewers: %d (players seen in the last 30 s)\n", o.Viewers)
+			if t := rewindText(o.DVR); t != "" {
+				b.WriteString(t + "\n")
+			}
 		}
 	}
 	if s.Dropped > 0 {

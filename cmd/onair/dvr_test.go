@@ -209,4 +209,19 @@ func TestDVRWindow(t *testing.T) {
 	if !strings.Contains(label, "behind live") {
 		t.Errorf("the rewind bar says %q", label)
 	}
+	// With ONAIR_WATCH_SCREENSHOT set, the page is saved there
+	// (docs/screenshots/watch-rewind.png).
+	if out := os.Getenv("ONAIR_WATCH_SCREENSHOT"); out != "" {
+		if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1000, 720)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
