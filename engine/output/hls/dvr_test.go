@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
 	"github.com/onair-studio/onair/engine/media"
@@ -235,5 +237,93 @@ func TestDVRWindowGivesWayToAFullDisk(t *testing.T) {
 	}
 	if st := m.dvrStats(); st.LowDisk || st.Kept < 40*time.Second {
 		t.Errorf("with room again: %+v; want the window growing", st)
+	}
+}
+
+// The output reports the window giving way as a warning while it goes on
+// broadcasting, and clears it once there is room.
+func TestOutputReportsLowDisk(t *testing.T) {
+	_, units := clipUnits(t)
+	var free atomic.Uint64
+	free.Store(100 << 30)
+	type status struct {
+		ok  bool
+		err error
+	}
+	var got []status
+	o := &Output{Variant: gohlslib.MuxerVariantLowLatency, SegmentCount: 7, SegmentMinDuration: time.Second,
+		PartMinDuration: 200 * time.Millisecond, MaxSegmentDuration: 3 * time.Second, MaxSegmentSize: 50 << 20,
+		Dir: t.TempDir(), DVRWindow: time.Minute, DVRMinFree: 1 << 30,
+		FreeSpace: func(string) (uint64, error) { return free.Load(), nil },
+		Logger:    quiet(), OnStatus: func(ok bool, err error) { got = append(got, status{ok, err}) }}
+	defer o.Close()
+	long := loopUnits(units, 6)
+	third := len(long) / 3
+	for i, u := range long {
+		switch i {
+		case third:
+			free.Store(10 << 20)
+		case 2 * third:
+			free.Store(100 << 30)
+		}
+		o.write(u)
+	}
+	if len(got) != 3 || !got[0].ok || got[0].err != nil || !got[1].ok || !errors.Is(got[1].err, errLowDisk) || !got[2].ok || got[2].err != nil {
+		t.Fatalf("statuses %+v, want broadcasting, broadcasting with the disk warning, broadcasting", got)
+	}
+	if c := o.Counts(); c.DVR.Window != time.Minute || c.DVR.LowDisk || c.DVR.Kept < 20*time.Second {
+		t.Errorf("counts after: %+v", c.DVR)
+	}
+}
+
+// longPlaylist is a muxer whose playlist holds n two-second segments (ten
+// parts each; parts listed for the newest two), as a DVR window of 2n s
+// holds after hours of a stream.
+func longPlaylist(b *testing.B, n int) *fmp4Muxer {
+	tr, _ := clipUnits(b)
+	m, err := newFMP4Muxer(tr, true, 7, time.Second, 200*time.Millisecond, defaultLimits,
+		dvrLimits{window: time.Duration(n) * 2 * time.Second}, "", quiet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(m.close)
+	anchor := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	for i := range n {
+		s := &segment{msn: i, start: time.Duration(i) * 2 * time.Second, dur: 2 * time.Second, complete: true}
+		s.pdt = anchor.Add(s.start)
+		for j := range 10 {
+			p := &part{index: j, dur: 200 * time.Millisecond, independent: j == 0}
+			p.line = m.partLine(i, p)
+			s.parts = append(s.parts, p)
+		}
+		s.text, s.textParts = m.segmentText(s, false), m.segmentText(s, true)
+		m.segments = append(m.segments, s)
+	}
+	m.maxSegDur, m.nextMSN = 2*time.Second, n
+	return m
+}
+
+// BenchmarkDVRPlaylist: making the media playlist of a four-hour window
+// after a change, whole and as a delta update (what a player following
+// the edge is sent five times a second).
+func BenchmarkDVRPlaylist(b *testing.B) {
+	for _, skip := range []bool{false, true} {
+		name := "whole"
+		if skip {
+			name = "delta"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := longPlaylist(b, 7200)
+			var n int
+			for b.Loop() {
+				m.mediaPlaylist, m.deltaPlaylist = nil, nil
+				pl, err := m.mediaPlaylistLocked(skip)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(pl)
+			}
+			b.ReportMetric(float64(n), "bytes/playlist")
+		})
 	}
 }

@@ -38,7 +38,7 @@ func (f *Factory) New(p output.Params) (output.Output, error) {
 		Logger:    p.Logger,
 		OnStatus: func(ok bool, err error) {
 			if ok {
-				p.Report(livestream.OutputBroadcasting, nil)
+				p.Report(livestream.OutputBroadcasting, err) // err: a warning
 			} else {
 				p.Report(livestream.OutputErrored, err)
 			}

@@ -97,7 +97,9 @@ type Output struct {
 	//
 	// callbacks
 	//
-	// OnStatus tells when the output starts broadcasting or fails. Optional.
+	// OnStatus tells when the output starts broadcasting or fails, and
+	// when it broadcasts with a warning (err set with broadcasting true: the
+	// DVR window cut short by a nearly full disk). Optional.
 	OnStatus func(broadcasting bool, err error)
 
 	//
@@ -113,6 +115,7 @@ type Output struct {
 	sessions int
 
 	served       served
+	lowDisk      bool // the DVR window keeps only the live edge (reported)
 	awaitingKey  bool // video is dropped until the next key frame
 	encodeErrors int
 	encodeWarn   *netlimit.RateLog // muxer warnings at most once a minute
@@ -217,9 +220,35 @@ func (o *Output) write(u *media.Unit) {
 	if !o.live {
 		o.live = true
 		o.failed = false
+		o.lowDisk = false
 		if o.OnStatus != nil {
 			o.OnStatus(true, nil)
 		}
+	}
+	if o.DVRWindow > 0 {
+		o.checkDisk(m)
+	}
+}
+
+// errLowDisk is the warning a broadcasting output carries while its DVR
+// window keeps only the live edge.
+var errLowDisk = errors.New("rewind keeps only the live edge for now: the disk holding it has less than 1 GiB free; free some space (it grows back by itself)")
+
+// checkDisk reports a change of the DVR window's disk state: broadcasting
+// with a warning while the disk is nearly full, without once there is room.
+func (o *Output) checkDisk(m muxer) {
+	low := m.dvrStats().LowDisk
+	if low == o.lowDisk {
+		return
+	}
+	o.lowDisk = low
+	if o.OnStatus == nil {
+		return
+	}
+	if low {
+		o.OnStatus(true, errLowDisk)
+	} else {
+		o.OnStatus(true, nil)
 	}
 }
 
