@@ -36,6 +36,10 @@
         say("Live", true);
         video.play().catch(function () {});
       });
+      // A playlist offering delta updates keeps a DVR window: show the bar.
+      hls.on(Hls.Events.LEVEL_LOADED, function (_, data) {
+        dvrOffered = !!(data.details && data.details.canSkipUntil > 0);
+      });
       hls.on(Hls.Events.ERROR, function (_, data) {
         if (!data.fatal) return;
         say("Playback stopped (" + data.details + "). Reconnecting…");
@@ -60,6 +64,10 @@
   var seek = document.getElementById("seek");
   var behindText = document.getElementById("behind");
   var dragging = false;
+  // dvrOffered: the studio says the stream keeps a DVR window (hls.js reads
+  // it from the playlist); a native player (Safari) goes by how far back the
+  // playlist reaches.
+  var dvrOffered = false;
 
   function range() {
     var s = video.seekable;
@@ -97,7 +105,8 @@
 
   function showDVR() {
     var r = range();
-    if (!r || r.end - r.start < 20) { dvr.hidden = true; return; }
+    var offered = hls ? dvrOffered : (r && r.end - r.start >= 60);
+    if (!r || !offered || r.end - r.start < 10) { dvr.hidden = true; return; }
     dvr.hidden = false;
     var span = liveEdge(r) - r.start;
     seek.max = String(Math.floor(span));

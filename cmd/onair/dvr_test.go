@@ -209,9 +209,31 @@ func TestDVRWindow(t *testing.T) {
 	if !strings.Contains(label, "behind live") {
 		t.Errorf("the rewind bar says %q", label)
 	}
+	// A stream without a window (its publisher gone: a few frames from the
+	// live edge play) has no rewind bar.
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(s.HTTPURL()+"/watch/"+plain.ID)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.onairFrames ? window.onairFrames() : 0`)); n >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch page of the stream without a window played nothing")
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // the bar is updated each second
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("dvr").hidden`)); err != nil || !hidden {
+		t.Errorf("the watch page of a stream without a window shows the rewind bar (%v)", err)
+	}
 	// With ONAIR_WATCH_SCREENSHOT set, the page is saved there
 	// (docs/screenshots/watch-rewind.png).
 	if out := os.Getenv("ONAIR_WATCH_SCREENSHOT"); out != "" {
+		framesIn(ctx, t, s.HTTPURL()+"/watch/"+dvr.ID, 30*time.Second)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.onairRewind(60), true`)); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1000, 720)); err != nil {
 			t.Fatal(err)
 		}
