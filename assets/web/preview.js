@@ -55,6 +55,9 @@
     pc.ontrack = function (ev) {
       video.srcObject = ev.streams[0] || new MediaStream([ev.track]);
       video.play().catch(function () {});
+      if (video.requestVideoFrameCallback) {
+        video.requestVideoFrameCallback(function (now) { window.onairFirstFrameAt = now; });
+      }
     };
     pc.onconnectionstatechange = function () {
       if (pc.connectionState === "connected") say("Live preview", true);
@@ -91,7 +94,9 @@
       var w = r.headers.get("X-OnAir-Warning");
       if (w) { warning.textContent = w; warning.hidden = false; }
       return r.text().then(function (sdp) {
-        return pc.setRemoteDescription({ type: "answer", sdp: sdp });
+        return pc.setRemoteDescription({ type: "answer", sdp: sdp }).then(function () {
+          window.onairAnsweredAt = performance.now();
+        });
       });
     }).catch(function (err) {
       if (err.final) {
@@ -132,6 +137,8 @@
   }
   window.addEventListener("pagehide", end);
 
+  // For tests: when the WHEP answer was applied and the first picture shown
+  // (performance.now() milliseconds; onairFirstFrameAt, onairAnsweredAt).
   // For tests: frames decoded so far, from the receiver's statistics.
   window.onairFrames = function () {
     if (!pc) return Promise.resolve(0);

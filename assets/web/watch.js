@@ -31,7 +31,11 @@
 
   function play() {
     if (window.Hls && Hls.isSupported()) {
-      hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
+      // maxLiveSyncPlaybackRate: a player that fell behind the studio's
+      // PART-HOLD-BACK plays a little faster (at most 1.5×, pitch kept)
+      // until it is back; hls.js does so only within a target duration of
+      // the edge, never for a viewer who rewound on purpose.
+      hls = new Hls({ lowLatencyMode: true, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
       hls.on(Hls.Events.MANIFEST_PARSED, function () {
         say("Live", true);
         video.play().catch(function () {});

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -56,6 +57,8 @@ type cli struct {
 	dh                                deadHookOptions
 	apiMode, deadHookMode, windowMode bool
 	windowRuns, windowStreams         int
+	latencyMode                       bool
+	latencyRuns                       int
 }
 
 // parseFlags reads the command line; code is not 0 when it is wrong (and
@@ -93,6 +96,8 @@ func parseFlags() (c cli, code int) {
 	flag.IntVar(&c.dh.Writers, "dead-writers", 20, "dead-webhook scenario: clients renaming at once")
 	flag.BoolVar(&c.dh.NoHook, "dead-none", false, "dead-webhook scenario: the same without the webhook, for comparison")
 	flag.DurationVar(&c.dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
+	flag.BoolVar(&c.latencyMode, "latency", false, "measure how far behind live the watch page (hls.js, low-latency mode) plays in headless Chromium: one stream of the standard clip, -latency-runs runs")
+	flag.IntVar(&c.latencyRuns, "latency-runs", 3, "latency scenario: runs (the median of their medians is reported)")
 	flag.BoolVar(&c.windowMode, "window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
 	flag.IntVar(&c.windowRuns, "window-runs", 5, "window scenario: starts measured")
 	flag.IntVar(&c.windowStreams, "window-streams", 20, "window scenario: streams created before RSS is read")
@@ -129,6 +134,8 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	switch {
+	case c.latencyMode:
+		return latencyMain(ctx, log, o, c.latencyRuns)
 	case c.windowMode:
 		return windowMain(ctx, o, c.windowRuns, c.windowStreams)
 	case c.deadHookMode:
@@ -153,6 +160,26 @@ func run() int {
 	return mediaMain(ctx, log, o)
 }
 
+// latencyMain runs the latency scenario; without Chromium it says so and
+// succeeds (make bench runs it where Chromium is installed).
+func latencyMain(ctx context.Context, log *slog.Logger, o options, runs int) int {
+	if _, err := exec.LookPath("chromium"); err != nil {
+		fmt.Println("latency: skipped, Chromium is not installed (apt-get install chromium)")
+		return 0
+	}
+	if code := defaultClip(&o); code != 0 {
+		return code
+	}
+	r, err := runLatency(ctx, log, o, runs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "onair-load:", err)
+		return 1
+	}
+	fmt.Printf("watch page (hls.js, low-latency mode) behind live: median %.2f s (runs %v, each the median of %d samples after %.0f s)\n",
+		r.Median, r.Runs, r.Samples, r.Settle)
+	return saveJSON(o.JSON, r, false)
+}
+
 // windowMain runs the window scenario.
 func windowMain(ctx context.Context, o options, runs, streams int) int {
 	r, err := runWindowScenario(ctx, o, runs, streams)
@@ -173,18 +200,8 @@ func windowMain(ctx context.Context, o options, runs, streams int) int {
 
 // mediaMain runs the media scenario once per number of streams.
 func mediaMain(ctx context.Context, log *slog.Logger, o options) int {
-	if o.Clip == "" {
-		dir, _ := os.UserCacheDir()
-		clip := mediatest.Standard
-		if o.Preview > 0 {
-			clip.NoBFrames = true // as OBS must be set for the preview
-		}
-		p, err := clip.Make(dir + "/onair-test-media")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "onair-load:", err)
-			return 1
-		}
-		o.Clip = p
+	if code := defaultClip(&o); code != 0 {
+		return code
 	}
 	var results []result
 	for _, n := range o.Streams {
@@ -199,8 +216,8 @@ func mediaMain(ctx context.Context, log *slog.Logger, o options) int {
 	printTable(os.Stdout, results)
 	for _, r := range results {
 		if r.PreviewViewers > 0 {
-			fmt.Printf("preview (first stream): %d viewers, %.0f access units each while measuring, send delay ms median %.2f / p95 %.2f, %d errors\n",
-				r.PreviewViewers, r.PreviewUnitsPerViewer, r.PreviewDelayMedian, r.PreviewDelayP95, r.PreviewErrors)
+			fmt.Printf("preview (first stream): %d viewers, %.0f access units each while measuring, send delay ms median %.2f / p95 %.2f, first picture after the answer ms median %.0f / p95 %.0f, %d errors\n",
+				r.PreviewViewers, r.PreviewUnitsPerViewer, r.PreviewDelayMedian, r.PreviewDelayP95, r.PreviewFirstMedian, r.PreviewFirstP95, r.PreviewErrors)
 		}
 	}
 	if o.JSON != "" {
@@ -234,4 +251,24 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// defaultClip sets o.Clip to the standard clip (without B-frames for the
+// preview, as OBS must be set for it), encoded on first use.
+func defaultClip(o *options) int {
+	if o.Clip != "" {
+		return 0
+	}
+	dir, _ := os.UserCacheDir()
+	clip := mediatest.Standard
+	if o.Preview > 0 {
+		clip.NoBFrames = true
+	}
+	p, err := clip.Make(dir + "/onair-test-media")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "onair-load:", err)
+		return 1
+	}
+	o.Clip = p
+	return 0
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	whep "github.com/onair-studio/onair/ui/player"
 )
@@ -19,6 +21,24 @@ type previewViewers struct {
 	units  atomic.Int64 // while measuring
 	errors atomic.Int32
 	wg     sync.WaitGroup
+	// firsts are the times from each viewer's WHEP answer to its first
+	// access unit.
+	mu     sync.Mutex
+	firsts []time.Duration
+}
+
+// joinGap spaces the viewers' joins, so that they join at different
+// points between key frames (20 joins span 3 s: one and a half key frame
+// intervals of the standard clip).
+const joinGap = 150 * time.Millisecond
+
+// firstPictures returns the median and p95 of the viewers' first-picture times.
+func (pv *previewViewers) firstPictures() (median, p95 time.Duration, n int) {
+	pv.mu.Lock()
+	defer pv.mu.Unlock()
+	d := slices.Clone(pv.firsts)
+	slices.Sort(d)
+	return quantile(d, 0.5), quantile(d, 0.95), len(d)
 }
 
 // startPreview opens k sessions on stream id and reads them until ctx ends.
@@ -26,12 +46,17 @@ func startPreview(ctx context.Context, log *slog.Logger, httpAddr, id string, k 
 	pv := &previewViewers{}
 	c := whep.Client{URL: "http://" + httpAddr + "/v2/video/local/live_streams/" + id + "/whep", Username: apiKey, Password: apiSecret}
 	for i := range k {
+		if i > 0 {
+			time.Sleep(joinGap)
+		}
 		sess, err := c.Connect(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("preview viewer %d: %w", i, err)
 		}
+		answered := time.Now()
 		pv.wg.Go(func() {
 			defer func() { _ = sess.Close() }()
+			first := true
 			for {
 				select {
 				case <-ctx.Done():
@@ -43,6 +68,12 @@ func startPreview(ctx context.Context, log *slog.Logger, httpAddr, id string, k 
 							pv.errors.Add(1)
 						}
 						return
+					}
+					if first {
+						first = false
+						pv.mu.Lock()
+						pv.firsts = append(pv.firsts, time.Since(answered))
+						pv.mu.Unlock()
 					}
 					if measure() {
 						pv.units.Add(1)

@@ -63,6 +63,10 @@ type result struct {
 	PreviewDelayMedian    float64 `json:"preview_send_delay_ms_median"`
 	PreviewDelayP95       float64 `json:"preview_send_delay_ms_p95"`
 	PreviewErrors         int     `json:"preview_errors"`
+	// PreviewFirstMedian and PreviewFirstP95 are the time from a viewer's
+	// WHEP answer to its first access unit, over the viewers.
+	PreviewFirstMedian float64 `json:"preview_first_picture_ms_median"`
+	PreviewFirstP95    float64 `json:"preview_first_picture_ms_p95"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

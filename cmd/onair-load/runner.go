@@ -44,7 +44,7 @@ type runner struct {
 func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, error) {
 	ru := &runner{log: log, o: o, n: n, parts: &samples{}, segs: &samples{}, firsts: &samples{},
 		playerErrs: &counter{}, pubErr: &counter{},
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}}
+		client: newClient()}
 	ru.r = result{Streams: n, Publisher: o.Publisher, Readers: o.Readers, Recording: o.Record, Destinations: o.Destinations}
 	if o.Readers > 0 {
 		ru.r.ReaderMode = o.ReaderMode
@@ -58,6 +58,11 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	}
 	ru.collect(ctx)
 	return ru.r, nil
+}
+
+// newClient is the players' HTTP client.
+func newClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
 }
 
 // close stops the preview viewers, publishers and players (go-rtmp's client
@@ -265,6 +270,11 @@ func (ru *runner) previewFigures() error {
 		ru.r.PreviewErrors += ru.o.Preview - viewers
 	}
 	ru.r.PreviewDelayMedian, ru.r.PreviewDelayP95 = med, p95
+	fm, fp, n := ru.pv.firstPictures()
+	if n < ru.o.Preview {
+		ru.r.PreviewErrors += ru.o.Preview - n
+	}
+	ru.r.PreviewFirstMedian, ru.r.PreviewFirstP95 = ms(fm), ms(fp)
 	return nil
 }
 

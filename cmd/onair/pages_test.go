@@ -138,3 +138,64 @@ func TestPagesHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewPageFirstPicture: joining between two key frames of a stream
+// with a 6 s key frame interval, the preview page in Chromium shows its
+// first picture within a second of the WHEP answer (the studio sends the
+// newest key frame it holds), then holds it until the stream's next key
+// frame — no burst of old frames played fast — then plays every frame.
+func TestPreviewPageFirstPicture(t *testing.T) {
+	clip := mediatest.Clip{Width: 640, Height: 360, FPS: 30, Seconds: 12, VideoKbps: 600, AudioKbps: 96, GOPSeconds: 6, NoBFrames: true}
+	ctx := chromium(t) // started first: the page is opened early in the interval
+	s, st := previewStudio(t, clip)
+	time.Sleep(time.Second) // about 1 s into the first interval: the next key frame is 5 s away
+	var tok struct {
+		PreviewURL string `json:"preview_url"`
+	}
+	p := &proc{t: t, httpAddr: strings.TrimPrefix(s.HTTPURL(), "http://")}
+	if code, body := p.call("POST", "/live_streams/"+st.ID+"/preview_token", nil, &tok); code != 201 {
+		t.Fatalf("preview token: %d %s", code, body)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(s.HTTPURL()+tok.PreviewURL)); err != nil {
+		t.Fatal(err)
+	}
+	type times struct {
+		Answered *float64 `json:"answered"`
+		First    *float64 `json:"first"`
+		Now      float64  `json:"now"`
+		Frames   int      `json:"frames"`
+	}
+	read := func() times {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[times](`(async () => ({answered: window.onairAnsweredAt ?? null, first: window.onairFirstFrameAt ?? null, now: performance.now(), frames: await window.onairFrames()}))()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("reading the page: %v", err)
+		}
+		return v
+	}
+	var v times
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if v = read(); v.Answered != nil && v.First != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no picture 10 s after loading the page: %+v", v)
+		}
+	}
+	first := *v.First - *v.Answered
+	t.Logf("first picture %.0f ms after the answer", first)
+	if first > 1000 {
+		t.Errorf("the first picture came %.0f ms after the answer; the next key frame was seconds away and the newest was held", first)
+	}
+	// Two seconds on: still the first picture, not old frames played fast.
+	time.Sleep(time.Until(time.Now().Add(time.Duration(2000-(v.Now-*v.First)) * time.Millisecond)))
+	if v = read(); v.Frames > 3 {
+		t.Errorf("%d frames decoded within 2 s of the first picture, before the stream's next key frame: a burst", v.Frames)
+	}
+	// After the next key frame, every frame.
+	for deadline := time.Now().Add(10 * time.Second); v.Frames < 60; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d frames decoded 10 s on", v.Frames)
+		}
+		v = read()
+	}
+}

@@ -3,6 +3,7 @@ package preview
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -24,6 +25,7 @@ const viewerQueue = 64
 type frame struct {
 	packets  []*rtp.Packet
 	key      bool
+	copy     bool // one viewer's copy of the newest key frame (its first picture)
 	received time.Time
 }
 
@@ -41,21 +43,58 @@ type feed struct {
 	sessions int
 
 	pk   rtp.Packetizer // on the reader's goroutine only
+	seq  *counter       // the packetizer's sequence numbers
 	base uint32
 	buf  []byte
+	// newest is the PTS of the newest video unit the stream sent, offered
+	// or not: a viewer's first picture is given that time.
+	newest atomic.Int64
 
 	mu      sync.Mutex
 	viewers []*viewer
 	ring    sentRing // the packets last made, for NACKs
+	lastSeq uint16   // the newest packet offered to viewers
 
 	delays delayLog // of this stream's viewers
 }
 
 func newFeed(id string) *feed {
-	f := &feed{id: id, base: rand.Uint32()}
-	f.pk = rtp.NewPacketizer(rtpMTU, 0, 0, &codecs.H264Payloader{}, rtp.NewRandomSequencer(), 90000)
+	f := &feed{id: id, base: rand.Uint32(), seq: &counter{next: uint16(rand.Uint32())}}
+	f.lastSeq = f.seq.next - 1
+	f.newest.Store(-1)
+	f.pk = rtp.NewPacketizer(rtpMTU, 0, 0, &codecs.H264Payloader{}, f.seq, 90000)
 	f.reader = &hub.Reader{Name: "preview", QueueSize: 256, OnUnit: f.onUnit}
 	return f
+}
+
+// counter is the feed's sequence numbers: the next one is known, so a
+// joining viewer's first picture can be numbered just before it.
+type counter struct {
+	mu   sync.Mutex
+	next uint16
+	roll uint64
+}
+
+func (c *counter) NextSequenceNumber() uint16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.next
+	c.next++
+	if c.next == 0 {
+		c.roll++
+	}
+	return n
+}
+
+func (c *counter) RollOverCount() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roll
+}
+
+// rtpTime is a PTS on the feed's RTP clock (90 kHz from a random base).
+func (f *feed) rtpTime(pts time.Duration) uint32 {
+	return f.base + uint32(pts.Nanoseconds()*9/100000)
 }
 
 // onUnit turns a video unit into packets once and offers them to every
@@ -64,6 +103,7 @@ func (f *feed) onUnit(u *media.Unit) {
 	if u.Kind != media.KindVideo || (u.Tracks != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264) {
 		return // the preview sends H.264 only; the API says so before a session starts
 	}
+	f.newest.Store(int64(u.PTS))
 	f.mu.Lock()
 	n := len(f.viewers)
 	f.mu.Unlock()
@@ -78,7 +118,7 @@ func (f *feed) onUnit(u *media.Unit) {
 	}
 	f.buf = b
 	pkts := f.pk.Packetize(b, 0)
-	ts := f.base + uint32(u.PTS.Nanoseconds()*9/100000) // 90 kHz
+	ts := f.rtpTime(u.PTS)
 	for _, p := range pkts {
 		p.Timestamp = ts
 	}
@@ -87,15 +127,57 @@ func (f *feed) onUnit(u *media.Unit) {
 	for _, p := range pkts {
 		f.ring.keep(p)
 	}
+	if len(pkts) > 0 {
+		f.lastSeq = pkts[len(pkts)-1].SequenceNumber
+	}
 	for _, v := range f.viewers {
 		v.offer(fr)
 	}
 	f.mu.Unlock()
 }
 
-func (f *feed) add(v *viewer) {
+// add starts v. With key, the stream's newest key frame, v is sent that
+// picture at once and then waits for the next key frame (the frames
+// between depend on ones it never got): its first picture comes within a
+// round trip instead of up to a key frame interval later, and it never sees
+// a burst of old frames played fast. The copy is numbered to end at the
+// newest packet offered (so the stream's next packets follow it: those
+// numbers went to other viewers, never to v) and carries the time of now
+// (so the player's clock is not set up to a key frame interval in the
+// past).
+func (f *feed) add(v *viewer, key *media.Unit) {
+	var copyPkts []*rtp.Packet
+	if key != nil {
+		b := make([]byte, 0, 4096)
+		for _, nalu := range key.NALUs {
+			b = append(b, 0, 0, 0, 1)
+			b = append(b, nalu...)
+		}
+		pk := rtp.NewPacketizer(rtpMTU, 0, 0, &codecs.H264Payloader{}, rtp.NewFixedSequencer(0), 90000)
+		copyPkts = pk.Packetize(b, 0)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(copyPkts) > 0 {
+		// Now, in the stream's time: the key frame's time plus its age, or
+		// the newest unit's when the stream runs ahead of the clock.
+		now := key.PTS
+		if !key.Received.IsZero() {
+			now += time.Since(key.Received)
+		}
+		if n := time.Duration(f.newest.Load()); n > now {
+			now = n
+		}
+		ts := f.rtpTime(now)
+		first := f.lastSeq - uint16(len(copyPkts)) + 1
+		for i, p := range copyPkts {
+			p.SequenceNumber = first + uint16(i)
+			p.Timestamp = ts
+		}
+		v.held = copyPkts
+		v.offer(&frame{packets: copyPkts, key: true, copy: true})
+		v.needKey = true // the stream's own pictures from its next key frame
+	}
 	f.viewers = append(f.viewers, v)
 }
 
@@ -116,6 +198,21 @@ type viewer struct {
 	queue   chan *frame
 	needKey bool   // under the feed's lock
 	dropped uint64 // under the feed's lock
+	// held is the copy of the key frame the viewer started with, for its
+	// NACKs (the ring has other packets under those numbers); dropped at
+	// its second key frame from the stream. Under the feed's lock.
+	held     []*rtp.Packet
+	liveKeys int
+}
+
+// heldPacket is the packet seq of the viewer's first picture, if it is one.
+func (v *viewer) heldPacket(seq uint16) *rtp.Packet {
+	for _, p := range v.held {
+		if p.SequenceNumber == seq {
+			return p
+		}
+	}
+	return nil
 }
 
 func newViewer() *viewer {
@@ -127,6 +224,11 @@ func newViewer() *viewer {
 func (v *viewer) offer(fr *frame) {
 	if v.needKey && !fr.key {
 		return
+	}
+	if fr.key && v.held != nil && !fr.copy {
+		if v.liveKeys++; v.liveKeys >= 2 {
+			v.held = nil // long past: NACKs for it are over, and its numbers come round again
+		}
 	}
 	select {
 	case v.queue <- fr:

@@ -45,7 +45,10 @@ func (s *Server) resend(ss *session, pkts []rtcp.Packet) {
 					return true
 				}
 				ss.feed.mu.Lock()
-				p := ss.feed.ring.get(seq)
+				p := ss.v.heldPacket(seq)
+				if p == nil {
+					p = ss.feed.ring.get(seq)
+				}
 				ss.feed.mu.Unlock()
 				if p != nil {
 					_ = ss.track.WriteRTP(p) // a closing connection ends the session anyway

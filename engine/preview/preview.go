@@ -5,8 +5,9 @@
 // The viewers of one stream share one hub reader and one packetizer (a
 // feed): each access unit becomes RTP packets once, and every viewer's
 // goroutine writes those packets to its own peer connection. A viewer
-// starts at the next key frame and, when it falls behind, drops media and
-// waits for the next one. Audio is not sent: WebRTC has no AAC.
+// starts with the stream's newest key frame (held by the hub), then waits
+// for the next one; when it falls behind, it drops media and waits for the
+// next one. Audio is not sent: WebRTC has no AAC.
 package preview
 
 import (
@@ -27,6 +28,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
 )
 
 // Errors of Offer and End. Each is a livestream.ValidationError or wraps
@@ -45,6 +47,9 @@ type Streams interface {
 	// Attach adds r to the live stream's hub; r stops when the session
 	// ends (r.Done closes) or when detach is called.
 	Attach(id string, r *hub.Reader) (detach func(), err error)
+	// LastKey is the newest video key frame the live stream sent (nil
+	// before the first): a new viewer's first picture.
+	LastKey(id string) (u *media.Unit, live bool, err error)
 }
 
 // Server runs the preview sessions of every stream.

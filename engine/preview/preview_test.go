@@ -35,6 +35,14 @@ func (h hubs) Attach(id string, r *hub.Reader) (func(), error) {
 	return func() { s.RemoveReader(r) }, nil
 }
 
+func (h hubs) LastKey(id string) (*media.Unit, bool, error) {
+	s, ok := h[id]
+	if !ok {
+		return nil, false, livestream.ErrNotFound
+	}
+	return s.LastKey(), true, nil
+}
+
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // peer is a receiving pion peer on loopback that counts what arrives.
@@ -50,6 +58,29 @@ type peer struct {
 	seen map[uint16]int
 	last uint16
 	ssrc uint32
+	log  []seenFrame // every access unit completed, in order
+	cur  seenFrame
+}
+
+// seenFrame is an access unit as a peer received it.
+type seenFrame struct {
+	at       time.Time // its last packet's arrival
+	ts       uint32
+	key      bool // it starts with the SPS
+	from, to uint16
+}
+
+// startsWithSPS reports whether an H.264 RTP payload starts with an SPS,
+// alone or in a STAP-A with the PPS: a key frame from the studio.
+func startsWithSPS(payload []byte) bool {
+	if len(payload) < 4 {
+		return false
+	}
+	nal := payload[0] & 0x1f
+	if nal == 24 {
+		nal = payload[3] & 0x1f
+	}
+	return nal == 7
 }
 
 func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
@@ -85,11 +116,7 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 				first = false
 				// The first packet of a viewer starts a key frame: SPS
 				// (7), alone or in a STAP-A (24) with the PPS.
-				nal := pkt.Payload[0] & 0x1f
-				if nal == 24 {
-					nal = pkt.Payload[3] & 0x1f
-				}
-				if nal == 7 {
+				if startsWithSPS(pkt.Payload) {
 					p.firstTS <- pkt.Timestamp
 				} else {
 					p.firstTS <- 0
@@ -98,6 +125,14 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 			p.mu.Lock()
 			p.seen[pkt.SequenceNumber]++
 			p.last, p.ssrc = pkt.SequenceNumber, pkt.SSRC
+			if p.cur.at.IsZero() {
+				p.cur = seenFrame{at: time.Now(), ts: pkt.Timestamp, key: startsWithSPS(pkt.Payload), from: pkt.SequenceNumber}
+			}
+			if pkt.Marker {
+				p.cur.at, p.cur.to = time.Now(), pkt.SequenceNumber
+				p.log = append(p.log, p.cur)
+				p.cur = seenFrame{}
+			}
 			p.mu.Unlock()
 			p.packets.Add(1)
 			if pkt.Marker {
@@ -214,7 +249,7 @@ func TestLostPacketsAreSentAgain(t *testing.T) {
 }
 
 // Two viewers of one stream share its one hub reader; each starts at a key
-// frame and receives the video; ending the sessions detaches the reader.
+// frame (the newest, held) and receives the video; ending the sessions detaches the reader.
 func TestViewersShareOneReader(t *testing.T) {
 	s, st := liveServer(t)
 
@@ -233,10 +268,12 @@ func TestViewersShareOneReader(t *testing.T) {
 			t.Fatalf("viewer %d received nothing", i+1)
 		}
 	}
-	time.Sleep(time.Second)
+	// The first picture, the stream's next key frame within its 1 s
+	// interval, then every frame.
+	time.Sleep(2 * time.Second)
 	for i, p := range []*peer{p1, p2} {
 		if n := p.frames.Load(); n < 20 {
-			t.Errorf("viewer %d: %d frames in about a second", i+1, n)
+			t.Errorf("viewer %d: %d frames in about two seconds", i+1, n)
 		}
 	}
 	if err := s.End("a", id1); err != nil {
@@ -342,7 +379,7 @@ func BenchmarkFanOut(b *testing.B) {
 	for range 20 {
 		v := newViewer()
 		v.needKey = false
-		f.add(v)
+		f.add(v, nil)
 		go func() {
 			for range v.queue {
 			}
@@ -355,5 +392,77 @@ func BenchmarkFanOut(b *testing.B) {
 	b.StopTimer()
 	for _, v := range f.viewers {
 		close(v.queue)
+	}
+}
+
+// longGOP is a clip with a key frame every 6 s, so that a viewer joins
+// well before the next one.
+var longGOP = mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 12, VideoKbps: 300, GOPSeconds: 6, NoBFrames: true}
+
+// A viewer joining mid-way between key frames gets the newest key frame at
+// once, as a picture of now (its RTP time is the newest unit's), then
+// nothing until the stream's next key frame, then every frame: no burst of
+// old frames, no corrupt pictures from frames it never had.
+func TestNewViewerStartsWithTheNewestKeyFrame(t *testing.T) {
+	tracks, units := clipunits.Units(t, longGOP)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		s.Close()
+	})
+	// 1.5 s into the first 6 s key frame interval.
+	time.Sleep(time.Until(start.Add(1500 * time.Millisecond)))
+	if st.LastKey() == nil {
+		t.Fatal("the hub holds no key frame 1.5 s into the clip")
+	}
+	joined := time.Now()
+	p, _ := newPeer(t, s, "a")
+	defer p.pc.Close()
+	frames := func() []seenFrame {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return append([]seenFrame(nil), p.log...)
+	}
+	deadline := time.Now().Add(12 * time.Second)
+	for len(frames()) < 30 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := frames()
+	if len(log) < 30 {
+		t.Fatalf("%d frames in 12 s", len(log))
+	}
+	first, second := log[0], log[1]
+	t.Logf("first picture %v after the offer; the next %v later, %d ms of RTP time apart", first.at.Sub(joined), second.at.Sub(first.at), (second.ts-first.ts)/90)
+	// The next key frame is 4.5 s away: a viewer waiting for it gets
+	// nothing for 4.5 s.
+	if d := first.at.Sub(joined); d > 2500*time.Millisecond || !first.key {
+		t.Errorf("the first picture came %v after the offer (key frame: %v); the newest key frame was held", d, first.key)
+	}
+	if !second.key || second.at.Sub(first.at) < 3*time.Second {
+		t.Errorf("the second frame (key %v, %v after the first) is not the stream's next key frame: the viewer got frames whose references it lacks", second.key, second.at.Sub(first.at))
+	}
+	// RTP time and arrival agree (the first picture carries the time of now,
+	// not of its key frame 1.5 s earlier).
+	wall := second.at.Sub(first.at)
+	rtpGap := time.Duration(second.ts-first.ts) * time.Second / 90000
+	if d := rtpGap - wall; d < -400*time.Millisecond || d > 400*time.Millisecond {
+		t.Errorf("the first two pictures are %v apart in RTP time and %v in arrival", rtpGap, wall)
+	}
+	// Numbered without a gap to the stream's own packets? No: the frames
+	// skipped go unnumbered for this viewer, but in order.
+	if int16(second.from-first.to) <= 0 {
+		t.Errorf("the stream's packets (from %d) do not come after the first picture's (to %d)", second.from, first.to)
+	}
+	for i := 2; i < len(log); i++ {
+		if log[i].from != log[i-1].to+1 {
+			t.Errorf("frame %d starts at packet %d, after %d: a gap once live", i, log[i].from, log[i-1].to)
+			break
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/onair-studio/onair/engine/livestream"
+	"github.com/onair-studio/onair/engine/media"
 )
 
 // viewerID says who asks for a session: the studio's owner (the API
@@ -170,7 +171,7 @@ func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (stri
 				ss.joined = true
 				ss.feed.joined++
 				s.mu.Unlock()
-				ss.feed.add(ss.v)
+				ss.feed.add(ss.v, s.firstPicture(ss.streamID))
 			})
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			go s.end(ss, "the viewer went away ("+st.String()+")")
@@ -270,4 +271,16 @@ func (s *Server) end(ss *session, reason string) {
 		}
 		s.Logger.Info("preview session ended", "live_stream", ss.streamID, "session", ss.id, "reason", reason)
 	})
+}
+
+// firstPicture is the stream's newest H.264 key frame, or nil.
+func (s *Server) firstPicture(streamID string) *media.Unit {
+	u, live, err := s.Streams.LastKey(streamID)
+	if err != nil || !live || u == nil || u.Kind != media.KindVideo || !u.Key {
+		return nil
+	}
+	if u.Tracks != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264 {
+		return nil
+	}
+	return u
 }
