@@ -40,6 +40,19 @@
         say("Live", true);
         video.play().catch(function () {});
       });
+      // hls.js starts a little further back than it aims to play (it picks
+      // the start from the playlist at hand, then fetches and buffers), and
+      // speeds up to catch up only with more than a second buffered: once
+      // playing has settled, a player still well behind its target (but
+      // near the edge: not a viewer who rewound) jumps there once.
+      video.addEventListener("playing", function settle() {
+        video.removeEventListener("playing", settle);
+        setTimeout(function () {
+          if (!hls || !hls.liveSyncPosition) return;
+          var behind = hls.latency - hls.targetLatency;
+          if (behind > 0.35 && behind < 3) video.currentTime = hls.liveSyncPosition - 0.1;
+        }, 1500);
+      });
       // A playlist offering delta updates keeps a DVR window: show the bar.
       hls.on(Hls.Events.LEVEL_LOADED, function (_, data) {
         dvrOffered = !!(data.details && data.details.canSkipUntil > 0);
