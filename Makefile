@@ -118,8 +118,9 @@ fuzz:
 ## bench: Go benchmarks of the hot paths, then the standard load scenario
 ## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the
 ## recording scenario (16 streams recorded, against the same without recording), then the
-## preview scenario (20 WebRTC viewers of one stream), then the API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000).
-## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-record.json, bin/bench-api.json;
+## preview scenario (20 WebRTC viewers of one stream, with each one's first picture after the answer), then the API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000),
+## then the latency scenario (the watch page's hls.js in headless Chromium, 3 runs; skipped without Chromium).
+## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-record.json, bin/bench-api.json, bin/bench-preview.json, bin/bench-latency.json;
 ## see docs/PERFORMANCE.md.
 bench: build
 	$(GO) build -o bin/onair-load ./cmd/onair-load
@@ -129,6 +130,7 @@ bench: build
 	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
 	./bin/onair-load -api -json bin/bench-api.json
 	./bin/onair-load -n 1 -preview 20 -duration 20s -warmup 8s -json bin/bench-preview.json
+	./bin/onair-load -latency -latency-runs 3 -json bin/bench-latency.json
 
 ## packaging-tools: the fyne command, pinned (each package's script names the system tools it needs)
 FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4
