@@ -123,8 +123,14 @@ func (o *outputsSection) row(out livestream.OutputState, active bool) fyne.Canva
 		lines = append(lines, o.rewindRow(out, active))
 	}
 	if out.LastError != "" {
+		// A broadcasting output's message is a warning (the rewind window
+		// cut short by a full disk); otherwise it is why the output failed.
 		e := widget.NewLabel("Last error: " + out.LastError)
 		e.Importance = widget.DangerImportance
+		if out.Status == livestream.OutputBroadcasting {
+			e.SetText("Warning: " + out.LastError)
+			e.Importance = widget.WarningImportance
+		}
 		e.Wrapping = fyne.TextWrapWord
 		lines = append(lines, e)
 	}

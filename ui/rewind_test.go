@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -82,5 +84,39 @@ func TestRewindLabels(t *testing.T) {
 	d.LowDisk = true
 	if got := rewindText(d); !strings.Contains(got, "nearly full") {
 		t.Errorf("rewindText with the disk nearly full: %q", got)
+	}
+}
+
+// labels returns the texts and importances of the labels in o.
+func labels(o fyne.CanvasObject) map[string]widget.Importance {
+	out := map[string]widget.Importance{}
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			out[x.Text] = x.Importance
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}
+
+// A broadcasting output's message (the rewind window cut short by a full
+// disk) is shown as a warning; an errored output's as its last error.
+func TestOutputRowWarningOrError(t *testing.T) {
+	test.NewTempApp(t)
+	o := &outputsSection{p: &streamPage{}}
+	msg := "rewind keeps only the live edge for now"
+	hlsOut := livestream.OutputState{Output: livestream.Output{Type: livestream.OutputHLS, DVRWindowSec: 60}, Status: livestream.OutputBroadcasting, LastError: msg}
+	if imp, ok := labels(o.row(hlsOut, true))["Warning: "+msg]; !ok || imp != widget.WarningImportance {
+		t.Errorf("broadcasting with a message: %v", labels(o.row(hlsOut, true)))
+	}
+	hlsOut.Status = livestream.OutputErrored
+	if imp, ok := labels(o.row(hlsOut, true))["Last error: "+msg]; !ok || imp != widget.DangerImportance {
+		t.Errorf("errored: %v", labels(o.row(hlsOut, true)))
 	}
 }
