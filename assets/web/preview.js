@@ -140,6 +140,17 @@
   // For tests: when the WHEP answer was applied and the first picture shown
   // (performance.now() milliseconds; onairFirstFrameAt, onairAnsweredAt).
   // For tests: frames decoded so far, from the receiver's statistics.
+  // For tests: frames received so far (before decoding).
+  window.onairFramesReceived = function () {
+    if (!pc) return Promise.resolve(0);
+    return pc.getStats().then(function (stats) {
+      var n = 0;
+      stats.forEach(function (s) {
+        if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesReceived || 0;
+      });
+      return n;
+    });
+  };
   window.onairFrames = function () {
     if (!pc) return Promise.resolve(0);
     return pc.getStats().then(function (stats) {

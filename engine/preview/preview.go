@@ -119,7 +119,8 @@ func (s *Server) Start() error {
 		}
 		s.Logger.Info("preview UDP port taken, using another", "wanted", s.UDPAddr, "using", udp.LocalAddr().String())
 	}
-	s.udp = udp
+	s.udp = batched(udp)
+	udp = s.udp
 	lf := &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelError, Writer: slogWriter{s.Logger}, ScopeLevels: map[string]logging.LogLevel{}}
 	s.mux = webrtc.NewICEUDPMux(lf.NewLogger("ice"), udp)
 
