@@ -225,8 +225,8 @@ func (o *Output) write(u *media.Unit) {
 			o.OnStatus(true, nil)
 		}
 	}
-	if o.DVRWindow > 0 {
-		o.checkDisk(m)
+	if o.DVRWindow > 0 && u.Key {
+		o.checkDisk(m) // the state changes only as a segment ends, at a key frame
 	}
 }
 

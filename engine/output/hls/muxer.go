@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -71,23 +70,7 @@ type fmp4Muxer struct {
 	removeDue []string // files of segments that left the playlist
 
 	kept     keptCounts // what the playlist's complete segments hold
-	lowDisk  bool       // the DVR window is cut short by the disk's free space
 	diskSeen int        // segments since the free space was last read
-}
-
-// dvrLimits are a DVR window's bounds: the media it keeps, and the free
-// space it leaves on the disk (the window is cut short below it).
-type dvrLimits struct {
-	window  time.Duration // 0: only the live edge (segmentCount segments)
-	minFree uint64
-	free    func(dir string) (uint64, error)
-}
-
-// keptCounts is read by Counts without the muxer's lock.
-type keptCounts struct {
-	bytes atomic.Int64
-	dur   atomic.Int64 // time.Duration
-	short atomic.Bool  // lowDisk
 }
 
 type segment struct {
@@ -334,19 +317,7 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 	m.kept.bytes.Add(seg.size)
 	m.kept.dur.Add(int64(seg.dur))
 	m.checkDiskLocked()
-	for len(m.segments) > m.segmentCount && m.evictableLocked() {
-		old := m.segments[0]
-		m.segments[0] = nil
-		m.segments = m.segments[1:]
-		m.kept.bytes.Add(-old.size)
-		m.kept.dur.Add(-int64(old.dur))
-		if old.discontinuity {
-			m.discSeq++
-		}
-		if old.path != "" {
-			m.removeDue = append(m.removeDue, old.path)
-		}
-	}
+	m.evictLocked()
 	// Parts stay in memory near the live edge only (where low-latency
 	// players ask for them); older segments move to a file in one write.
 	if n := len(m.segments) - 3; n >= 0 && m.dir != "" {
@@ -354,61 +325,9 @@ func (m *fmp4Muxer) closeSegment(end time.Duration) {
 			m.spillDue = s
 		}
 	}
-	// Further back than a live-edge playlist reaches, a segment is served
-	// whole: its parts (listed for the newest two only, but asked for from
-	// playlists an edge cached a while ago) are forgotten once the file
-	// holds them, so a long DVR window costs a few hundred bytes per segment.
-	if n := len(m.segments) - 1 - m.segmentCount; n >= 0 {
-		if s := m.segments[n]; s.path != "" && s.parts != nil {
-			s.parts, s.textParts = nil, nil
-		}
-	}
+	m.forgetPartsLocked()
 	m.cur = nil
 	m.notifyLocked()
-}
-
-func (m *fmp4Muxer) dvrStats() livestream.DVRStats {
-	return livestream.DVRStats{Kept: time.Duration(m.kept.dur.Load()), Bytes: m.kept.bytes.Load(), LowDisk: m.kept.short.Load()}
-}
-
-// evictableLocked reports whether the oldest segment may leave: always
-// without a DVR window (the playlist keeps segmentCount), with one when the
-// rest still cover the window or the disk is short of space.
-func (m *fmp4Muxer) evictableLocked() bool {
-	if m.dvr.window == 0 || m.lowDisk {
-		return true
-	}
-	return time.Duration(m.kept.dur.Load())-m.segments[0].dur >= m.dvr.window
-}
-
-// diskEvery is how many segments pass between readings of the free space.
-const diskEvery = 5
-
-// checkDiskLocked reads the DVR folder's free space now and then: below
-// the floor the window keeps only the live edge until there is room again.
-func (m *fmp4Muxer) checkDiskLocked() {
-	if m.dvr.window == 0 || m.dir == "" || m.dvr.free == nil {
-		return
-	}
-	if m.diskSeen++; m.diskSeen < diskEvery && !m.lowDisk {
-		return
-	}
-	m.diskSeen = 0
-	free, err := m.dvr.free(m.dir)
-	if err != nil {
-		return
-	}
-	low := free < m.dvr.minFree
-	if low != m.lowDisk {
-		if low {
-			m.log.Warn("the DVR window keeps only the live edge: the disk holding it is nearly full; free some space",
-				"free_mb", free>>20, "floor_mb", m.dvr.minFree>>20, "folder", m.dir)
-		} else {
-			m.log.Info("the DVR window grows again: the disk has room")
-		}
-	}
-	m.lowDisk = low
-	m.kept.short.Store(low)
 }
 
 // spill writes a complete segment to its file, without the lock (a complete
