@@ -137,28 +137,21 @@
   }
   window.addEventListener("pagehide", end);
 
-  // For tests: when the WHEP answer was applied and the first picture shown
-  // (performance.now() milliseconds; onairFirstFrameAt, onairAnsweredAt).
-  // For tests: frames decoded so far, from the receiver's statistics.
-  // For tests: frames received so far (before decoding).
-  window.onairFramesReceived = function () {
+  // For tests (with onairAnsweredAt and onairFirstFrameAt, set above: when
+  // the WHEP answer was applied and the first picture shown, in
+  // performance.now() milliseconds): a counter of the video receiver's
+  // statistics, 0 before any.
+  function videoStat(field) {
     if (!pc) return Promise.resolve(0);
     return pc.getStats().then(function (stats) {
       var n = 0;
       stats.forEach(function (s) {
-        if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesReceived || 0;
+        if (s.type === "inbound-rtp" && s.kind === "video") n = s[field] || 0;
       });
       return n;
     });
-  };
-  window.onairFrames = function () {
-    if (!pc) return Promise.resolve(0);
-    return pc.getStats().then(function (stats) {
-      var n = 0;
-      stats.forEach(function (s) {
-        if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesDecoded || 0;
-      });
-      return n;
-    });
-  };
+  }
+  // Frames received so far (before decoding), and frames decoded.
+  window.onairFramesReceived = function () { return videoStat("framesReceived"); };
+  window.onairFrames = function () { return videoStat("framesDecoded"); };
 })();

@@ -35,14 +35,11 @@ func (l *Library) CreateClip(publicID, streamID string, c livestream.AssetClip) 
 	}
 	now := livestream.Now()
 	a := livestream.Asset{PublicID: publicID, StreamID: streamID, Status: livestream.AssetProcessing, Started: now, CreatedAt: now, Clip: &c}
-	if err := l.Repo.PutAsset(a); err != nil {
-		l.mu.Unlock()
-		f.Close()
-		os.Remove(l.path(publicID))
-		return nil, livestream.Asset{}, fmt.Errorf("indexing clip %s: %w", publicID, err)
-	}
-	l.assets[publicID] = &a
+	err = l.indexNewLocked(&a, f, "clip")
 	l.mu.Unlock()
+	if err != nil {
+		return nil, livestream.Asset{}, err
+	}
 	l.emit(livestream.EventAssetProcessing, a)
 	return f, clone(a), nil
 }

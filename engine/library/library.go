@@ -148,16 +148,25 @@ func (l *Library) Create(streamID, publicID string, began time.Time) (*os.File, 
 	}
 	a := livestream.Asset{PublicID: id, StreamID: streamID, Status: livestream.AssetRecording,
 		Started: began.UTC().Truncate(time.Millisecond), CreatedAt: livestream.Now()}
-	if err := l.Repo.PutAsset(a); err != nil {
-		l.mu.Unlock()
-		f.Close()
-		os.Remove(l.path(id))
-		return nil, livestream.Asset{}, fmt.Errorf("indexing recording %s: %w", id, err)
-	}
-	l.assets[id] = &a
+	err := l.indexNewLocked(&a, f, "recording")
 	l.mu.Unlock()
+	if err != nil {
+		return nil, livestream.Asset{}, err
+	}
 	l.emit(livestream.EventAssetRecording, a)
 	return f, a, nil
+}
+
+// indexNewLocked stores a, whose file f was just made, and lists it; when
+// it cannot be stored the file is closed and removed. l.mu is held.
+func (l *Library) indexNewLocked(a *livestream.Asset, f *os.File, what string) error {
+	if err := l.Repo.PutAsset(*a); err != nil {
+		f.Close()
+		os.Remove(l.path(a.PublicID))
+		return fmt.Errorf("indexing %s %s: %w", what, a.PublicID, err)
+	}
+	l.assets[a.PublicID] = a
+	return nil
 }
 
 // Progress updates a recording's figures in memory (the index gets them

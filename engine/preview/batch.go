@@ -28,6 +28,7 @@ type batchConn struct {
 	bufs  sync.Pool
 	msgs  []ipv4.Message // the sender's, reused
 	batch []datagram
+	addrs map[netip.AddrPort]*net.UDPAddr // the sender's: one per peer, not one per packet
 }
 
 // datagram is one queued write.
@@ -50,7 +51,7 @@ func batched(c net.PacketConn) net.PacketConn {
 		return c
 	}
 	b := &batchConn{UDPConn: uc, q: make(chan datagram, queuedMost), done: make(chan struct{}),
-		msgs: make([]ipv4.Message, maxBatch), batch: make([]datagram, 0, maxBatch)}
+		msgs: make([]ipv4.Message, maxBatch), batch: make([]datagram, 0, maxBatch), addrs: map[netip.AddrPort]*net.UDPAddr{}}
 	b.bufs.New = func() any { s := make([]byte, 0, 1500); return &s }
 	if la, ok := uc.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() == nil && !la.IP.IsUnspecified() {
 		p := ipv6.NewPacketConn(uc)
@@ -127,7 +128,7 @@ func (b *batchConn) run() {
 		m := b.msgs[:len(b.batch)]
 		for i, d := range b.batch {
 			m[i].Buffers[0] = (*d.b)[:d.n]
-			m[i].Addr = net.UDPAddrFromAddrPort(d.to)
+			m[i].Addr = b.addr(d.to)
 		}
 		for sent := 0; sent < len(m); {
 			n, err := b.send(m[sent:])
@@ -144,3 +145,21 @@ func (b *batchConn) run() {
 		}
 	}
 }
+
+// addr is to as the *net.UDPAddr the batch wants, made once per peer (the
+// map is the sender's alone; it starts over past maxPeers addresses).
+func (b *batchConn) addr(to netip.AddrPort) *net.UDPAddr {
+	if a, ok := b.addrs[to]; ok {
+		return a
+	}
+	if len(b.addrs) >= maxPeers {
+		clear(b.addrs)
+	}
+	a := net.UDPAddrFromAddrPort(to)
+	b.addrs[to] = a
+	return a
+}
+
+// maxPeers bounds the sender's addresses (the studio holds at most 100
+// preview sessions).
+const maxPeers = 256

@@ -110,14 +110,8 @@ func (f *feed) onUnit(u *media.Unit) {
 	if n == 0 {
 		return
 	}
-	// The payloader reads Annex B: start codes before each NAL unit.
-	b := f.buf[:0]
-	for _, nalu := range u.NALUs {
-		b = append(b, 0, 0, 0, 1)
-		b = append(b, nalu...)
-	}
-	f.buf = b
-	pkts := f.pk.Packetize(b, 0)
+	f.buf = annexB(f.buf[:0], u.NALUs)
+	pkts := f.pk.Packetize(f.buf, 0)
 	ts := f.rtpTime(u.PTS)
 	for _, p := range pkts {
 		p.Timestamp = ts
@@ -136,6 +130,16 @@ func (f *feed) onUnit(u *media.Unit) {
 	f.mu.Unlock()
 }
 
+// annexB appends the NAL units to b with a start code before each: what
+// the payloader reads.
+func annexB(b []byte, nalus [][]byte) []byte {
+	for _, nalu := range nalus {
+		b = append(b, 0, 0, 0, 1)
+		b = append(b, nalu...)
+	}
+	return b
+}
+
 // add starts v. With key, the stream's newest key frame, v is sent that
 // picture at once and then waits for the next key frame (the frames
 // between depend on ones it never got): its first picture comes within a
@@ -148,13 +152,8 @@ func (f *feed) onUnit(u *media.Unit) {
 func (f *feed) add(v *viewer, key *media.Unit) {
 	var copyPkts []*rtp.Packet
 	if key != nil {
-		b := make([]byte, 0, 4096)
-		for _, nalu := range key.NALUs {
-			b = append(b, 0, 0, 0, 1)
-			b = append(b, nalu...)
-		}
 		pk := rtp.NewPacketizer(rtpMTU, 0, 0, &codecs.H264Payloader{}, rtp.NewFixedSequencer(0), 90000)
-		copyPkts = pk.Packetize(b, 0)
+		copyPkts = pk.Packetize(annexB(nil, key.NALUs), 0)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
