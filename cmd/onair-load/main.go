@@ -39,6 +39,7 @@ type options struct {
 	GOGC         string
 	CPUProfile   string
 	ReaderMode   string
+	ReaderClient string
 	GOMAXPROCS   string
 	Follow       bool
 	Record       bool
@@ -71,6 +72,7 @@ func parseFlags() (c cli, code int) {
 	flag.DurationVar(&c.o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
 	flag.IntVar(&c.o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
 	flag.DurationVar(&c.o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
+	flag.StringVar(&c.o.ReaderClient, "reader-client", "raw", "the readers' HTTP client: raw (one lean keep-alive connection each, so that the server is measured rather than the client) or net/http (Go's client, as before the thirteenth session)")
 	flag.StringVar(&c.o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
 	flag.StringVar(&c.o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client), ffmpeg (RTMP) or srt (ffmpeg over SRT)")
 	flag.StringVar(&c.o.JSON, "json", "", "also write the results as JSON to this file")
@@ -109,6 +111,10 @@ func parseFlags() (c cli, code int) {
 			return c, 2
 		}
 		c.o.Streams = append(c.o.Streams, n)
+	}
+	if c.o.ReaderClient != "raw" && c.o.ReaderClient != "net/http" {
+		fmt.Fprintln(os.Stderr, "onair-load: -reader-client must be raw or net/http")
+		return c, 2
 	}
 	if c.o.ReaderMode != "part" && c.o.ReaderMode != "segment" {
 		fmt.Fprintln(os.Stderr, "onair-load: -reader-mode must be part or segment")

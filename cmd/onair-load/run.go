@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type result struct {
 	RSSPerStreamMB      float64 `json:"rss_per_stream_mb"`
 	Readers             int     `json:"readers"`
 	ReaderMode          string  `json:"reader_mode,omitempty"`
+	ReaderClient        string  `json:"reader_client,omitempty"`
 	ReaderRequestsPerS  float64 `json:"reader_requests_per_s"`
 	ReaderMBPerS        float64 `json:"reader_mb_per_s"`
 	ReaderErrors        int     `json:"reader_errors"`
@@ -80,10 +82,13 @@ func quantile(d []time.Duration, q float64) time.Duration {
 }
 
 // readLoad runs k readers for d: each fetches its stream's media playlist
-// and then the newest part (or complete segment), again and again.
-func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, parts bool) (reqs, nbytes int64, errs int) {
+// and then the newest part (or complete segment), again and again, over
+// one keep-alive connection of its own. With netHTTP the readers use
+// net/http's client instead of the lean one (rawClient).
+func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, parts, netHTTP bool) (reqs, nbytes int64, errs int) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	end, _ := ctx.Deadline()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: k + 16}}
 	var nreq, nb atomic.Int64
 	var nerr atomic.Int32
@@ -91,22 +96,44 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 	for i := range k {
 		mediaURL := mediaURLs[i%len(mediaURLs)]
 		base := mediaURL[:strings.LastIndexByte(mediaURL, '/')+1]
-		// fetch counts one request; ok is false when it failed.
-		fetch := func(url string) ([]byte, bool) {
-			b, err := get(ctx, client, url)
-			if err != nil {
-				if ctx.Err() == nil {
-					nerr.Add(1)
+		var fetch func(url string, keep bool) ([]byte, bool)
+		if netHTTP {
+			fetch = func(url string, _ bool) ([]byte, bool) {
+				b, err := get(ctx, client, url)
+				if err != nil {
+					if ctx.Err() == nil {
+						nerr.Add(1)
+					}
+					return nil, false
 				}
-				return nil, false
+				nreq.Add(1)
+				nb.Add(int64(len(b)))
+				return b, true
 			}
-			nreq.Add(1)
-			nb.Add(int64(len(b)))
-			return b, true
+		} else {
+			rc, err := newRawClient(mediaURL)
+			if err != nil {
+				nerr.Add(1)
+				continue
+			}
+			defer rc.close()
+			origin := mediaURL[:len(mediaURL)-len(mustPath(mediaURL))]
+			fetch = func(url string, keep bool) ([]byte, bool) {
+				n, b, err := rc.get(url[len(origin):], keep, end)
+				if err != nil {
+					if ctx.Err() == nil && time.Now().Before(end) {
+						nerr.Add(1)
+					}
+					return nil, false
+				}
+				nreq.Add(1)
+				nb.Add(int64(n))
+				return b, true
+			}
 		}
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				b, ok := fetch(mediaURL)
+				b, ok := fetch(mediaURL, true)
 				if !ok {
 					continue
 				}
@@ -115,12 +142,21 @@ func readLoad(ctx context.Context, mediaURLs []string, k int, d time.Duration, p
 					nerr.Add(1)
 					continue
 				}
-				fetch(base + uri)
+				fetch(base+uri, false)
 			}
 		})
 	}
 	wg.Wait()
 	return nreq.Load(), nb.Load(), int(nerr.Load())
+}
+
+// mustPath is rawURL's path and query (what a request line names).
+func mustPath(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.RequestURI()
 }
 
 func printTable(w io.Writer, rs []result) {

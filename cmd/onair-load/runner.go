@@ -48,6 +48,7 @@ func runOnce(ctx context.Context, log *slog.Logger, o options, n int) (result, e
 	ru.r = result{Streams: n, Publisher: o.Publisher, Readers: o.Readers, Recording: o.Record, Destinations: o.Destinations}
 	if o.Readers > 0 {
 		ru.r.ReaderMode = o.ReaderMode
+		ru.r.ReaderClient = o.ReaderClient
 	}
 	ctx, ru.cancel = context.WithCancel(ctx)
 	defer ru.close()
@@ -286,7 +287,7 @@ func (ru *runner) collect(ctx context.Context) {
 	r.PartDelayMedian, r.PartDelayP95 = ms(quantile(pd, 0.5)), ms(quantile(pd, 0.95))
 	r.SegmentDelayMedian, r.SegmentDelayP95 = ms(quantile(sd, 0.5)), ms(quantile(sd, 0.95))
 	if ru.o.Readers > 0 {
-		reqs, bytes, errs := readLoad(ctx, ru.mediaURLs, ru.o.Readers, ru.o.ReaderTime, ru.o.ReaderMode == "part")
+		reqs, bytes, errs := readLoad(ctx, ru.mediaURLs, ru.o.Readers, ru.o.ReaderTime, ru.o.ReaderMode == "part", ru.o.ReaderClient == "net/http")
 		r.ReaderRequestsPerS = float64(reqs) / ru.o.ReaderTime.Seconds()
 		r.ReaderMBPerS = float64(bytes) / (1 << 20) / ru.o.ReaderTime.Seconds()
 		r.ReaderErrors = errs
