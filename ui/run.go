@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onair-studio/onair/assets"
@@ -17,9 +18,18 @@ import (
 // Run opens the studio's window, starting the studio with start, and
 // blocks until the user quits (from the window's menu or the tray).
 // Closing the window keeps the studio serving in the tray where there is
-// one. A taken port is asked about in the window.
-func Run(version string, start Starter) {
+// one. A taken port is asked about in the window. ready, when not nil, is
+// called on the UI thread each time the studio's view has been put in the
+// window.
+//
+// The window is made and shown first and the view built once it is up:
+// making the window (the GL context) and loading the text faces (parsing
+// the theme's fonts) are the two largest costs of a start, and the faces
+// load on another core meanwhile (warmFaces), so that building the view
+// finds them ready.
+func Run(version string, start Starter, ready func()) {
 	a := app.NewWithID(AppID)
+	go warmFaces()
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
 	w := a.NewWindow("OnAir Studio")
@@ -64,9 +74,22 @@ func Run(version string, start Starter) {
 			fyne.NewMenuItem("About OnAir Studio", v.showAbout),
 		)))
 		v.Start(ctx)
+		if ready != nil {
+			ready()
+		}
 	}
-	launch()
+	a.Lifecycle().SetOnStarted(launch)
 	w.ShowAndRun()
+}
+
+// warmFaces measures a little text in each style the first page uses (the
+// list: regular and bold; the stream page's monospace loads when opened),
+// so that the faces are parsed and cached (Fyne's cache is safe to fill
+// from any goroutine) before the view needs them.
+func warmFaces() {
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("OnAir Studio 0123456789", theme.TextSize(), style)
+	}
 }
 
 // onClose keeps the studio serving in the tray when there is one (and says

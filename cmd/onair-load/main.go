@@ -193,8 +193,11 @@ func windowMain(ctx context.Context, o options, runs, streams int) int {
 		fmt.Fprintln(os.Stderr, "onair-load:", err)
 		return 1
 	}
-	fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
-		r.StartMedianMs, r.StartMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+	fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nstart to the studio in it: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
+		r.StartMedianMs, r.StartMs, r.ReadyMedianMs, r.ReadyMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+	if r.GLFWRetries > 0 {
+		fmt.Printf("starts repeated because GLFW found no display: %d\n", r.GLFWRetries)
+	}
 	if o.JSON != "" {
 		if err := writeJSON(o.JSON, r); err != nil {
 			fmt.Fprintln(os.Stderr, "onair-load:", err)

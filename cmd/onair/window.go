@@ -58,7 +58,7 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 			}
 		}
 		return s.Engine(), windowStudio{s}, nil, nil
-	})
+	}, func() { log.Info("the window shows the studio") })
 	return 0
 }
 

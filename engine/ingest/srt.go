@@ -73,6 +73,7 @@ func (s *SRTServer) Start() error {
 		s.MaxConns = 512
 	}
 	cfg := srt.DefaultConfig()
+	cfg.Logger = quietSRTLog{}
 	cfg.PeerIdleTimeout = s.ReadTimeout
 	if s.Latency > 0 {
 		cfg.ReceiverLatency, cfg.PeerLatency = s.Latency, s.Latency
@@ -237,3 +238,13 @@ func publishKey(id string) (string, bool) {
 	key, ok := strings.CutPrefix(id, "publish:")
 	return key, ok && key != "" && !strings.ContainsAny(key, " /?#")
 }
+
+// quietSRTLog is the SRT library's logger with no topic on, as its default
+// is, without the default's queue of 1,024 messages (0.5 MB) that nothing
+// reads: the studio logs what happens to SRT connections itself.
+type quietSRTLog struct{}
+
+func (quietSRTLog) HasTopic(string) bool                     { return false }
+func (quietSRTLog) Print(string, uint32, int, func() string) {}
+func (quietSRTLog) Listen() <-chan srt.Log                   { return nil }
+func (quietSRTLog) Close()                                   {}

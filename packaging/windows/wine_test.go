@@ -447,6 +447,13 @@ func TestWindowsWindowUnderWine(t *testing.T) {
 	}
 	id := windowTitled(t, display, "OnAir Studio", 60*time.Second, s)
 	t.Logf("the studio's window: %s", id)
+	// The window is made first and the studio's page put in it once it is
+	// up (ui.Run); the studio says so in its log (a GUI program's standard
+	// error goes nowhere on Windows: the log file).
+	s.waitFor("the studio's page in its window", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(w.linuxPath(data), "logs", "onair.log"))
+		return strings.Contains(string(b), "the window shows the studio")
+	})
 	if out := os.Getenv("ONAIR_WINDOWS_SCREENSHOT"); out != "" {
 		time.Sleep(5 * time.Second) // the list shows the streams created
 		c := exec.Command("import", "-window", "root", out)
