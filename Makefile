@@ -119,22 +119,30 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzFrameCounter -fuzztime $(FUZZTIME) ./cmd/onair-load/
 	$(GO) test -run XXX -fuzz FuzzMendCommand -fuzztime $(FUZZTIME) ./engine/output/simulcast/
 
-## bench: Go benchmarks of the hot paths, then the standard load scenario
-## (720p30 2.7 Mbit/s clip; N = 1, 16, 64 streams; 200 HLS readers), then the
-## recording scenario (16 streams recorded, against the same without recording), then the
-## preview scenario (20 WebRTC viewers of one stream, with each one's first picture after the answer), then the API scenario (150 readers and 20 writers over 500 streams; lists of 10 out of 2,000),
-## then the latency scenario (the watch page's hls.js in headless Chromium, 3 runs; skipped without Chromium).
-## Results: bin/bench-go.txt, bin/bench-load.json, bin/bench-record.json, bin/bench-api.json, bin/bench-preview.json, bin/bench-latency.json;
-## see docs/PERFORMANCE.md.
+## bench: issue 26's eight figures and the Go benchmarks of the hot paths, in
+## under 10 minutes (720p30 2.7 Mbit/s clip throughout):
+##   Go benchmarks (hot paths, -count 3) and the window's burst of 50 changes (5: UI-thread time);
+##   N = 1 and 16 streams, then 200 HLS readers (7: first playable playlist; 3: requests/s);
+##   128 streams recorded with 200 readers for 60 s (2);
+##   one stream without and with 20 WebRTC preview viewers (4: cost per viewer; 8: first picture);
+##   the API without and with a webhook (6: writes/s with 20 writers);
+##   the watch page in headless Chromium, 3 runs (1: latency; skipped without Chromium);
+##   the window: start and memory with 20 streams (5; needs DISPLAY and xdotool, skipped otherwise).
+## Results in bin/bench-*.json and bin/bench-go.txt; see docs/PERFORMANCE.md.
 bench: build
 	$(GO) build -o bin/onair-load ./cmd/onair-load
 	$(GO) test -run XXX -bench . -benchmem -count 3 ./engine/... | tee bin/bench-go.txt
-	./bin/onair-load -n 1,16,64 -readers 200 -duration 20s -warmup 8s -reader-time 10s -json bin/bench-load.json
-	./bin/onair-load -n 16 -duration 20s -warmup 8s -json bin/bench-hls16.json
-	./bin/onair-load -n 16 -record -duration 20s -warmup 8s -json bin/bench-record.json
-	./bin/onair-load -api -json bin/bench-api.json
+	$(GO) test -run XXX -bench FiftyStreams -benchtime 10x ./ui/ | tee -a bin/bench-go.txt
+	./bin/onair-load -n 1,16 -readers 200 -duration 20s -warmup 8s -reader-time 10s -json bin/bench-load.json
+	./bin/onair-load -n 128 -record -readers 200 -duration 60s -warmup 8s -reader-time 10s -json bin/bench-128.json
+	./bin/onair-load -n 1 -duration 20s -warmup 8s -json bin/bench-preview0.json
 	./bin/onair-load -n 1 -preview 20 -duration 20s -warmup 8s -json bin/bench-preview.json
+	./bin/onair-load -api -json bin/bench-api.json
+	./bin/onair-load -api -api-webhook -json bin/bench-api-webhook.json
 	./bin/onair-load -latency -latency-runs 3 -json bin/bench-latency.json
+	@if [ -n "$$DISPLAY" ] && command -v xdotool >/dev/null; then \
+	  ./bin/onair-load -window -json bin/bench-window.json; \
+	else echo "window scenario skipped: it needs an X display (DISPLAY) and xdotool"; fi
 
 ## packaging-tools: the fyne command, pinned (each package's script names the system tools it needs)
 FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4
