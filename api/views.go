@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,21 @@ type statsView struct {
 	BFrames        bool              `json:"b_frames"`
 	Preview        *previewStatsView `json:"preview,omitempty"`
 	DVR            *dvrStatsView     `json:"dvr,omitempty"`
+	Sound          *soundStatsView   `json:"sound,omitempty"`
+}
+
+// soundStatsView is what the sound meter measured over the last 100 ms.
+type soundStatsView struct {
+	Channels []soundChannelView `json:"channels"`
+	Silent   bool               `json:"silent"`
+	QuietSec float64            `json:"quiet_sec"`
+	Error    string             `json:"error,omitempty"`
+}
+
+// soundChannelView is one channel's level in dBFS, to 0.1 dB.
+type soundChannelView struct {
+	PeakDBFS float64 `json:"peak_dbfs"`
+	RMSDBFS  float64 `json:"rms_dbfs"`
 }
 
 // dvrStatsView is what the HLS output's DVR window keeps.
@@ -95,6 +111,12 @@ func viewStats(st livestream.Stats) statsView {
 	if st.PreviewViewers > 0 {
 		v.Preview = &previewStatsView{st.PreviewViewers, ms(st.PreviewDelayMedian), ms(st.PreviewDelayP95)}
 	}
+	if sd := st.Sound; sd != nil {
+		v.Sound = &soundStatsView{Channels: []soundChannelView{}, Silent: sd.Silent, QuietSec: round2(sd.Quiet.Seconds()), Error: sd.Error}
+		for _, c := range sd.Channels {
+			v.Sound.Channels = append(v.Sound.Channels, soundChannelView{PeakDBFS: tenth(c.Peak), RMSDBFS: tenth(c.RMS)})
+		}
+	}
 	for _, o := range st.Outputs {
 		if d := o.DVR; o.Type == livestream.OutputHLS && d.Window > 0 {
 			v.DVR = &dvrStatsView{WindowSec: d.Window.Seconds(), KeptSec: round2(d.Kept.Seconds()), Bytes: d.Bytes, LowDisk: d.LowDisk}
@@ -104,6 +126,9 @@ func viewStats(st livestream.Stats) statsView {
 }
 
 func ms(d time.Duration) float64 { return round2(float64(d) / float64(time.Millisecond)) }
+
+// tenth rounds v to 0.1 (either sign).
+func tenth(v float64) float64 { return math.Round(v*10) / 10 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 

@@ -37,6 +37,7 @@ type streamPage struct {
 	hls       *copyRow
 	openHLS   *widget.Button
 	stats     *widget.Label
+	sound     *soundMeter
 	statsBox  *widget.Card
 	outputs   *outputsSection
 	recText   *widget.Label
@@ -74,7 +75,8 @@ func newStreamPage(d deps, st livestream.StreamState) *streamPage {
 
 	p.stats = widget.NewLabel("")
 	p.stats.Wrapping = fyne.TextWrapWord
-	p.statsBox = widget.NewCard("Coming in", "", p.stats)
+	p.sound = newSoundMeter()
+	p.statsBox = widget.NewCard("Coming in", "", container.NewVBox(p.sound.box, p.stats))
 
 	p.hls = newCopyRow(clip, func() string { return p.st.OutputURI(livestream.OutputHLS) })
 	p.openHLS = widget.NewButtonWithIcon("Open in browser", theme.MediaPlayIcon(), func() {
@@ -158,6 +160,7 @@ func (p *streamPage) update(st livestream.StreamState) {
 		p.graphs.card.Show()
 		if !st.Publishing {
 			p.stats.SetText("Waiting for the encoder: start streaming in OBS with the server and key above.")
+			p.sound.set(nil)
 		}
 	} else {
 		p.toggle.SetText("Activate")
@@ -268,6 +271,7 @@ func (p *streamPage) showStats(s livestream.Stats, ok bool) {
 		b.WriteString("Nothing dropped")
 	}
 	p.stats.SetText(b.String())
+	p.sound.set(s.Sound)
 	p.badge.set(statusText(p.st, time.Now()), statusColour(p.st))
 }
 

@@ -40,6 +40,7 @@ type options struct {
 	CPUProfile   string
 	ReaderMode   string
 	ReaderClient string
+	ServeArgs    string
 	GOMAXPROCS   string
 	Follow       bool
 	Record       bool
@@ -72,6 +73,7 @@ func parseFlags() (c cli, code int) {
 	flag.DurationVar(&c.o.Warmup, "warmup", 8*time.Second, "time after all playlists are up before measuring")
 	flag.IntVar(&c.o.Readers, "readers", 0, "HLS readers for the throughput test (0: none)")
 	flag.DurationVar(&c.o.ReaderTime, "reader-time", 10*time.Second, "duration of the throughput test")
+	flag.StringVar(&c.o.ServeArgs, "serve-args", "", "more arguments for `onair serve`, e.g. \"--ffmpeg off\" (no sound meters)")
 	flag.StringVar(&c.o.ReaderClient, "reader-client", "raw", "the readers' HTTP client: raw (one lean keep-alive connection each, so that the server is measured rather than the client) or net/http (Go's client, as before the thirteenth session)")
 	flag.StringVar(&c.o.ReaderMode, "reader-mode", "part", "what each reader fetches after the playlist: part (the newest part, as a low-latency viewer) or segment (the newest segment)")
 	flag.StringVar(&c.o.Publisher, "publisher", "builtin", "builtin (in-process RTMP client), ffmpeg (RTMP) or srt (ffmpeg over SRT)")

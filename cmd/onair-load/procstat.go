@@ -42,3 +42,52 @@ func statusBytes(pid int, field string) (int64, error) {
 	}
 	return 0, fmt.Errorf("no %s for %d", field, pid)
 }
+
+// children returns the PIDs of pid's child processes (the studio's FFmpeg
+// children: the sound meters), from /proc/PID/task/*/children.
+func children(pid int) []int {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		for f := range strings.FieldsSeq(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// childrenCPU is the CPU time of pid's children by child (those running now).
+func childrenCPU(pid int) map[int]time.Duration {
+	out := map[int]time.Duration{}
+	for _, c := range children(pid) {
+		if d, err := cpuTime(c); err == nil {
+			out[c] = d
+		}
+	}
+	return out
+}
+
+// childrenPSS is the proportional memory of pid's children in all (their
+// shared libraries divided among the processes that map them).
+func childrenPSS(pid int) int64 {
+	var sum int64
+	for _, c := range children(pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", c))
+		if err != nil {
+			continue
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				sum += kb * 1024
+			}
+		}
+	}
+	return sum
+}

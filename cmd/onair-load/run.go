@@ -33,11 +33,17 @@ type result struct {
 	Readers             int     `json:"readers"`
 	ReaderMode          string  `json:"reader_mode,omitempty"`
 	ReaderClient        string  `json:"reader_client,omitempty"`
-	ReaderRequestsPerS  float64 `json:"reader_requests_per_s"`
-	ReaderMBPerS        float64 `json:"reader_mb_per_s"`
-	ReaderErrors        int     `json:"reader_errors"`
-	PlayerErrors        int     `json:"player_errors"`
-	PublisherErrors     int     `json:"publisher_errors"`
+	// The studio's child processes (FFmpeg: the sound meters) during the
+	// measurement: how many, their CPU (% of one core, in all) and their
+	// proportional memory in all. Not in CPUPercent and RSS above.
+	Children           int     `json:"children"`
+	ChildrenCPUPercent float64 `json:"children_cpu_percent_of_one_core"`
+	ChildrenPSSMB      float64 `json:"children_pss_mb"`
+	ReaderRequestsPerS float64 `json:"reader_requests_per_s"`
+	ReaderMBPerS       float64 `json:"reader_mb_per_s"`
+	ReaderErrors       int     `json:"reader_errors"`
+	PlayerErrors       int     `json:"player_errors"`
+	PublisherErrors    int     `json:"publisher_errors"`
 	// PlayerFrames counts the video frames the players received while
 	// measuring, in the parts they fetched (every part, in order);
 	// PlayerDroppedFrames the frames missing from their timelines.
@@ -170,6 +176,12 @@ func printTable(w io.Writer, rs []result) {
 			r.PublisherErrors, r.PlayerErrors, r.ReaderErrors, r.PlayerFrames, r.PlayerDroppedFrames, r.DropWarnings, r.RecordedMB)
 	}
 	tw.Flush()
+	for _, r := range rs {
+		if r.Children > 0 {
+			fmt.Fprintf(w, "N = %d: %d FFmpeg children (sound meters), CPU %.1f %% of a core in all (%.2f per stream), PSS %.1f MB in all (%.2f per stream); not in the columns above\n",
+				r.Streams, r.Children, r.ChildrenCPUPercent, r.ChildrenCPUPercent/float64(r.Streams), r.ChildrenPSSMB, r.ChildrenPSSMB/float64(r.Streams))
+		}
+	}
 }
 
 // newestURI finds in a media playlist the newest part's URI (parts) or the

@@ -222,6 +222,7 @@ func (ru *runner) measure(ctx context.Context) error {
 	}
 	ru.measuring.Store(true)
 	cpu0, _ := cpuTime(ru.srv.pid())
+	kids0 := childrenCPU(ru.srv.pid())
 	t0 := time.Now()
 	var destFrames0 int64
 	if ru.dest != nil {
@@ -240,6 +241,14 @@ func (ru *runner) measure(ctx context.Context) error {
 	}
 	cpu1, _ := cpuTime(ru.srv.pid())
 	wall := time.Since(t0)
+	kids1 := childrenCPU(ru.srv.pid())
+	var kidsCPU time.Duration
+	for pid, d := range kids1 {
+		kidsCPU += d - kids0[pid] // a child started meanwhile counts whole
+	}
+	ru.r.Children = len(kids1)
+	ru.r.ChildrenCPUPercent = 100 * float64(kidsCPU) / float64(wall)
+	ru.r.ChildrenPSSMB = float64(childrenPSS(ru.srv.pid())) / (1 << 20)
 	ru.measuring.Store(false)
 	if err := ru.previewFigures(); err != nil {
 		return err

@@ -78,6 +78,7 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	if cpuProfile != "" {
 		args = append(args, "--cpuprofile", cpuProfile)
 	}
+	args = append(args, strings.Fields(o.ServeArgs)...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
 	if gogc != "" {

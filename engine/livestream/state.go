@@ -66,8 +66,29 @@ type Stats struct {
 	PreviewViewers     int
 	PreviewDelayMedian time.Duration
 	PreviewDelayP95    time.Duration
+	// Sound is what the sound meter measured; nil when the studio has no
+	// meter (no FFmpeg) or the stream has no audio yet.
+	Sound *SoundLevels
 	// Outputs are the running outputs' counters.
 	Outputs []OutputStats
+}
+
+// SoundLevels are the levels of what a live stream brings in, over the
+// last 100 ms, in dBFS (0 is full scale, -90 digital silence).
+type SoundLevels struct {
+	Channels []SoundChannel
+	// Silent is true once the input has been quiet (below -60 dBFS) for
+	// 10 s, until sound returns; Quiet is how long the quiet has lasted.
+	Silent bool
+	Quiet  time.Duration
+	// Error is why the meter does not measure now; "" while it does.
+	Error string
+}
+
+// SoundChannel is one channel's peak and RMS level in dBFS.
+type SoundChannel struct {
+	Peak float64
+	RMS  float64
 }
 
 // Sample is one second of a live stream's history (GET …/stats/history,
@@ -149,6 +170,10 @@ const (
 	EventStreamActive       = "live_stream.active"
 	EventStreamIdle         = "live_stream.idle"
 	EventStreamKeyReset     = "live_stream.key_reset"
+	// The input has been silent for 10 s while live (Message says what to
+	// check), and its sound has returned.
+	EventStreamSilent = "live_stream.silent"
+	EventStreamSound  = "live_stream.sound"
 	// EventPublisherRefused: an encoder was refused (unknown key, or the
 	// stream already has one); without a stream id when the key is unknown.
 	EventPublisherRefused = "live_stream.publisher_refused"
@@ -161,7 +186,8 @@ const (
 
 // EventTypes are every event type, for webhook filters and documentation.
 var EventTypes = []string{EventStreamCreated, EventStreamUpdated, EventStreamDeleted, EventStreamConnected,
-	EventStreamDisconnected, EventStreamActive, EventStreamIdle, EventStreamKeyReset, EventPublisherRefused,
+	EventStreamDisconnected, EventStreamActive, EventStreamIdle, EventStreamKeyReset, EventStreamSilent, EventStreamSound,
+	EventPublisherRefused,
 	EventOutputStarting, EventOutputBroadcasting, EventOutputErrored, EventOutputIdle,
 	EventAssetRecording, EventAssetReady, EventAssetDeleted, EventAssetUpdated, EventAssetProcessing}
 

@@ -29,7 +29,11 @@ func (s *Studio) Parts() []livestream.Part {
 		preview.Reason = s.previewErr.Error()
 	}
 	s.previewMu.Unlock()
-	parts = append(parts, srt, preview)
+	meters := livestream.Part{Name: "ffmpeg", Up: s.ffmpegPath != "", Address: s.ffmpegPath}
+	if s.ffmpegErr != nil {
+		meters.Reason = s.ffmpegErr.Error()
+	}
+	parts = append(parts, srt, preview, meters)
 	if s.tlsErr != nil {
 		parts = append(parts, livestream.Part{Name: "remote", Reason: s.tlsErr.Error()})
 	}

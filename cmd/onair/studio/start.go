@@ -20,6 +20,7 @@ import (
 	"github.com/onair-studio/onair/assets"
 	"github.com/onair-studio/onair/engine"
 	"github.com/onair-studio/onair/engine/clip"
+	"github.com/onair-studio/onair/engine/ffmpeg"
 	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/library"
 	"github.com/onair-studio/onair/engine/livestream"
@@ -166,6 +167,7 @@ func (s *Studio) startEngine() error {
 		Outbox:  s.webhooks,
 		Logger:  s.log,
 		Sampled: s.completeSample,
+		FFmpeg:  s.findFFmpeg(),
 	}
 	if err := s.engine.Start(); err != nil {
 		return err
@@ -369,4 +371,21 @@ func (s *Studio) serveHTTP() error {
 		}
 	}()
 	return nil
+}
+
+// findFFmpeg returns the FFmpeg the sound meters use, "" when they are off
+// (--ffmpeg off, or none found: said in the log and in Settings).
+func (s *Studio) findFFmpeg() string {
+	if s.cfg.FFmpeg == "off" {
+		s.ffmpegErr = errors.New("turned off (--ffmpeg off)")
+		return ""
+	}
+	p, err := ffmpeg.Locate(s.cfg.FFmpeg)
+	if err != nil {
+		s.ffmpegErr = fmt.Errorf("no sound meters: %w", err)
+		s.log.Warn("live streams' sound is not measured", "error", err)
+		return ""
+	}
+	s.ffmpegPath = p
+	return p
 }

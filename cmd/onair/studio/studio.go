@@ -57,6 +57,9 @@ type Config struct {
 	ListenUDP func(network, address string) (net.PacketConn, error)
 	// Version is the studio's, for the webhooks' User-Agent.
 	Version string
+	// FFmpeg is the FFmpeg the sound meters decode with (--ffmpeg): a path,
+	// or "" to look for it on the PATH, or "off".
+	FFmpeg string
 
 	// Limits; zero means the package's default. Tests shorten them.
 	BodyTimeout     time.Duration
@@ -83,24 +86,27 @@ const (
 
 // Studio is the running studio, shared by the window and the headless mode.
 type Studio struct {
-	cfg       Config
-	log       *slog.Logger
-	store     *store.Store
-	engine    *engine.Service
-	library   *library.Library
-	webhooks  *webhook.Dispatcher
-	uploader  *upload.Uploader
-	cutter    *clip.Cutter
-	thumbs    *still.Thumbnails
-	posters   *still.Posters
-	ingest    *ingest.Server
-	api       *api.Server
-	http      *http.Server
-	httpLn    net.Listener
-	rtmpLn    net.Listener
-	httpLimit *netlimit.Limiter
-	cancel    context.CancelFunc
-	obs       *obs.Monitor
+	cfg Config
+	log *slog.Logger
+	// ffmpegPath is the sound meters' FFmpeg; ffmpegErr why there is none.
+	ffmpegPath string
+	ffmpegErr  error
+	store      *store.Store
+	engine     *engine.Service
+	library    *library.Library
+	webhooks   *webhook.Dispatcher
+	uploader   *upload.Uploader
+	cutter     *clip.Cutter
+	thumbs     *still.Thumbnails
+	posters    *still.Posters
+	ingest     *ingest.Server
+	api        *api.Server
+	http       *http.Server
+	httpLn     net.Listener
+	rtmpLn     net.Listener
+	httpLimit  *netlimit.Limiter
+	cancel     context.CancelFunc
+	obs        *obs.Monitor
 	// obsForSamples is obs for the engine's sampler, which starts before it.
 	obsForSamples atomic.Pointer[obs.Monitor]
 	stopOBS       func()
