@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"sync"
@@ -49,8 +48,8 @@ type session struct {
 	// last is what the sampler read before.
 	hist *history.Ring
 	last sampled
-	// meter measures the sound coming in; nil without FFmpeg, or when
-	// MaxMeters sessions are measured already (unmetered says so).
+	// meter measures the sound coming in (sound.go); nil without FFmpeg,
+	// or when MaxMeters sessions are measured already (unmetered says so).
 	meter     *meter.Meter
 	meterDone func()
 	unmetered string
@@ -76,18 +75,7 @@ func (s *Service) startSessionLocked(e *entry) {
 	for _, o := range e.cfg.Outputs {
 		s.startOutputLocked(sess, o, sess.started)
 	}
-	if s.FFmpeg != "" {
-		maxMeters := cmp.Or(s.MaxMeters, DefaultMaxMeters)
-		if int(s.meters.Add(1)) <= maxMeters {
-			sess.meter = meter.New(s.FFmpeg, &s.pacer, s.Logger.With("live_stream", sess.id),
-				func(silent bool) { s.soundChanged(sess, silent) })
-			sess.meterDone = func() { s.meters.Add(-1) }
-			sess.hub.AddReader(sess.meter.Reader())
-		} else {
-			s.meters.Add(-1)
-			sess.unmetered = fmt.Sprintf("not measured: the studio measures the sound of at most %d live streams at once", maxMeters)
-		}
-	}
+	s.startMeterLocked(sess)
 	s.refreshHandlersLocked(sess)
 	e.sess = sess
 	s.publishLocked(e)
@@ -257,30 +245,7 @@ func (sess *session) teardown() {
 	closeOutputs(sess.ending)
 	sess.ending = nil
 	sess.hub.Close()
-	if sess.meter != nil {
-		sess.meter.Close()
-		sess.meterDone()
-	}
-}
-
-// silentMessage is what live_stream.silent says to do.
-const silentMessage = "no sound for 10 s: check the microphone in OBS"
-
-// soundChanged announces that sess's input became silent or that its
-// sound returned, if the session is still the stream's.
-func (s *Service) soundChanged(sess *session, silent bool) {
-	s.mu.Lock()
-	defer s.unlockWait()
-	e := s.streams[sess.id]
-	if e == nil || e.sess != sess {
-		return
-	}
-	ev := livestream.Event{Type: livestream.EventStreamSound, StreamID: sess.id, Status: "sound"}
-	if silent {
-		ev = livestream.Event{Type: livestream.EventStreamSilent, StreamID: sess.id, Status: "silent", Message: silentMessage}
-		s.Logger.Warn("live stream silent", "live_stream", sess.id)
-	}
-	s.emitLocked(ev)
+	sess.closeMeter()
 }
 
 // Activate makes the stream active; it then waits for its encoder (until

@@ -76,17 +76,7 @@ func (s *Service) Stats(id string) (st livestream.Stats, ok bool, err error) {
 		st.SampleRate, st.Channels = d.SampleRate, d.Channels
 	}
 	st.BitrateKbps = sess.bitrate(now, hs.Bytes)
-	if sess.unmetered != "" && st.AudioCodec != "" {
-		st.Sound = &livestream.SoundLevels{Error: sess.unmetered}
-	}
-	if sess.meter != nil {
-		if l := sess.meter.Levels(); len(l.Channels) > 0 || l.Err != "" {
-			st.Sound = &livestream.SoundLevels{Silent: l.Silent, Quiet: l.Quiet, Error: l.Err}
-			for _, c := range l.Channels {
-				st.Sound.Channels = append(st.Sound.Channels, livestream.SoundChannel{Peak: c.Peak, RMS: c.RMS})
-			}
-		}
-	}
+	st.Sound = sess.sound(st.AudioCodec != "")
 	if cs := sess.counters.Load(); cs != nil {
 		state := e.state.Load()
 		for _, oc := range *cs {

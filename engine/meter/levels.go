@@ -8,6 +8,8 @@ package meter
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/onair-studio/onair/engine/livestream"
 )
 
 // Floor is the lowest level reported, in dBFS: digital silence and
@@ -18,20 +20,14 @@ const Floor = -90.0
 // the noise of a live microphone in a quiet room is well above it.
 const SilenceBelow = -60.0
 
-// Channel is one channel's level over a window, in dBFS (0 is full scale).
-type Channel struct {
-	Peak float64
-	RMS  float64
-}
-
 // measure returns the levels of pcm, interleaved signed 16-bit
 // little-endian samples of channels channels.
-func measure(pcm []byte, channels int) []Channel {
-	out := make([]Channel, channels)
+func measure(pcm []byte, channels int) []livestream.SoundChannel {
+	out := make([]livestream.SoundChannel, channels)
 	frames := len(pcm) / (2 * channels)
 	if frames == 0 {
 		for i := range out {
-			out[i] = Channel{Peak: Floor, RMS: Floor}
+			out[i] = livestream.SoundChannel{Peak: Floor, RMS: Floor}
 		}
 		return out
 	}
@@ -48,7 +44,7 @@ func measure(pcm []byte, channels int) []Channel {
 		}
 	}
 	for c := range channels {
-		out[c] = Channel{Peak: dBFS(peak[c]), RMS: dBFS(math.Sqrt(sum[c] / float64(frames)))}
+		out[c] = livestream.SoundChannel{Peak: dBFS(peak[c]), RMS: dBFS(math.Sqrt(sum[c] / float64(frames)))}
 	}
 	return out
 }
@@ -62,7 +58,7 @@ func dBFS(v float64) float64 {
 }
 
 // silent reports whether every channel of a window is below SilenceBelow.
-func silent(ch []Channel) bool {
+func silent(ch []livestream.SoundChannel) bool {
 	for _, c := range ch {
 		if c.RMS >= SilenceBelow {
 			return false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/ffmpeg"
 	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 )
 
@@ -23,20 +24,6 @@ const SilentAfter = 10 * time.Second
 
 // window is how much sound one measurement covers.
 const window = 100 * time.Millisecond
-
-// Levels is what a meter measured last.
-type Levels struct {
-	// Channels are the last window's levels, one per channel of the
-	// audio track; nil before the first window.
-	Channels []Channel
-	// Silent is true from SilentAfter of quiet until sound returns;
-	// Quiet is how long the current quiet has lasted (media time).
-	Silent bool
-	Quiet  time.Duration
-	// Err is why the meter does not measure (the track FFmpeg could not
-	// decode, FFmpeg's last error); "" while it measures.
-	Err string
-}
 
 // Meter measures one live stream's sound. Add Reader to the stream's hub;
 // Close once the hub has let it go.
@@ -51,7 +38,7 @@ type Meter struct {
 	wg       sync.WaitGroup
 
 	mu     sync.Mutex
-	levels Levels
+	levels livestream.SoundLevels
 
 	// The hub reader's goroutine's alone:
 	child   *ffmpeg.Child
@@ -59,10 +46,8 @@ type Meter struct {
 	config  mpeg4audio.AudioSpecificConfig
 	backoff ffmpeg.Backoff
 	retryAt time.Time
-	startAt time.Time // the pacer's slot for the next start; zero: none taken
-	packet  mpeg4audio.ADTSPackets
-	pending []byte // ADTS frames not written yet
-	frames  int    // in pending
+	startAt time.Time              // the pacer's slot for the next start; zero: none taken
+	pending mpeg4audio.ADTSPackets // frames not written yet
 }
 
 // batchFrames is how many AAC frames go to FFmpeg at once (about 170 ms at
@@ -77,7 +62,6 @@ const batchFrames = 8
 func New(bin string, pacer *Pacer, log *slog.Logger, onSilent func(silent bool)) *Meter {
 	m := &Meter{ffmpeg: bin, pacer: pacer, log: log, onSilent: onSilent, backoff: ffmpeg.Backoff{Min: time.Second, Max: 30 * time.Second}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.packet = mpeg4audio.ADTSPackets{{}}
 	m.reader = &hub.Reader{Name: "sound meter", OnUnit: m.unit}
 	return m
 }
@@ -85,13 +69,14 @@ func New(bin string, pacer *Pacer, log *slog.Logger, onSilent func(silent bool))
 // Reader is the meter's reader of the stream's hub.
 func (m *Meter) Reader() *hub.Reader { return m.reader }
 
-// Levels returns what the meter measured last.
-func (m *Meter) Levels() Levels {
+// Levels returns what the meter measured last: the last window's levels,
+// one per channel of the audio track (none before the first window),
+// whether the input is silent, and why the meter does not measure now.
+// Windows are never changed once made, so the caller may keep it.
+func (m *Meter) Levels() livestream.SoundLevels {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l := m.levels
-	l.Channels = append([]Channel(nil), l.Channels...)
-	return l
+	return m.levels
 }
 
 // Close ends the FFmpeg child and waits for it. Call it once the reader
@@ -129,20 +114,19 @@ func (m *Meter) unit(u *media.Unit) {
 			return
 		}
 	}
-	p := m.packet[0]
-	p.Type, p.SampleRate, p.ChannelConfig, p.AU = cfg.Type, cfg.SampleRate, cfg.ChannelConfig, u.Frame
-	b, err := m.packet.Marshal()
+	// The unit's frame is kept, not copied: published units never change.
+	m.pending = append(m.pending, &mpeg4audio.ADTSPacket{Type: cfg.Type, SampleRate: cfg.SampleRate, ChannelConfig: cfg.ChannelConfig, AU: u.Frame})
+	if len(m.pending) < batchFrames {
+		return
+	}
+	b, err := m.pending.Marshal()
+	clear(m.pending)
+	m.pending = m.pending[:0]
 	if err != nil {
 		m.stop(fmt.Errorf("the audio track cannot be measured (%w): sound meters need AAC-LC", err))
 		return
 	}
-	m.pending, m.frames = append(m.pending, b...), m.frames+1
-	if m.frames < batchFrames {
-		return
-	}
-	_, err = m.child.Stdin().Write(m.pending)
-	m.pending, m.frames = m.pending[:0], 0
-	if err != nil {
+	if _, err := m.child.Stdin().Write(b); err != nil {
 		m.stop(m.ended())
 	}
 }
@@ -168,7 +152,8 @@ func (m *Meter) start(cfg mpeg4audio.AudioSpecificConfig) error {
 		return err
 	}
 	m.child, m.config, m.started = c, cfg, time.Now()
-	m.pending, m.frames = m.pending[:0], 0
+	clear(m.pending)
+	m.pending = m.pending[:0]
 	frames := cfg.SampleRate * int(window/time.Millisecond) / 1000
 	m.wg.Go(func() {
 		m.measureFrom(c.Stdout(), channels, frames)
@@ -209,7 +194,7 @@ func (m *Meter) stop(err error) {
 	wait := m.backoff.Next()
 	m.retryAt = time.Now().Add(wait)
 	m.mu.Lock()
-	m.levels.Err = err.Error()
+	m.levels.Error = err.Error()
 	m.mu.Unlock()
 	m.log.Warn("the sound meter stopped; it starts again", "error", err, "in", wait)
 }
@@ -239,7 +224,7 @@ func (m *Meter) measureFrom(r io.Reader, channels, frames int) {
 			silentNow, change = false, true
 		}
 		m.mu.Lock()
-		m.levels = Levels{Channels: ch, Silent: silentNow, Quiet: quiet}
+		m.levels = livestream.SoundLevels{Channels: ch, Silent: silentNow, Quiet: quiet}
 		m.mu.Unlock()
 		if change && m.onSilent != nil {
 			m.onSilent(silentNow)

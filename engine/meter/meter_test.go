@@ -18,6 +18,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/ffmpeg"
 	"github.com/onair-studio/onair/engine/hub"
+	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 )
 
@@ -119,7 +120,7 @@ func TestMeterHearsToneAndSilence(t *testing.T) {
 	m := New(bin, nil, slog.New(slog.DiscardHandler), func(s bool) { mu.Lock(); changes = append(changes, s); mu.Unlock() })
 	f := newFeeder(t, m)
 	f.send(tone)
-	var l Levels
+	var l livestream.SoundLevels
 	waitFor(t, "the tone's levels", 10*time.Second, func() bool { l = m.Levels(); return len(l.Channels) == 1 && l.Channels[0].RMS > -30 })
 	time.Sleep(200 * time.Millisecond) // past the encoder's first frames
 	l = m.Levels()
@@ -129,7 +130,7 @@ func TestMeterHearsToneAndSilence(t *testing.T) {
 	if pk := l.Channels[0].Peak; math.Abs(pk-(-18.06)) > 1.5 {
 		t.Errorf("tone peak %.2f dBFS; want about -18.06", pk)
 	}
-	if l.Silent || l.Err != "" {
+	if l.Silent || l.Error != "" {
 		t.Errorf("during the tone: %+v", l)
 	}
 	f.send(quiet)
@@ -168,13 +169,13 @@ func TestMeterStartsFFmpegAgain(t *testing.T) {
 	}
 	waitFor(t, "the error reported", 10*time.Second, func() bool {
 		f.send(tone[:20])
-		return m.Levels().Err != ""
+		return m.Levels().Error != ""
 	})
-	t.Logf("while FFmpeg was gone: %s", m.Levels().Err)
+	t.Logf("while FFmpeg was gone: %s", m.Levels().Error)
 	waitFor(t, "measuring again", 15*time.Second, func() bool {
 		f.send(tone[:20])
 		l := m.Levels()
-		return l.Err == "" && len(l.Channels) == 1
+		return l.Error == "" && len(l.Channels) == 1
 	})
 	if got := childFFmpegs(t); len(got) != 1 || got[0] == pids[0] {
 		t.Errorf("FFmpeg children %v after the restart (the killed one was %d)", got, pids[0])
