@@ -48,6 +48,10 @@ type Posters struct {
 
 	once  sync.Once
 	slots chan struct{} // decodes at once: the computer's media comes first
+
+	mu      sync.Mutex
+	closed  bool
+	running sync.WaitGroup // posters made in the background
 }
 
 // decoding is how many pictures of recordings are decoded at once.
@@ -190,7 +194,14 @@ func (p *Posters) OnEvent(ev livestream.Event) {
 	switch {
 	case ev.Asset == nil:
 	case ev.Type == livestream.EventAssetReady && ev.Asset.Status == livestream.AssetReady:
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed {
+			return // made at its first request next time
+		}
+		p.running.Add(1)
 		go func() {
+			defer p.running.Done()
 			if _, err := p.Make(ev.Asset.PublicID); err != nil && !errors.Is(err, ErrCodec) {
 				p.logger().Warn("making a recording's poster failed", "asset", ev.Asset.PublicID, "error", err)
 			}
@@ -198,6 +209,15 @@ func (p *Posters) OnEvent(ev livestream.Event) {
 	case ev.Type == livestream.EventAssetDeleted:
 		p.Remove(ev.Asset.PublicID)
 	}
+}
+
+// Close waits for the posters being made in the background; the library's
+// later events make none (a missing poster is made at its first request).
+func (p *Posters) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.running.Wait()
 }
 
 func (p *Posters) logger() *slog.Logger { return cmp.Or(p.Logger, slog.Default()) }

@@ -230,6 +230,9 @@ func (s *Studio) Close() {
 	if s.engine != nil {
 		s.engine.Close() // releases waiting HLS requests
 	}
+	if s.posters != nil {
+		s.posters.Close() // the recordings the sessions' end made ready
+	}
 	if s.webhooks != nil {
 		s.webhooks.Close() // what is not delivered stays in the outbox
 	}
