@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/onair-studio/onair/engine/bus"
+	"github.com/onair-studio/onair/engine/ffmpeg"
 	"github.com/onair-studio/onair/engine/livestream"
-	"github.com/onair-studio/onair/engine/meter"
 	"github.com/onair-studio/onair/engine/output"
 )
 
@@ -90,7 +90,7 @@ type Service struct {
 	closed bool
 	// meters counts the running sound meters; pacer spaces their starts.
 	meters atomic.Int32
-	pacer  meter.Pacer
+	pacer  ffmpeg.Pacer
 	// table and each entry's state are what reads see (view.go); they are
 	// published under mu and read without it.
 	table      atomic.Pointer[table]

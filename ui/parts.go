@@ -19,7 +19,7 @@ var partNames = map[string]string{
 	"srt":     "SRT for encoders",
 	"preview": "Live preview",
 	"remote":  "Remote access (HTTPS)",
-	"ffmpeg":  "Sound meters (FFmpeg)",
+	"ffmpeg":  "Sound meters, preview sound (FFmpeg)",
 }
 
 func partName(p livestream.Part) string {

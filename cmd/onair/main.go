@@ -61,7 +61,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (o options, code int, do
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP even when --http listens beyond this computer (the secret then travels in the clear)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "public playback address for this run, e.g. https://cdn.example.com (a CDN or edge cache in front of the studio); default: the saved setting")
-	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "", "the FFmpeg that measures each live stream's sound (the meters, live_stream.silent), or off; default: ffmpeg on the PATH")
+	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "", "the FFmpeg that measures each live stream's sound (the meters, live_stream.silent) and makes the preview's sound (Opus), or off; default: ffmpeg on the PATH")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance reports)")
 	fs.Usage = func() {

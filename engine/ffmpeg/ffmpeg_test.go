@@ -63,3 +63,18 @@ func TestChild(t *testing.T) {
 		t.Errorf("passing PCM through: %d bytes out of %d, %v", len(out), len(in), err)
 	}
 }
+
+// The pacer hands out slots Every apart, from now on.
+func TestPacer(t *testing.T) {
+	p := &Pacer{Every: 100 * time.Millisecond}
+	t0 := time.Now()
+	for i := range 5 {
+		if got, want := p.Slot(t0), t0.Add(time.Duration(i)*100*time.Millisecond); !got.Equal(want) {
+			t.Errorf("slot %d: %v after t0; want %v", i, got.Sub(t0), want.Sub(t0))
+		}
+	}
+	later := t0.Add(10 * time.Second)
+	if got := p.Slot(later); !got.Equal(later) {
+		t.Errorf("after a quiet time the slot is %v after the call; want at once", got.Sub(later))
+	}
+}

@@ -2,14 +2,9 @@ package meter
 
 import (
 	"encoding/binary"
-	"io"
 	"log/slog"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +15,7 @@ import (
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 // A known signal gives its levels: a sine at half scale on the left
@@ -41,31 +37,6 @@ func TestMeasure(t *testing.T) {
 	if silent(ch) || !silent(ch[1:]) {
 		t.Error("a tone was silent, or nothing was not")
 	}
-}
-
-// aacFrames encodes lavfi source src (mono, 48 kHz) to AAC-LC with FFmpeg
-// and returns its frames.
-func aacFrames(t *testing.T, bin, src string) [][]byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "a.aac")
-	cmd := exec.Command(bin, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", src,
-		"-c:a", "aac", "-b:a", "96k", "-ac", "1", "-ar", "48000", "-f", "adts", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("encoding %s: %v %s", src, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts mpeg4audio.ADTSPackets
-	if err := pkts.Unmarshal(b); err != nil {
-		t.Fatalf("reading the ADTS FFmpeg wrote: %v", err)
-	}
-	frames := make([][]byte, len(pkts))
-	for i, p := range pkts {
-		frames[i] = p.AU
-	}
-	return frames
 }
 
 // feeder publishes AAC frames to a hub with the meter as its reader, a
@@ -113,8 +84,8 @@ func TestMeterHearsToneAndSilence(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	tone := aacFrames(t, bin, "sine=frequency=440:sample_rate=48000:duration=3")
-	quiet := aacFrames(t, bin, "anullsrc=r=48000:cl=mono:d=12")
+	tone := mediatest.AACFrames(t, "sine=frequency=440:sample_rate=48000:duration=3")
+	quiet := mediatest.AACFrames(t, "anullsrc=r=48000:cl=mono:d=12")
 	var mu sync.Mutex
 	var changes []bool
 	m := New(bin, nil, slog.New(slog.DiscardHandler), func(s bool) { mu.Lock(); changes = append(changes, s); mu.Unlock() })
@@ -154,12 +125,12 @@ func TestMeterStartsFFmpegAgain(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	tone := aacFrames(t, bin, "sine=frequency=440:sample_rate=48000:duration=2")
-	m := New(bin, &Pacer{Every: 300 * time.Millisecond}, slog.New(slog.DiscardHandler), nil)
+	tone := mediatest.AACFrames(t, "sine=frequency=440:sample_rate=48000:duration=2")
+	m := New(bin, &ffmpeg.Pacer{Every: 300 * time.Millisecond}, slog.New(slog.DiscardHandler), nil)
 	f := newFeeder(t, m)
 	f.send(tone)
 	waitFor(t, "levels", 10*time.Second, func() bool { return len(m.Levels().Channels) == 1 })
-	pids := childFFmpegs(t)
+	pids := mediatest.ChildFFmpegs(t)
 	if len(pids) != 1 {
 		t.Fatalf("%d FFmpeg children; want 1", len(pids))
 	}
@@ -177,53 +148,7 @@ func TestMeterStartsFFmpegAgain(t *testing.T) {
 		l := m.Levels()
 		return l.Error == "" && len(l.Channels) == 1
 	})
-	if got := childFFmpegs(t); len(got) != 1 || got[0] == pids[0] {
+	if got := mediatest.ChildFFmpegs(t); len(got) != 1 || got[0] == pids[0] {
 		t.Errorf("FFmpeg children %v after the restart (the killed one was %d)", got, pids[0])
-	}
-}
-
-// childFFmpegs are this process's FFmpeg children (Linux /proc).
-func childFFmpegs(t *testing.T) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Skip("no /proc here")
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		f, err := os.Open(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		b, _ := io.ReadAll(f)
-		f.Close()
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || !strings.Contains(s[:i], "(ffmpeg") {
-			continue
-		}
-		if fields := strings.Fields(s[i+1:]); len(fields) > 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid()) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// The pacer hands out slots Every apart, from now on.
-func TestPacer(t *testing.T) {
-	p := &Pacer{Every: 100 * time.Millisecond}
-	t0 := time.Now()
-	for i := range 5 {
-		if got, want := p.Slot(t0), t0.Add(time.Duration(i)*100*time.Millisecond); !got.Equal(want) {
-			t.Errorf("slot %d: %v after t0; want %v", i, got.Sub(t0), want.Sub(t0))
-		}
-	}
-	later := t0.Add(10 * time.Second)
-	if got := p.Slot(later); !got.Equal(later) {
-		t.Errorf("after a quiet time the slot is %v after the call; want at once", got.Sub(later))
 	}
 }

@@ -1,6 +1,7 @@
 package preview
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -8,9 +9,11 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/onair-studio/onair/engine/hub"
 	"github.com/onair-studio/onair/engine/media"
+	"github.com/onair-studio/onair/engine/opus"
 )
 
 // rtpMTU leaves room for SRTP and the IP and UDP headers in a 1 280-byte
@@ -56,10 +59,20 @@ type feed struct {
 	lastSeq uint16   // the newest packet offered to viewers
 
 	delays delayLog // of this stream's viewers
+
+	// The sound: Opus made by FFmpeg while a viewer listens.
+	ffmpeg    string
+	log       *slog.Logger
+	listeners atomic.Int32  // viewers added with a sound track
+	opus      *opus.Encoder // the reader's goroutine's (and closeSound's, after it)
+	soundSeq  uint16        // the encoder's goroutine's
+	soundTime uint32        // the next packet's RTP time (48 kHz)
+	soundTo   []*webrtc.TrackLocalStaticRTP
 }
 
-func newFeed(id string) *feed {
-	f := &feed{id: id, base: rand.Uint32(), seq: &counter{next: uint16(rand.Uint32())}}
+func newFeed(id, ffmpeg string, log *slog.Logger) *feed {
+	f := &feed{id: id, base: rand.Uint32(), seq: &counter{next: uint16(rand.Uint32())}, ffmpeg: ffmpeg, log: log,
+		soundSeq: uint16(rand.Uint32()), soundTime: rand.Uint32()}
 	f.lastSeq = f.seq.next - 1
 	f.newest.Store(-1)
 	f.pk = rtp.NewPacketizer(rtpMTU, 0, 0, &codecs.H264Payloader{}, f.seq, 90000)
@@ -100,6 +113,10 @@ func (f *feed) rtpTime(pts time.Duration) uint32 {
 // onUnit turns a video unit into packets once and offers them to every
 // connected viewer.
 func (f *feed) onUnit(u *media.Unit) {
+	if u.Kind == media.KindAudio {
+		f.onSound(u)
+		return
+	}
 	if u.Kind != media.KindVideo || (u.Tracks != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264) {
 		return // the preview sends H.264 only; the API says so before a session starts
 	}
@@ -178,6 +195,9 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 		v.needKey = true // the stream's own pictures from its next key frame
 	}
 	f.viewers = append(f.viewers, v)
+	if v.sound != nil {
+		f.listeners.Add(1)
+	}
 }
 
 // remove takes v off the feed; nothing is offered to it afterwards.
@@ -187,6 +207,9 @@ func (f *feed) remove(v *viewer) {
 	for i, x := range f.viewers {
 		if x == v {
 			f.viewers = append(f.viewers[:i:i], f.viewers[i+1:]...)
+			if v.sound != nil {
+				f.listeners.Add(-1)
+			}
 			return
 		}
 	}
@@ -202,6 +225,9 @@ type viewer struct {
 	// its second key frame from the stream. Under the feed's lock.
 	held     []*rtp.Packet
 	liveKeys int
+	// sound is the viewer's Opus track, nil when it did not ask for sound;
+	// set before the viewer is added.
+	sound *webrtc.TrackLocalStaticRTP
 }
 
 // heldPacket is the packet seq of the viewer's first picture, if it is one.

@@ -36,7 +36,7 @@ import (
 // answers without knowing this package.
 var (
 	ErrBadOffer       = &livestream.ValidationError{Field: "offer", Message: "the body is not an SDP offer"}
-	ErrNoH264         = &livestream.ValidationError{Field: "offer", Message: "the offer has no H.264 video to receive (the preview sends H.264 video only; audio is not in the preview)"}
+	ErrNoH264         = &livestream.ValidationError{Field: "offer", Message: "the offer has no H.264 video to receive (the preview sends H.264 video, and Opus sound when asked)"}
 	ErrUnknownSession = fmt.Errorf("no such preview session: %w", livestream.ErrNotFound)
 	ErrTooMany        = fmt.Errorf("too many preview sessions: %w", livestream.ErrConflict)
 	ErrClosed         = errors.New("preview server is closed")
@@ -76,6 +76,9 @@ type Server struct {
 	// ConnectTimeout ends a session whose peer does not connect in time.
 	// It defaults to 15 s.
 	ConnectTimeout time.Duration
+	// FFmpeg makes the preview's sound (Opus from the stream's AAC) for
+	// viewers whose offer asks for Opus; "": the preview is silent.
+	FFmpeg string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -139,6 +142,10 @@ func (s *Server) Start() error {
 			return fmt.Errorf("preview: registering H.264: %w", err)
 		}
 	}
+	opus := webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}
+	if err := me.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("preview: registering Opus: %w", err)
+	}
 	ir := &interceptor.Registry{}
 	// No NACK interceptor: packets a viewer reports lost are sent again
 	// from the feed's one ring of sent packets, shared by every viewer of
@@ -193,23 +200,36 @@ func (s *Server) Close() {
 	_ = s.udp.Close()
 }
 
-// checkOffer reads offer and tells whether it asks for H.264 video.
-func checkOffer(offer string) error {
+// opusCodec is the preview's sound: Opus, 48 kHz, stereo as WebRTC
+// always names it.
+var opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
+
+// checkOffer reads offer and tells whether it asks for H.264 video (an
+// error if not) and for Opus sound.
+func checkOffer(offer string) (sound bool, err error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadOffer, err)
+		return false, fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
+	video := false
 	for _, m := range sd.MediaDescriptions {
-		if m.MediaName.Media != "video" {
-			continue
-		}
 		for _, a := range m.Attributes {
-			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " H264/90000") {
-				return nil
+			if a.Key != "rtpmap" {
+				continue
+			}
+			v := strings.ToUpper(a.Value)
+			switch m.MediaName.Media {
+			case "video":
+				video = video || strings.Contains(v, " H264/90000")
+			case "audio":
+				sound = sound || strings.Contains(v, " OPUS/48000")
 			}
 		}
 	}
-	return ErrNoH264
+	if !video {
+		return false, ErrNoH264
+	}
+	return sound, nil
 }
 
 // slogWriter passes pion's log lines to the studio's logger.

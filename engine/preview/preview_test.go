@@ -357,7 +357,7 @@ func FuzzCheckOffer(f *testing.F) {
 	f.Add("")
 	f.Add("\x00\r\n")
 	f.Fuzz(func(t *testing.T, offer string) {
-		err := checkOffer(offer)
+		_, err := checkOffer(offer)
 		var ve *livestream.ValidationError
 		if err != nil && !errors.As(err, &ve) {
 			t.Fatalf("%q: %v is not a validation error", offer, err)
@@ -375,7 +375,7 @@ func BenchmarkFanOut(b *testing.B) {
 			video = append(video, u)
 		}
 	}
-	f := newFeed("a")
+	f := newFeed("a", "", slog.New(slog.DiscardHandler))
 	for range 20 {
 		v := newViewer()
 		v.needKey = false

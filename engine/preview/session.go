@@ -29,6 +29,7 @@ type session struct {
 	feed     *feed
 	pc       *webrtc.PeerConnection
 	track    *webrtc.TrackLocalStaticRTP
+	sound    *webrtc.TrackLocalStaticRTP // nil: the viewer did not ask for sound
 	v        *viewer
 	sent     chan struct{} // closed when the sending goroutine ends
 	marks    sentMarks     // what was written to the viewer, for NACKs
@@ -43,7 +44,8 @@ type session struct {
 // token) is told apart by guest, for its limits.
 func (s *Server) Offer(ctx context.Context, streamID, offer string, owner bool, guest string) (sessionID, answer string, err error) {
 	who := viewerID{Owner: owner, Key: guest}
-	if err := checkOffer(offer); err != nil {
+	wantsSound, err := checkOffer(offer)
+	if err != nil {
 		return "", "", err
 	}
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
@@ -58,11 +60,20 @@ func (s *Server) Offer(ctx context.Context, streamID, offer string, owner bool, 
 		_ = pc.Close()
 		return "", "", fmt.Errorf("making the video track: %w", err)
 	}
+	var sound *webrtc.TrackLocalStaticRTP
+	if wantsSound && s.FFmpeg != "" {
+		if sound, err = webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+streamID); err != nil {
+			_ = pc.Close()
+			return "", "", fmt.Errorf("making the sound track: %w", err)
+		}
+	}
 	ss, err := s.reserve(streamID, who, pc, track)
 	if err != nil {
 		_ = pc.Close()
 		return "", "", err
 	}
+	ss.sound = sound
+	ss.v.sound = sound
 	answer, err = s.negotiate(ctx, ss, offer)
 	if err != nil {
 		s.end(ss, "negotiation failed")
@@ -84,7 +95,7 @@ func (s *Server) reserve(streamID string, who viewerID, pc *webrtc.PeerConnectio
 	}
 	f := s.feeds[streamID]
 	if f == nil {
-		f = newFeed(streamID)
+		f = newFeed(streamID, s.FFmpeg, s.Logger.With("live_stream", streamID))
 		detach, err := s.Streams.Attach(streamID, f.reader)
 		if err != nil {
 			return nil, err
@@ -144,6 +155,7 @@ func (s *Server) admitLocked(streamID string, who viewerID) error {
 func (s *Server) watch(f *feed) {
 	defer s.wg.Done()
 	<-f.reader.Done()
+	f.closeSound()
 	s.mu.Lock()
 	if s.feeds[f.id] == f {
 		delete(s.feeds, f.id)
@@ -193,6 +205,19 @@ func (s *Server) negotiate(ctx context.Context, ss *session, offer string) (stri
 			s.resend(ss, pkts)
 		}
 	})
+	if ss.sound != nil {
+		soundSender, err := pc.AddTrack(ss.sound)
+		if err != nil {
+			return "", fmt.Errorf("adding the sound track: %w", err)
+		}
+		s.wg.Go(func() { // the sound's reports; lost sound is not sent again
+			for {
+				if _, _, err := soundSender.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		})
+	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNoH264, err)

@@ -281,7 +281,7 @@ func (s *Studio) RetryPreview() error {
 		return nil
 	}
 	p := &preview.Server{Streams: s.engine, UDPAddr: s.httpLn.Addr().String(), ListenPacket: s.cfg.ListenUDP,
-		Logger: s.log.With("component", "preview")}
+		FFmpeg: s.ffmpegPath, Logger: s.log.With("component", "preview")}
 	if err := p.Start(); err != nil {
 		err = fmt.Errorf("%w: allow UDP for OnAir Studio in the firewall (or watch the HLS playlist instead), then press Try again on a stream's preview", err)
 		s.previewMu.Lock()
@@ -373,8 +373,9 @@ func (s *Studio) serveHTTP() error {
 	return nil
 }
 
-// findFFmpeg returns the FFmpeg the sound meters use, "" when they are off
-// (--ffmpeg off, or none found: said in the log and in Settings).
+// findFFmpeg returns the FFmpeg of the sound meters and the preview's
+// sound, "" when they are off (--ffmpeg off, or none found: said in the
+// log and in Settings).
 func (s *Studio) findFFmpeg() string {
 	if s.cfg.FFmpeg == "off" {
 		s.ffmpegErr = errors.New("turned off (--ffmpeg off)")
@@ -382,8 +383,8 @@ func (s *Studio) findFFmpeg() string {
 	}
 	p, err := ffmpeg.Locate(s.cfg.FFmpeg)
 	if err != nil {
-		s.ffmpegErr = fmt.Errorf("no sound meters: %w", err)
-		s.log.Warn("live streams' sound is not measured", "error", err)
+		s.ffmpegErr = fmt.Errorf("no sound meters and a silent preview: %w", err)
+		s.log.Warn("live streams' sound is not measured nor previewed", "error", err)
 		return ""
 	}
 	s.ffmpegPath = p

@@ -57,7 +57,7 @@ type Config struct {
 	ListenUDP func(network, address string) (net.PacketConn, error)
 	// Version is the studio's, for the webhooks' User-Agent.
 	Version string
-	// FFmpeg is the FFmpeg the sound meters decode with (--ffmpeg): a path,
+	// FFmpeg is the FFmpeg of the sound meters and the preview's sound (--ffmpeg): a path,
 	// or "" to look for it on the PATH, or "off".
 	FFmpeg string
 

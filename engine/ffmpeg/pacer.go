@@ -1,11 +1,11 @@
-package meter
+package ffmpeg
 
 import (
 	"sync"
 	"time"
 )
 
-// Pacer spaces the FFmpeg starts of every meter in the studio: each start
+// Pacer spaces the FFmpeg starts of every child fed a live stream's sound (sound meters, preview audio): each start
 // takes the next free slot, at least Every after the one before. Many
 // streams going live together then do not start their decoders at once —
 // each start of Debian's FFmpeg takes ~180 ms of CPU, and 128 at once took
