@@ -37,6 +37,7 @@ type testStudio struct {
 	preview *preview.Server
 	hooks   *webhook.Dispatcher
 	codec   *standInCodec
+	ear     *ear // the preview's sound
 }
 
 func (s *testStudio) Credentials() (string, string) { return s.s.Credentials() }
@@ -78,7 +79,7 @@ func (s *testStudio) Preview() Preview {
 	if s.s.Preview() == nil {
 		return nil
 	}
-	return testPreview{s.s}
+	return testPreview{s.s, s.ear}
 }
 
 func (s *testStudio) CheckS3() error { return s.s.CheckS3(context.Background()) }
@@ -92,7 +93,10 @@ func (s *testStudio) SaveSettings(set Settings) error { return s.s.SaveSettings(
 
 // testPreview reaches the preview over the studio's HTTP server, as the
 // command's window does.
-type testPreview struct{ s *studio.Studio }
+type testPreview struct {
+	s   *studio.Studio
+	ear *ear
+}
 
 func (p testPreview) Client(id string) player.Client {
 	key, secret := p.s.Credentials()
@@ -101,6 +105,43 @@ func (p testPreview) Client(id string) player.Client {
 }
 
 func (p testPreview) PageURL(id string) (string, error) { return p.s.PreviewPage(id), nil }
+
+// Sound decodes with the studio's FFmpeg into the harness's ear (no
+// sound device under test).
+func (p testPreview) Sound() (player.Sound, error) {
+	bin, err := p.s.FFmpeg()
+	if err != nil {
+		return player.Sound{}, err
+	}
+	return player.Sound{FFmpeg: bin, Out: p.ear}, nil
+}
+
+// ear is a Speaker that keeps what it is given.
+type ear struct {
+	mu     sync.Mutex
+	pcm    []byte
+	resets int
+}
+
+func (e *ear) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	e.pcm = append(e.pcm, p...)
+	e.mu.Unlock()
+	return len(p), nil
+}
+
+func (e *ear) Reset() {
+	e.mu.Lock()
+	e.resets++
+	e.mu.Unlock()
+}
+
+// heard returns the PCM kept so far and how often the sound was stopped.
+func (e *ear) heard() ([]byte, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]byte(nil), e.pcm...), e.resets
+}
 
 // harness is the window over the studio the command starts — its engine,
 // bbolt store, RTMP server and REST API — on a test app. The test driver
@@ -153,7 +194,7 @@ func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
 		t.Fatal(err)
 	}
 	h.eng, h.st, h.url = s.Engine(), s.Store(), s.HTTPURL()
-	h.studio = &testStudio{s: s, rtmp: s.RTMPURL(), lib: s.Library(), preview: s.Preview(), hooks: s.Webhooks(),
+	h.studio = &testStudio{s: s, ear: &ear{}, rtmp: s.RTMPURL(), lib: s.Library(), preview: s.Preview(), hooks: s.Webhooks(),
 		codec: &standInCodec{dir: filepath.Join(dir, "openh264")}}
 
 	h.app = test.NewTempApp(t)

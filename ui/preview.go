@@ -25,6 +25,9 @@ type Preview interface {
 	Client(streamID string) player.Client
 	// PageURL is the browser preview page of a stream, with a fresh token.
 	PageURL(streamID string) (string, error)
+	// Sound is what plays the preview's sound (the FFmpeg that decodes
+	// it, the computer's speaker), or why the preview has none.
+	Sound() (player.Sound, error)
 }
 
 // previewRetry is the pause before the pane tries again after a failure.
@@ -46,6 +49,7 @@ type previewPane struct {
 	browser *widget.Button
 	retry   *widget.Button // when the preview could not start
 	fetch   *widget.Button // when OpenH264 is missing and Cisco has a build
+	sound   *widget.Button // the speaker: off until turned on
 	card    *widget.Card
 
 	// UI thread only:
@@ -58,6 +62,7 @@ type previewPane struct {
 	run        int  // counts player runs, to ignore a stale one's end
 	playing    bool // the running player has shown a picture
 	bframes    bool // the encoder sends B-frames (the hint is shown)
+	soundOn    bool // the speaker is on: the player asks for the sound
 	pl         *player.Player
 }
 
@@ -79,8 +84,9 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.fetch = widget.NewButtonWithIcon("Download OpenH264", theme.DownloadIcon(), pp.fetchCodec)
 	pp.fetch.Importance = widget.HighImportance
 	pp.fetch.Hide()
-	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second (no sound)",
-		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.fetch, pp.browser, pp.retry)))
+	pp.sound = widget.NewButtonWithIcon("Sound off", theme.VolumeMuteIcon(), pp.flipSound)
+	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second",
+		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.sound, pp.fetch, pp.browser, pp.retry)))
 	return pp
 }
 
@@ -91,6 +97,7 @@ func (pp *previewPane) update(st livestream.StreamState) {
 			pp.card.Show()
 			pp.img.Hide()
 			pp.pause.Hide()
+			pp.sound.Hide()
 			pp.browser.Hide()
 			pp.retry.Show()
 			pp.note.SetText("The live preview is off: " + err.Error() + ".")
@@ -108,10 +115,12 @@ func (pp *previewPane) update(st livestream.StreamState) {
 	switch {
 	case pp.noCodec, pp.otherCodec && st.Publishing:
 		pp.pause.Hide()
+		pp.sound.Hide()
 	case !st.Publishing:
 		pp.stop()
 		pp.img.Hide()
 		pp.pause.Hide()
+		pp.sound.Hide()
 		if st.Status == livestream.StatusActive {
 			pp.note.SetText("The preview starts when the encoder sends.")
 		} else {
@@ -119,9 +128,11 @@ func (pp *previewPane) update(st livestream.StreamState) {
 		}
 	case pp.paused:
 		pp.pause.Show()
+		pp.sound.Show()
 		pp.note.SetText("Preview paused.")
 	case pp.cancel == nil && time.Since(pp.failed) >= previewRetry:
 		pp.pause.Show()
+		pp.sound.Show()
 		pp.start()
 	}
 }
@@ -180,6 +191,7 @@ func (pp *previewPane) stats(s livestream.Stats) {
 		pp.stop()
 		pp.img.Hide()
 		pp.pause.Hide()
+		pp.sound.Hide()
 		pp.note.SetText("No preview: " + livestream.NeedsH264(s.VideoCodec) + ".")
 		return
 	}
@@ -210,6 +222,23 @@ func (pp *previewPane) start() {
 			}
 		})
 	}
+	if pp.soundOn {
+		snd, err := pp.p.d.studio.Preview().Sound()
+		if err != nil {
+			pp.soundOn = false
+			pp.showSound()
+			pp.p.d.act.showError("Turning the preview's sound on", err)
+		} else {
+			pl.Sound = &snd
+			pl.OnSoundError = func(err error) {
+				pp.p.d.do(func() {
+					if pp.run == run {
+						pp.note.SetText("The preview's sound stopped: " + plain(err) + ". The picture goes on.")
+					}
+				})
+			}
+		}
+	}
 	pp.pl = pl
 	pp.playing = false
 	pp.note.SetText("Connecting to the preview…")
@@ -235,6 +264,7 @@ func (pp *previewPane) ended(run int, err error) {
 	case errors.Is(err, picture.ErrNoDecoder):
 		pp.noCodec = true
 		pp.pause.Hide()
+		pp.sound.Hide()
 		if d, ok := pp.p.d.studio.Codec().Offer(); ok {
 			pp.fetch.Show()
 			pp.note.SetText("The preview in this window needs the OpenH264 decoder. Download OpenH264 fetches Cisco's build (" +
@@ -269,6 +299,31 @@ func (pp *previewPane) flip() {
 		pp.pause.SetIcon(theme.MediaPauseIcon())
 	}
 	pp.update(pp.p.st)
+}
+
+// flipSound turns the preview's sound on or off (off at first: the
+// window stays quiet until asked); a running preview starts again with
+// or without it, so that the studio makes Opus only while it is heard.
+func (pp *previewPane) flipSound() {
+	pp.soundOn = !pp.soundOn
+	pp.showSound()
+	if pp.cancel != nil {
+		pp.stop()
+		pp.update(pp.p.st)
+	}
+}
+
+func (pp *previewPane) showSound() {
+	if pp.soundOn {
+		pp.sound.SetText("Sound on")
+		pp.sound.SetIcon(theme.VolumeUpIcon())
+		pp.sound.Importance = widget.HighImportance
+	} else {
+		pp.sound.SetText("Sound off")
+		pp.sound.SetIcon(theme.VolumeMuteIcon())
+		pp.sound.Importance = widget.MediumImportance
+	}
+	pp.sound.Refresh()
 }
 
 func (pp *previewPane) openBrowser() {

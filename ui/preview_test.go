@@ -2,9 +2,11 @@ package ui
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -67,8 +69,8 @@ func TestPreviewPaneShowsPictures(t *testing.T) {
 	if h.studio.preview.Sessions() != 1 {
 		t.Errorf("preview sessions: %d, want 1", h.studio.preview.Sessions())
 	}
-	if !strings.Contains(h.text(), "(no sound)") {
-		t.Errorf("the pane does not say the preview is silent:\n%s", h.text())
+	if !h.shows("Sound off") {
+		t.Errorf("the preview's sound is not off at first:\n%s", h.text())
 	}
 
 	h.tap("Pause preview")
@@ -79,6 +81,57 @@ func TestPreviewPaneShowsPictures(t *testing.T) {
 	// Leaving the page ends the preview.
 	h.ui(func() { h.v.showLibrary() })
 	h.within(10*time.Second, "the session ends when the page is left", func() bool { return h.studio.preview.Sessions() == 0 })
+}
+
+// TestPreviewPaneSound: the preview is silent until Sound is pressed;
+// then the session starts again with the sound, which reaches the speaker
+// as the clip's 440 Hz tone; pressed again, the sound stops.
+func TestPreviewPaneSound(t *testing.T) {
+	if err := picture.LoadDecoder(); err != nil {
+		t.Fatalf("this test decodes with OpenH264 (apt-get install libopenh264-7): %v", err)
+	}
+	mediatest.RequireTools(t)
+	clip := mediatest.Preview.Path(t)
+	h := newHarness(t)
+	st := h.createByTyping("Preview sound")
+	mediatest.Publish(t, clip, h.studio.rtmp+"/"+st.Input.StreamKey, true)
+	h.within(15*time.Second, "pictures in the preview", func() bool {
+		return h.v.page.preview.pl != nil && h.v.page.preview.pl.Counts().Handed >= 10
+	})
+	time.Sleep(time.Second)
+	if pcm, _ := h.studio.ear.heard(); len(pcm) != 0 || !h.shows("Sound off") {
+		t.Fatalf("%d bytes of sound before Sound was pressed", len(pcm))
+	}
+	h.tap("Sound off")
+	const twoSeconds = 2 * 48000 * 4
+	h.within(20*time.Second, "two seconds of sound", func() bool {
+		pcm, _ := h.studio.ear.heard()
+		return h.shows("Sound on") && len(pcm) >= twoSeconds
+	})
+	if n := h.studio.preview.Sessions(); n != 1 {
+		t.Errorf("preview sessions with the sound on: %d, want 1", n)
+	}
+	pcm, _ := h.studio.ear.heard()
+	left := make([]int16, len(pcm)/4)
+	for i := range left {
+		left[i] = int16(binary.LittleEndian.Uint16(pcm[4*i:]))
+	}
+	hz := mediatest.ToneHz(left, 48000)
+	t.Logf("%d bytes of sound, the tone at %.1f Hz", len(pcm), hz)
+	if math.Abs(hz-440) > 5 {
+		t.Errorf("the preview's sound is at %.1f Hz; want 440 ± 5", hz)
+	}
+	h.tap("Sound on")
+	h.within(10*time.Second, "the sound stopped", func() bool {
+		_, resets := h.studio.ear.heard()
+		return h.shows("Sound off") && resets > 0
+	})
+	time.Sleep(500 * time.Millisecond)
+	before, _ := h.studio.ear.heard()
+	time.Sleep(2 * time.Second)
+	if after, _ := h.studio.ear.heard(); len(after) != len(before) {
+		t.Errorf("%d bytes of sound came after it was turned off", len(after)-len(before))
+	}
 }
 
 // TestPreviewPaneSaysBFrames: an encoder sending B-frames is told how to

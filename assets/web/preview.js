@@ -11,6 +11,8 @@
   var warning = document.getElementById("warning");
   var dot = document.getElementById("dot");
   var form = document.getElementById("login");
+  var sound = document.getElementById("sound");
+  var note = document.getElementById("note");
   var auth = null;
   var pc = null;
   var session = null;
@@ -52,7 +54,12 @@
     say("Connecting…");
     pc = new RTCPeerConnection();
     pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
     pc.ontrack = function (ev) {
+      if (ev.track.kind === "audio" && video.srcObject) {
+        video.srcObject.addTrack(ev.track);
+        return;
+      }
       video.srcObject = ev.streams[0] || new MediaStream([ev.track]);
       video.play().catch(function () {});
       if (video.requestVideoFrameCallback) {
@@ -96,6 +103,12 @@
       return r.text().then(function (sdp) {
         return pc.setRemoteDescription({ type: "answer", sdp: sdp }).then(function () {
           window.onairAnsweredAt = performance.now();
+          var hasSound = /opus\/48000/i.test(sdp);
+          sound.hidden = !hasSound;
+          if (!hasSound) {
+            note.textContent = "The preview is within a fraction of a second of the encoder. It has no sound: " +
+              "the studio makes it with FFmpeg, which is not installed there (see Settings in the studio).";
+          }
         });
       });
     }).catch(function (err) {
@@ -137,21 +150,38 @@
   }
   window.addEventListener("pagehide", end);
 
+  // The sound starts muted (a page may not play sound aloud on its own);
+  // the button turns it on and off.
+  sound.addEventListener("click", function () {
+    video.muted = !video.muted;
+    if (!video.muted) video.play().catch(function () {});
+    sound.textContent = video.muted ? "Sound off" : "Sound on";
+    sound.setAttribute("aria-pressed", String(!video.muted));
+  });
+
   // For tests (with onairAnsweredAt and onairFirstFrameAt, set above: when
   // the WHEP answer was applied and the first picture shown, in
   // performance.now() milliseconds): a counter of the video receiver's
   // statistics, 0 before any.
-  function videoStat(field) {
+  function stat(kind, field) {
     if (!pc) return Promise.resolve(0);
     return pc.getStats().then(function (stats) {
       var n = 0;
       stats.forEach(function (s) {
-        if (s.type === "inbound-rtp" && s.kind === "video") n = s[field] || 0;
+        if (s.type === "inbound-rtp" && s.kind === kind) n = s[field] || 0;
       });
       return n;
     });
   }
+  function videoStat(field) { return stat("video", field); }
   // Frames received so far (before decoding), and frames decoded.
   window.onairFramesReceived = function () { return videoStat("framesReceived"); };
   window.onairFrames = function () { return videoStat("framesDecoded"); };
+  // The sound: packets received, and the energy of what was decoded
+  // (0 for silence), and whether the page plays it aloud.
+  window.onairSound = function () {
+    return Promise.all([stat("audio", "packetsReceived"), stat("audio", "totalAudioEnergy")]).then(function (v) {
+      return { packets: v[0], energy: v[1], muted: video.muted, button: !sound.hidden };
+    });
+  };
 })();

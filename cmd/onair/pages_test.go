@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -65,6 +66,61 @@ func framesIn(ctx context.Context, t *testing.T, url string, within time.Duratio
 	return n
 }
 
+// previewSound checks the preview page's sound: Opus packets arrive, the
+// page starts muted with its Sound button shown, and after a press plays
+// the sound aloud, the decoded sound not silence.
+func previewSound(ctx context.Context, t *testing.T) {
+	t.Helper()
+	type sound struct {
+		Packets float64 `json:"packets"`
+		Energy  float64 `json:"energy"`
+		Muted   bool    `json:"muted"`
+		Button  bool    `json:"button"`
+	}
+	read := func() sound {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[sound](`window.onairSound()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("reading the preview's sound: %v", err)
+		}
+		return v
+	}
+	before := read()
+	if !before.Muted || !before.Button {
+		t.Fatalf("before the press: %+v; want muted, with the Sound button", before)
+	}
+	press, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(press, chromedp.Click("#sound")); err != nil {
+		t.Fatalf("pressing Sound: %v", err)
+	}
+	var after sound
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		after = read()
+		if after.Packets > before.Packets+50 && after.Energy > 0 && !after.Muted || time.Now().After(end) {
+			break
+		}
+	}
+	t.Logf("preview sound: %+v then %+v", before, after)
+	if after.Muted || after.Packets <= before.Packets+50 || after.Energy <= 0 {
+		t.Errorf("after pressing Sound: %+v; want unmuted, Opus packets arriving, sound decoded", after)
+	}
+	// With ONAIR_PREVIEW_SCREENSHOT set, the page (sound on) is saved there
+	// (docs/screenshots/preview-page.png).
+	if out := os.Getenv("ONAIR_PREVIEW_SCREENSHOT"); out != "" {
+		if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1000, 720)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestPagesInChromium: the watch page (hls.js) and the preview page (WHEP
 // with a minted token) each decode frames in headless Chromium while
 // ffmpeg publishes.
@@ -94,6 +150,7 @@ func TestPagesInChromium(t *testing.T) {
 	if s.Preview().Sessions() != 1 {
 		t.Errorf("preview sessions while the page plays: %d", s.Preview().Sessions())
 	}
+	previewSound(ctx, t)
 	// Leaving the page ends its session (DELETE on pagehide).
 	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)

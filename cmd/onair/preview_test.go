@@ -372,7 +372,7 @@ func TestPreviewOverHTTPS(t *testing.T) {
 	}
 	pub := mediatest.Publish(t, path, s.RTMPURL()+"/"+st.Input.StreamKey, true)
 	defer pub.Stop()
-	c := windowPreview{s}.Client(st.ID)
+	c := windowPreview{s: s}.Client(st.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var sess *player.Session

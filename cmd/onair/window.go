@@ -25,6 +25,7 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 			s.Close()
 		}
 	}()
+	speaker := &player.Output{} // the preview's sound, opened when first turned on
 	ui.Run(version, func() (ui.Engine, ui.Studio, *ui.PortTaken, error) {
 		var err error
 		s, err = studio.Start(cfg, log)
@@ -57,13 +58,18 @@ func runWindow(cfg studio.Config, log *slog.Logger, _ io.Writer) int {
 				log.Info("loaded OpenH264 from Cisco's build", "file", d.File)
 			}
 		}
-		return s.Engine(), windowStudio{s}, nil, nil
+		return s.Engine(), windowStudio{s, speaker}, nil, nil
 	}, func() { log.Info("the window shows the studio") })
 	return 0
 }
 
 // windowStudio shows the studio to the window.
-type windowStudio struct{ s *studio.Studio }
+// windowStudio is the studio as the window reaches it; out is the
+// computer's sound output, one for the process (across restarts).
+type windowStudio struct {
+	s   *studio.Studio
+	out *player.Output
+}
 
 func (w windowStudio) Credentials() (string, string) { return w.s.Credentials() }
 func (w windowStudio) Close()                        { w.s.Close() }
@@ -116,7 +122,10 @@ func (w windowStudio) SaveSettings(set ui.Settings) error { return w.s.SaveSetti
 
 // windowPreview is the studio's preview as the window reaches it: over
 // the HTTP server, as any client does.
-type windowPreview struct{ s *studio.Studio }
+type windowPreview struct {
+	s   *studio.Studio
+	out *player.Output
+}
 
 func (w windowPreview) Client(id string) player.Client {
 	key, secret := w.s.Credentials()
@@ -125,3 +134,14 @@ func (w windowPreview) Client(id string) player.Client {
 }
 
 func (w windowPreview) PageURL(id string) (string, error) { return w.s.PreviewPage(id), nil }
+
+func (w windowPreview) Sound() (player.Sound, error) {
+	bin, err := w.s.FFmpeg()
+	if err != nil {
+		return player.Sound{}, err
+	}
+	if err := w.out.Open(); err != nil {
+		return player.Sound{}, err
+	}
+	return player.Sound{FFmpeg: bin, Out: w.out}, nil
+}

@@ -57,7 +57,7 @@ func New(bin string, log *slog.Logger, packet func(payload []byte, samples uint3
 				"-ac", strconv.Itoa(min(channels, 2)), "-f", "ogg", "-page_duration", "20000", "-flush_packets", "1", "pipe:1"}, nil
 		},
 		Read: func(_ mpeg4audio.AudioSpecificConfig, out io.Reader) {
-			if err := read(out, packet); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			if err := read(out, packet); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 				e.setErr(err.Error())
 				log.Warn("reading the preview's Opus", "error", err)
 			}
@@ -93,7 +93,7 @@ func (e *Encoder) setErr(s string) {
 func (e *Encoder) Close() { e.feed.Close() }
 
 // read takes the Opus packets out of an Ogg Opus stream of one packet a
-// page, until it ends.
+// page until it ends, and returns why (io.EOF at its end).
 func read(r io.Reader, packet func([]byte, uint32)) error {
 	ogg, _, err := oggreader.NewWith(r)
 	if err != nil {

@@ -22,8 +22,8 @@ func TestSamples(t *testing.T) {
 		want uint32
 		bad  bool
 	}{
-		{p: []byte{31<<3 | 0}, want: 960},        // CELT 20 ms, one frame
-		{p: []byte{16<<3 | 0}, want: 120},        // CELT 2.5 ms
+		{p: []byte{31 << 3}, want: 960},          // CELT 20 ms, one frame
+		{p: []byte{16 << 3}, want: 120},          // CELT 2.5 ms
 		{p: []byte{1<<3 | 1}, want: 2 * 960},     // SILK 20 ms, two frames
 		{p: []byte{13<<3 | 2}, want: 2 * 960},    // hybrid 20 ms, two frames of two sizes
 		{p: []byte{3<<3 | 3, 2}, want: 2 * 2880}, // SILK 60 ms, code 3 with two frames

@@ -1,13 +1,17 @@
 // Package preview is the studio's WebRTC preview: WHEP sessions (an SDP
 // offer in, an answer out) that send a live stream's H.264 video, as
-// ingest received it, to browsers and to the window's player.
+// ingest received it, and its sound as Opus, to browsers and to the
+// window's player.
 //
 // The viewers of one stream share one hub reader and one packetizer (a
 // feed): each access unit becomes RTP packets once, and every viewer's
 // goroutine writes those packets to its own peer connection. A viewer
 // starts with the stream's newest key frame (held by the hub), then waits
 // for the next one; when it falls behind, it drops media and waits for the
-// next one. Audio is not sent: WebRTC has no AAC.
+// next one. Sound goes to a viewer whose offer asks for Opus when the
+// studio has FFmpeg: the stream's AAC (WebRTC has no AAC) made Opus by one
+// FFmpeg child per stream, running only while someone listens (sound.go,
+// engine/opus).
 package preview
 
 import (

@@ -83,7 +83,10 @@ func startsWithSPS(payload []byte) bool {
 	return nal == 7
 }
 
-func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
+// receiver is the WebRTC stack of the tests' viewers: on loopback, every
+// codec pion knows, and a packet sent again (after a NACK) let through to
+// the test, which counts it.
+func receiver(t testing.TB) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
@@ -94,9 +97,13 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	// A packet sent again (after a NACK) reaches the test, which counts it.
 	se.DisableSRTPReplayProtection(true)
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
+}
+
+func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
+	t.Helper()
+	pc, err := receiver(t).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,13 +199,11 @@ func (p *Posters) OnEvent(ev livestream.Event) {
 		if p.closed {
 			return // made at its first request next time
 		}
-		p.running.Add(1)
-		go func() {
-			defer p.running.Done()
+		p.running.Go(func() {
 			if _, err := p.Make(ev.Asset.PublicID); err != nil && !errors.Is(err, ErrCodec) {
 				p.logger().Warn("making a recording's poster failed", "asset", ev.Asset.PublicID, "error", err)
 			}
-		}()
+		})
 	case ev.Type == livestream.EventAssetDeleted:
 		p.Remove(ev.Asset.PublicID)
 	}

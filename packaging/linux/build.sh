@@ -41,8 +41,8 @@ Package: onair-studio
 Version: $version
 Architecture: $(dpkg --print-architecture)
 Maintainer: OnAir Studio <studio@onair.studio>
-Depends: $depends
-Recommends: ffmpeg, obs-studio, libopenh264-7
+Depends: $depends, ffmpeg
+Recommends: obs-studio, libopenh264-7
 Section: video
 Priority: optional
 Homepage: https://onair.studio

@@ -20,7 +20,7 @@ dpkg-deb --info "$deb"
 contents=$(dpkg-deb --contents "$deb")
 echo "$contents"
 depends=$(dpkg-deb --field "$deb" Depends)
-for d in libc6 libgl1 libx11-6; do
+for d in libc6 libgl1 libx11-6 libasound2 ffmpeg; do
   [[ ", $depends," == *", $d,"* ]] || { echo "the .deb does not depend on $d: $depends" >&2; exit 1; }
 done
 for f in ./usr/bin/onair ./usr/share/applications/onair-studio.desktop ./usr/share/icons/hicolor/256x256/apps/onair-studio.png; do

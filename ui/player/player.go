@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"sync"
 	"sync/atomic"
 
 	"github.com/onair-studio/onair/engine/picture"
@@ -21,6 +22,11 @@ type Player struct {
 	// the player's: it is written again only after Shown was called for it
 	// and two more pictures were handed over.
 	OnFrame func(*image.RGBA)
+	// Sound, when set, plays the stream's sound as well (the session asks
+	// for it). A failure of the sound is told to OnSoundError, once; the
+	// pictures go on.
+	Sound        *Sound
+	OnSoundError func(error)
 
 	//
 	// private
@@ -57,11 +63,23 @@ func (p *Player) Run(ctx context.Context) error {
 		return err
 	}
 	defer dec.Close()
-	sess, err := p.Client.Connect(ctx)
+	client := p.Client
+	client.Sound = p.Sound != nil
+	sess, err := client.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = sess.Close() }()
+	if p.Sound != nil {
+		sctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer func() { stop(); wg.Wait() }()
+		wg.Go(func() {
+			if err := p.Sound.play(sctx, sess.Sound()); err != nil && p.OnSoundError != nil {
+				p.OnSoundError(err)
+			}
+		})
+	}
 	var (
 		bufs [3]*image.RGBA
 		next int

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 )
@@ -33,6 +34,9 @@ type Client struct {
 	Token              string
 	// HTTP defaults to a client with a 10 s timeout.
 	HTTP *http.Client
+	// Sound asks for the stream's sound too (Opus; the studio sends it
+	// when it has FFmpeg).
+	Sound bool
 }
 
 // AccessUnit is one received picture's data in Annex B form.
@@ -49,6 +53,7 @@ type Session struct {
 	location  string
 	client    *Client
 	units     chan AccessUnit
+	sound     chan *rtp.Packet
 	done      chan struct{}
 	closeOnce sync.Once
 	readers   sync.WaitGroup
@@ -78,7 +83,7 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making a peer connection: %w", err)
 	}
-	s := &Session{pc: pc, client: c, units: make(chan AccessUnit, 8), done: make(chan struct{})}
+	s := &Session{pc: pc, client: c, units: make(chan AccessUnit, 8), sound: make(chan *rtp.Packet, soundQueue), done: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -87,6 +92,11 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 	}()
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		return nil, fmt.Errorf("adding the video receiver: %w", err)
+	}
+	if c.Sound {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return nil, fmt.Errorf("adding the sound receiver: %w", err)
+		}
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		s.readers.Add(1)
@@ -204,6 +214,14 @@ func (e *StatusError) Error() string {
 // Units are the received access units; closed when the session ends.
 func (s *Session) Units() <-chan AccessUnit { return s.units }
 
+// Sound is the received Opus packets (none unless the client asked for
+// sound and the studio sends it); closed when the session ends. Packets
+// that are not taken in time are dropped.
+func (s *Session) Sound() <-chan *rtp.Packet { return s.sound }
+
+// soundQueue is how many Opus packets wait for the decoder: 1.3 s.
+const soundQueue = 64
+
 // Done is closed when the session has ended.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
@@ -226,6 +244,7 @@ func (s *Session) closePeer() {
 		go func() { // units closes once the track readers are gone
 			s.readers.Wait()
 			close(s.units)
+			close(s.sound)
 		}()
 	})
 }
@@ -234,6 +253,10 @@ func (s *Session) closePeer() {
 // it waits for the next key frame.
 func (s *Session) read(tr *webrtc.TrackRemote) {
 	defer s.readers.Done()
+	if strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeOpus) {
+		s.readSound(tr)
+		return
+	}
 	if !strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeH264) {
 		return
 	}
@@ -282,6 +305,22 @@ func (s *Session) read(tr *webrtc.TrackRemote) {
 		}
 		au.Reset()
 		key = false
+	}
+}
+
+// readSound hands the Opus packets on until the track ends.
+func (s *Session) readSound(tr *webrtc.TrackRemote) {
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		select {
+		case s.sound <- pkt:
+		case <-s.done:
+			return
+		default: // the decoder is behind: this packet is lost
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package studio
 
 import (
+	"errors"
 	"time"
 
 	"github.com/onair-studio/onair/api"
@@ -88,4 +89,16 @@ func (s *Studio) completeSample(id string, smp *livestream.Sample) {
 	}
 	c := snap.Status.Congestion
 	smp.OBSCongestion = &c
+}
+
+// FFmpeg is the FFmpeg of the sound meters and the preview's sound, or
+// why there is none.
+func (s *Studio) FFmpeg() (string, error) {
+	if s.ffmpegPath == "" {
+		if s.ffmpegErr != nil {
+			return "", s.ffmpegErr
+		}
+		return "", errors.New("FFmpeg is not set up")
+	}
+	return s.ffmpegPath, nil
 }
