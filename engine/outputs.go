@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/onair-studio/onair/engine/livestream"
@@ -163,6 +165,13 @@ func applyOutputParams(o *livestream.Output, p livestream.OutputParams) {
 	if p.DVRWindowSec != nil {
 		o.DVRWindowSec = *p.DVRWindowSec
 	}
+	if p.Renditions != nil {
+		o.Renditions = slices.Clone(*p.Renditions)
+		slices.SortFunc(o.Renditions, func(a, b livestream.Rendition) int { return b.Height - a.Height }) // tallest first
+		if len(o.Renditions) == 0 {
+			o.Renditions = nil
+		}
+	}
 }
 
 // needsRestart reports whether a running output must restart to apply a
@@ -170,7 +179,7 @@ func applyOutputParams(o *livestream.Output, p livestream.OutputParams) {
 func needsRestart(before, after livestream.Output) bool {
 	before.Name, after.Name = "", ""
 	before.UpdatedAt, after.UpdatedAt = time.Time{}, time.Time{}
-	return before != after
+	return !reflect.DeepEqual(before, after)
 }
 
 // checkUniqueTarget refuses a second output of the same type sending to

@@ -46,6 +46,7 @@ type options struct {
 	Record       bool
 	Destinations int
 	Preview      int
+	PreviewSound bool
 }
 
 func main() { os.Exit(run()) }
@@ -82,6 +83,7 @@ func parseFlags() (c cli, code int) {
 	flag.StringVar(&c.o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
 	flag.IntVar(&c.o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
 	flag.IntVar(&c.o.Preview, "preview", 0, "WebRTC preview viewers of the first stream (WHEP, as the window opens them)")
+	flag.BoolVar(&c.o.PreviewSound, "preview-sound", false, "the preview viewers ask for the sound too (Opus, made by the studio's FFmpeg)")
 	flag.BoolVar(&c.o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
 	flag.BoolVar(&c.o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")
 	flag.StringVar(&c.o.CPUProfile, "cpuprofile", "", "have the server write a CPU profile of the last run here")
@@ -227,8 +229,8 @@ func mediaMain(ctx context.Context, log *slog.Logger, o options) int {
 	printTable(os.Stdout, results)
 	for _, r := range results {
 		if r.PreviewViewers > 0 {
-			fmt.Printf("preview (first stream): %d viewers, %.0f access units each while measuring, send delay ms median %.2f / p95 %.2f, first picture after the answer ms median %.0f / p95 %.0f, %d errors\n",
-				r.PreviewViewers, r.PreviewUnitsPerViewer, r.PreviewDelayMedian, r.PreviewDelayP95, r.PreviewFirstMedian, r.PreviewFirstP95, r.PreviewErrors)
+			fmt.Printf("preview (first stream): %d viewers, %.0f access units and %.0f Opus packets each while measuring, send delay ms median %.2f / p95 %.2f, first picture after the answer ms median %.0f / p95 %.0f, %d errors\n",
+				r.PreviewViewers, r.PreviewUnitsPerViewer, r.PreviewSoundPerViewer, r.PreviewDelayMedian, r.PreviewDelayP95, r.PreviewFirstMedian, r.PreviewFirstP95, r.PreviewErrors)
 		}
 	}
 	if o.JSON != "" {

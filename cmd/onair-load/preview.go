@@ -19,6 +19,7 @@ import (
 // and the preview page open them; they count the access units received.
 type previewViewers struct {
 	units  atomic.Int64 // while measuring
+	sound  atomic.Int64 // Opus packets, while measuring
 	errors atomic.Int32
 	wg     sync.WaitGroup
 	// firsts are the times from each viewer's WHEP answer to its first
@@ -42,9 +43,9 @@ func (pv *previewViewers) firstPictures() (median, p95 time.Duration, n int) {
 }
 
 // startPreview opens k sessions on stream id and reads them until ctx ends.
-func startPreview(ctx context.Context, log *slog.Logger, httpAddr, id string, k int, measure func() bool) (*previewViewers, error) {
+func startPreview(ctx context.Context, log *slog.Logger, httpAddr, id string, k int, sound bool, measure func() bool) (*previewViewers, error) {
 	pv := &previewViewers{}
-	c := whep.Client{URL: "http://" + httpAddr + "/v2/video/local/live_streams/" + id + "/whep", Username: apiKey, Password: apiSecret}
+	c := whep.Client{URL: "http://" + httpAddr + "/v2/video/local/live_streams/" + id + "/whep", Username: apiKey, Password: apiSecret, Sound: sound}
 	for i := range k {
 		if i > 0 {
 			time.Sleep(joinGap)
@@ -61,6 +62,10 @@ func startPreview(ctx context.Context, log *slog.Logger, httpAddr, id string, k 
 				select {
 				case <-ctx.Done():
 					return
+				case _, ok := <-sess.Sound():
+					if ok && measure() {
+						pv.sound.Add(1)
+					}
 				case _, ok := <-sess.Units():
 					if !ok {
 						if ctx.Err() == nil {

@@ -68,6 +68,7 @@ type result struct {
 	// unit to its RTP packets leaving (its stats).
 	PreviewViewers        int     `json:"preview_viewers"`
 	PreviewUnitsPerViewer float64 `json:"preview_units_per_viewer"`
+	PreviewSoundPerViewer float64 `json:"preview_opus_packets_per_viewer"`
 	PreviewDelayMedian    float64 `json:"preview_send_delay_ms_median"`
 	PreviewDelayP95       float64 `json:"preview_send_delay_ms_p95"`
 	PreviewErrors         int     `json:"preview_errors"`

@@ -205,7 +205,7 @@ func (ru *runner) startPreview(ctx context.Context) (err error) {
 	if ru.o.Preview == 0 {
 		return nil
 	}
-	if ru.pv, err = startPreview(ctx, ru.log, ru.srv.httpAddr, ru.streams[0].ID, ru.o.Preview, ru.measuring.Load); err != nil {
+	if ru.pv, err = startPreview(ctx, ru.log, ru.srv.httpAddr, ru.streams[0].ID, ru.o.Preview, ru.o.PreviewSound, ru.measuring.Load); err != nil {
 		return err
 	}
 	ru.r.PreviewViewers = ru.o.Preview
@@ -271,6 +271,7 @@ func (ru *runner) previewFigures() error {
 		return nil
 	}
 	ru.r.PreviewUnitsPerViewer = float64(ru.pv.units.Load()) / float64(ru.o.Preview)
+	ru.r.PreviewSoundPerViewer = float64(ru.pv.sound.Load()) / float64(ru.o.Preview)
 	ru.r.PreviewErrors = int(ru.pv.errors.Load())
 	viewers, med, p95, err := ru.srv.previewFigures(ru.streams[0].ID)
 	if err != nil {

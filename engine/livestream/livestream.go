@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -77,10 +78,30 @@ type Output struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// DVRWindowSec (HLS only) keeps this many seconds of the stream in the
 	// playlist for viewers to seek back in; 0 keeps only the live edge.
-	DVRWindowSec int       `json:"dvr_window_sec,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	DVRWindowSec int `json:"dvr_window_sec,omitempty"`
+	// Renditions (HLS only) are the lower renditions FFmpeg encodes from
+	// the source for viewers on slower connections, tallest first; the
+	// source is always the top one, passed through untouched.
+	Renditions []Rendition `json:"renditions,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
 }
+
+// Rendition is one encoded rendition of an HLS output: the picture's
+// height (its width follows the source's shape) and the video bitrate.
+type Rendition struct {
+	Height  int `json:"height"`
+	Bitrate int `json:"bitrate"`
+}
+
+// Limits of renditions.
+const (
+	MaxRenditions       = 3
+	MinRenditionHeight  = 144
+	MaxRenditionHeight  = 1080
+	MinRenditionBitrate = 100_000
+	MaxRenditionBitrate = 20_000_000
+)
 
 // LiveStream is the stored configuration of one reusable channel.
 // Runtime state (status, output status) is not part of it.
@@ -99,6 +120,9 @@ type LiveStream struct {
 func (s LiveStream) Clone() LiveStream {
 	c := s
 	c.Outputs = append([]Output(nil), s.Outputs...)
+	for i := range c.Outputs {
+		c.Outputs[i].Renditions = slices.Clone(c.Outputs[i].Renditions)
+	}
 	return c
 }
 

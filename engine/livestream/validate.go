@@ -63,6 +63,8 @@ type OutputParams struct {
 	Enabled *bool `json:"enabled"`
 	// DVRWindowSec is the HLS output's DVR window (0 to MaxDVRWindowSec).
 	DVRWindowSec *int `json:"dvr_window_sec"`
+	// Renditions are the HLS output's encoded renditions ([] for none).
+	Renditions *[]Rendition `json:"renditions"`
 }
 
 // Validate checks a create request.
@@ -146,6 +148,9 @@ func (p *OutputParams) ValidateCreate() (OutputType, error) {
 	if p.DVRWindowSec != nil && t != OutputHLS {
 		return "", invalid("dvr_window_sec", "applies to hls outputs only")
 	}
+	if p.Renditions != nil && t != OutputHLS {
+		return "", invalid("renditions", "applies to hls outputs only")
+	}
 	return t, p.validateFields(t)
 }
 
@@ -157,8 +162,8 @@ func (p *OutputParams) ValidateUpdate(t OutputType) error {
 	if p.Vendor != nil && t != OutputSimulcast {
 		return invalid("vendor", "applies to simulcast outputs only")
 	}
-	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.Enabled == nil && p.DVRWindowSec == nil {
-		return invalid("body", "names nothing to change (name, uri, stream_key, public_id, enabled, dvr_window_sec)")
+	if p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.Enabled == nil && p.DVRWindowSec == nil && p.Renditions == nil {
+		return invalid("body", "names nothing to change (name, uri, stream_key, public_id, enabled, dvr_window_sec, renditions)")
 	}
 	if (p.URI != nil || p.StreamKey != nil) && t != OutputSimulcast {
 		return invalid("uri", "is set by the studio for %s outputs and cannot be changed", t)
@@ -168,6 +173,9 @@ func (p *OutputParams) ValidateUpdate(t OutputType) error {
 	}
 	if p.DVRWindowSec != nil && t != OutputHLS {
 		return invalid("dvr_window_sec", "applies to hls outputs only")
+	}
+	if p.Renditions != nil && t != OutputHLS {
+		return invalid("renditions", "applies to hls outputs only")
 	}
 	return p.validateFields(t)
 }
@@ -204,6 +212,34 @@ func (p *OutputParams) validateFields(t OutputType) error {
 		if w := *p.DVRWindowSec; w < 0 || w > MaxDVRWindowSec {
 			return invalid("dvr_window_sec", "must be 0 (live edge only) to %d seconds (4 hours), got %d", MaxDVRWindowSec, w)
 		}
+	}
+	if p.Renditions != nil {
+		if err := ValidateRenditions(*p.Renditions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateRenditions checks an HLS output's renditions: at most
+// MaxRenditions, each of its own height, with an even height and a
+// bitrate within the limits.
+func ValidateRenditions(rs []Rendition) error {
+	if len(rs) > MaxRenditions {
+		return invalid("renditions", "may list at most %d renditions (the source is always the top one), got %d", MaxRenditions, len(rs))
+	}
+	seen := map[int]bool{}
+	for i, r := range rs {
+		field := fmt.Sprintf("renditions[%d]", i)
+		switch {
+		case r.Height < MinRenditionHeight || r.Height > MaxRenditionHeight || r.Height%2 != 0:
+			return invalid(field+".height", "must be an even number of pixels from %d to %d, e.g. 480, got %d", MinRenditionHeight, MaxRenditionHeight, r.Height)
+		case r.Bitrate < MinRenditionBitrate || r.Bitrate > MaxRenditionBitrate:
+			return invalid(field+".bitrate", "must be %d to %d bits a second, e.g. 1200000, got %d", MinRenditionBitrate, MaxRenditionBitrate, r.Bitrate)
+		case seen[r.Height]:
+			return invalid(field+".height", "%d is listed twice: each rendition has its own height", r.Height)
+		}
+		seen[r.Height] = true
 	}
 	return nil
 }
@@ -266,5 +302,5 @@ func ValidatePublicID(id string) error {
 // OnlySwitch reports whether p only switches the output on or off, which
 // any output may do while its stream is active.
 func (p *OutputParams) OnlySwitch() bool {
-	return p.Enabled != nil && p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.DVRWindowSec == nil
+	return p.Enabled != nil && p.Name == nil && p.URI == nil && p.StreamKey == nil && p.PublicID == nil && p.Vendor == nil && p.DVRWindowSec == nil && p.Renditions == nil
 }
