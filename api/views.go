@@ -29,11 +29,14 @@ type outputView struct {
 	PublicID  string `json:"public_id"`
 	Enabled   bool   `json:"enabled"`
 	// DVRWindowSec is the hls output's DVR window (absent on other types).
-	DVRWindowSec *int   `json:"dvr_window_sec,omitempty"`
-	Status       string `json:"status"`
-	LastError    string `json:"last_error"`
-	CreatedAt    int64  `json:"created_at"`
-	UpdatedAt    int64  `json:"updated_at"`
+	DVRWindowSec *int `json:"dvr_window_sec,omitempty"`
+	// Renditions are the hls output's encoded renditions, tallest first
+	// ([] when none; absent on other types).
+	Renditions *[]livestream.Rendition `json:"renditions,omitempty"`
+	Status     string                  `json:"status"`
+	LastError  string                  `json:"last_error"`
+	CreatedAt  int64                   `json:"created_at"`
+	UpdatedAt  int64                   `json:"updated_at"`
 }
 
 type streamView struct {
@@ -149,6 +152,8 @@ func viewOutput(o livestream.OutputState, reveal bool) outputView {
 	if o.Type == livestream.OutputHLS {
 		w := o.DVRWindowSec
 		v.DVRWindowSec = &w
+		r := append([]livestream.Rendition{}, o.Renditions...)
+		v.Renditions = &r
 	}
 	return v
 }

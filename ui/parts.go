@@ -20,6 +20,7 @@ var partNames = map[string]string{
 	"preview": "Live preview",
 	"remote":  "Remote access (HTTPS)",
 	"ffmpeg":  "Sound meters, preview sound (FFmpeg)",
+	"encoder": "Renditions' encoder (FFmpeg)",
 }
 
 func partName(p livestream.Part) string {
@@ -75,6 +76,8 @@ func (c *partsCard) load(parts []livestream.Part) {
 		icon := widget.NewIcon(theme.ConfirmIcon())
 		var said string
 		switch {
+		case p.Up && p.Detail != "":
+			said = p.Detail
 		case p.Up && p.Address != "":
 			said = p.Address
 		case p.Up:

@@ -275,6 +275,9 @@ type Part struct {
 	Address string `json:"address,omitempty"`
 	// Reason says why it is down and what to do.
 	Reason string `json:"reason,omitempty"`
+	// Detail says what a running part chose and why (the renditions'
+	// encoder).
+	Detail string `json:"detail,omitempty"`
 }
 
 // PartTurnedOff is the Reason of an optional part the settings turn off

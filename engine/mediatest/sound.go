@@ -2,7 +2,6 @@ package mediatest
 
 import (
 	"encoding/binary"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +96,11 @@ func ToneHz(samples []int16, rate int) float64 {
 }
 
 // ChildFFmpegs are this process's FFmpeg children (Linux /proc).
-func ChildFFmpegs(t testing.TB) []int {
+func ChildFFmpegs(t testing.TB) []int { return FFmpegsOf(t, os.Getpid(), "") }
+
+// FFmpegsOf are the FFmpeg children of process ppid whose command line
+// contains arg ("": any), living (Linux /proc).
+func FFmpegsOf(t testing.TB, ppid int, arg string) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -109,20 +112,26 @@ func ChildFFmpegs(t testing.TB) []int {
 		if err != nil {
 			continue
 		}
-		f, err := os.Open(filepath.Join("/proc", e.Name(), "stat"))
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
 		if err != nil {
 			continue
 		}
-		b, _ := io.ReadAll(f)
-		f.Close()
 		s := string(b)
 		i := strings.LastIndexByte(s, ')')
 		if i < 0 || !strings.Contains(s[:i], "(ffmpeg") {
 			continue
 		}
-		if fields := strings.Fields(s[i+1:]); len(fields) > 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid()) {
-			pids = append(pids, pid)
+		fields := strings.Fields(s[i+1:])
+		if len(fields) < 2 || fields[0] == "Z" || fields[1] != strconv.Itoa(ppid) {
+			continue
 		}
+		if arg != "" {
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			if !strings.Contains(string(cmdline), arg) {
+				continue
+			}
+		}
+		pids = append(pids, pid)
 	}
 	return pids
 }

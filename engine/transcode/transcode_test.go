@@ -3,6 +3,7 @@ package transcode
 import (
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +105,26 @@ func TestRenditionsOfTheStandardClip(t *testing.T) {
 	}
 	if len(g.states) != 1 || g.states[0] != nil {
 		t.Errorf("states told: %v; want one nil (the renditions came)", g.states)
+	}
+}
+
+// The probe ends with an encoder that works here and says why; on a
+// computer without one of the hardware encoders that is libx264, with
+// each hardware encoder FFmpeg offers named with its error.
+func TestProbe(t *testing.T) {
+	bin, err := ffmpeg.Locate("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Probe(t.Context(), bin)
+	t.Logf("%s: %s", c.Encoder.Name, c.Why)
+	if c.Why == "" || !strings.HasPrefix(c.Why, c.Encoder.Name) {
+		t.Errorf("the choice %q does not say why: %q", c.Encoder.Name, c.Why)
+	}
+	if err := try(t.Context(), bin, c.Encoder); err != nil {
+		t.Errorf("the encoder chosen does not encode here: %v", err)
+	}
+	if err := try(t.Context(), bin, Encoder{Name: "h264_nonesuch"}); err == nil || !strings.Contains(err.Error(), "nonesuch") {
+		t.Errorf("an encoder FFmpeg lacks: %v", err)
 	}
 }

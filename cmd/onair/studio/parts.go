@@ -34,7 +34,14 @@ func (s *Studio) Parts() []livestream.Part {
 	if s.ffmpegErr != nil {
 		meters.Reason = s.ffmpegErr.Error()
 	}
-	parts = append(parts, srt, preview, meters)
+	encoder := livestream.Part{Name: "encoder", Up: s.ffmpegPath != ""}
+	if encoder.Up {
+		c := s.EncoderChoice()
+		encoder.Address, encoder.Detail = c.Encoder.Name, c.Why
+	} else if s.ffmpegErr != nil {
+		encoder.Reason = "no renditions: " + s.ffmpegErr.Error()
+	}
+	parts = append(parts, srt, preview, meters, encoder)
 	if s.tlsErr != nil {
 		parts = append(parts, livestream.Part{Name: "remote", Reason: s.tlsErr.Error()})
 	}

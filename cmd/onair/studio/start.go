@@ -30,6 +30,7 @@ import (
 	"github.com/onair-studio/onair/engine/output/hls"
 	"github.com/onair-studio/onair/engine/output/simulcast"
 	"github.com/onair-studio/onair/engine/preview"
+	"github.com/onair-studio/onair/engine/transcode"
 	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
 )
@@ -154,20 +155,21 @@ func (s *Studio) startEngine() error {
 	if err := os.RemoveAll(hlsDir); err != nil {
 		return fmt.Errorf("clearing the HLS cache %s: %w", hlsDir, err)
 	}
+	ff := s.findFFmpeg()
 	s.engine = &engine.Service{
 		Repo:    s.store,
 		RTMPURL: s.rtmpURL,
 		SRTURI:  s.SRTURI,
 		HTTPURL: s.httpURL,
 		Outputs: output.Factories{
-			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.publicBase},
+			livestream.OutputHLS:       &hls.Factory{Variant: variant, Dir: hlsDir, BaseURL: s.httpURL, PublicURL: s.publicBase, FFmpeg: ff, Encoder: s.encoder},
 			livestream.OutputArchive:   &archive.Factory{Library: s.library},
 			livestream.OutputSimulcast: &simulcast.Factory{MinBackoff: s.cfg.SimulcastMinBackoff, MaxBackoff: s.cfg.SimulcastMaxBackoff},
 		},
 		Outbox:  s.webhooks,
 		Logger:  s.log,
 		Sampled: s.completeSample,
-		FFmpeg:  s.findFFmpeg(),
+		FFmpeg:  ff,
 	}
 	if err := s.engine.Start(); err != nil {
 		return err
@@ -388,5 +390,41 @@ func (s *Studio) findFFmpeg() string {
 		return ""
 	}
 	s.ffmpegPath = p
+	s.probeEncoder(p)
 	return p
+}
+
+// probeEncoder chooses the renditions' encoder in the background (a try
+// of each hardware encoder takes a fraction of a second); libx264 until
+// then.
+func (s *Studio) probeEncoder(bin string) {
+	s.encoderMu.Lock()
+	s.choice = transcode.Choice{Encoder: transcode.Software(), Why: "libx264 (software), while the hardware encoders are tried"}
+	s.encoderMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.probing = cancel
+	s.probeWG.Go(func() {
+		c := transcode.Probe(ctx, bin)
+		if ctx.Err() != nil {
+			return
+		}
+		s.encoderMu.Lock()
+		s.choice = c
+		s.encoderMu.Unlock()
+		s.log.Info("renditions' encoder chosen", "encoder", c.Encoder.Name, "why", c.Why)
+	})
+}
+
+// encoder is the renditions' encoder (hls.Factory.Encoder).
+func (s *Studio) encoder() transcode.Encoder {
+	s.encoderMu.Lock()
+	defer s.encoderMu.Unlock()
+	return s.choice.Encoder
+}
+
+// EncoderChoice is the renditions' encoder and why it was chosen.
+func (s *Studio) EncoderChoice() transcode.Choice {
+	s.encoderMu.Lock()
+	defer s.encoderMu.Unlock()
+	return s.choice
 }

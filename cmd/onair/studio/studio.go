@@ -26,6 +26,7 @@ import (
 	"github.com/onair-studio/onair/engine/obs"
 	"github.com/onair-studio/onair/engine/preview"
 	"github.com/onair-studio/onair/engine/still"
+	"github.com/onair-studio/onair/engine/transcode"
 	"github.com/onair-studio/onair/engine/upload"
 	"github.com/onair-studio/onair/engine/webhook"
 	"github.com/onair-studio/onair/store"
@@ -91,22 +92,27 @@ type Studio struct {
 	// ffmpegPath is the sound meters' FFmpeg; ffmpegErr why there is none.
 	ffmpegPath string
 	ffmpegErr  error
-	store      *store.Store
-	engine     *engine.Service
-	library    *library.Library
-	webhooks   *webhook.Dispatcher
-	uploader   *upload.Uploader
-	cutter     *clip.Cutter
-	thumbs     *still.Thumbnails
-	posters    *still.Posters
-	ingest     *ingest.Server
-	api        *api.Server
-	http       *http.Server
-	httpLn     net.Listener
-	rtmpLn     net.Listener
-	httpLimit  *netlimit.Limiter
-	cancel     context.CancelFunc
-	obs        *obs.Monitor
+	// choice is the renditions' encoder (probed in the background).
+	encoderMu sync.Mutex
+	choice    transcode.Choice
+	probing   context.CancelFunc
+	probeWG   sync.WaitGroup
+	store     *store.Store
+	engine    *engine.Service
+	library   *library.Library
+	webhooks  *webhook.Dispatcher
+	uploader  *upload.Uploader
+	cutter    *clip.Cutter
+	thumbs    *still.Thumbnails
+	posters   *still.Posters
+	ingest    *ingest.Server
+	api       *api.Server
+	http      *http.Server
+	httpLn    net.Listener
+	rtmpLn    net.Listener
+	httpLimit *netlimit.Limiter
+	cancel    context.CancelFunc
+	obs       *obs.Monitor
 	// obsForSamples is obs for the engine's sampler, which starts before it.
 	obsForSamples atomic.Pointer[obs.Monitor]
 	stopOBS       func()
@@ -208,6 +214,10 @@ func (s *Studio) Close() {
 	if s.cancel != nil {
 		s.cancel() // ends event streams
 	}
+	if s.probing != nil {
+		s.probing() // the encoders' tries end
+	}
+	s.probeWG.Wait()
 	if s.ingest != nil {
 		if err := s.ingest.Close(); err != nil {
 			s.log.Warn("closing the RTMP server", "error", err)

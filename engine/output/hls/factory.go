@@ -8,6 +8,7 @@ import (
 
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/output"
+	"github.com/onair-studio/onair/engine/transcode"
 )
 
 // Factory makes the HLS output of each session.
@@ -23,6 +24,11 @@ type Factory struct {
 	// PublicURL, when set and not empty, is the public playback address
 	// (a CDN in front of the studio): the uri then names it instead.
 	PublicURL func() string
+	// FFmpeg encodes the renditions with Encoder; "": outputs with
+	// renditions play the source only and say what to install.
+	FFmpeg string
+	// Encoder returns the encoder chosen for this computer (nil: libx264).
+	Encoder func() transcode.Encoder
 }
 
 // New implements output.Factory.
@@ -32,10 +38,13 @@ func (f *Factory) New(p output.Params) (output.Output, error) {
 		dir = filepath.Join(f.Dir, p.StreamID)
 	}
 	return &Output{
-		Variant:   f.Variant,
-		Dir:       dir,
-		DVRWindow: time.Duration(p.Output.DVRWindowSec) * time.Second,
-		Logger:    p.Logger,
+		Variant:    f.Variant,
+		Dir:        dir,
+		DVRWindow:  time.Duration(p.Output.DVRWindowSec) * time.Second,
+		Renditions: p.Output.Renditions,
+		FFmpeg:     f.FFmpeg,
+		Encoder:    f.encoder(),
+		Logger:     p.Logger,
 		OnStatus: func(ok bool, err error) {
 			if ok {
 				p.Report(livestream.OutputBroadcasting, err) // err: a warning
@@ -55,4 +64,11 @@ func (f *Factory) URI(streamID string, _ livestream.Output) string {
 		}
 	}
 	return base + "/hls/" + streamID + "/index.m3u8"
+}
+
+func (f *Factory) encoder() transcode.Encoder {
+	if f.Encoder == nil {
+		return transcode.Software()
+	}
+	return f.Encoder()
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/onair-studio/onair/engine/livestream"
 	"github.com/onair-studio/onair/engine/media"
 	"github.com/onair-studio/onair/engine/netlimit"
+	"github.com/onair-studio/onair/engine/transcode"
 )
 
 // Variant names accepted by ParseVariant.
@@ -91,6 +93,12 @@ type Output struct {
 	DVRMinFree uint64
 	// FreeSpace reads a folder's free space; it defaults to diskfree.Free.
 	FreeSpace func(dir string) (uint64, error)
+	// Renditions are encoded by FFmpeg (FFmpeg, with Encoder) below the
+	// source, which is always the top rendition; without FFmpeg the output
+	// plays the source and warns.
+	Renditions []livestream.Rendition
+	FFmpeg     string
+	Encoder    transcode.Encoder
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -119,6 +127,14 @@ type Output struct {
 	awaitingKey  bool // video is dropped until the next key frame
 	encodeErrors int
 	encodeWarn   *netlimit.RateLog // muxer warnings at most once a minute
+
+	// The renditions (renditions.go): rend is under mu, the rest the
+	// transcoder's goroutine's.
+	trans      *transcode.Transcoder
+	rend       []*fmp4Muxer
+	rendTracks []*media.Tracks
+	rendWarn   *netlimit.RateLog
+	warning    error // reported with broadcasting: why there are no renditions
 }
 
 // Start attaches the output to s.
@@ -157,6 +173,7 @@ func (o *Output) Start(s *hub.Stream) {
 	o.reader = &hub.Reader{Name: "hls", OnUnit: o.write}
 	o.stream = s
 	s.AddReader(o.reader)
+	o.startRenditions()
 }
 
 // Close detaches the reader and ends the muxer; waiting HTTP requests
@@ -164,6 +181,7 @@ func (o *Output) Start(s *hub.Stream) {
 func (o *Output) Close() {
 	if o.stream != nil {
 		o.stream.RemoveReader(o.reader)
+		o.closeRenditions()
 	}
 	o.closeMuxer()
 }
@@ -221,8 +239,11 @@ func (o *Output) write(u *media.Unit) {
 		o.live = true
 		o.failed = false
 		o.lowDisk = false
+		if o.trans != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264 {
+			o.warning = errRenditionsH264
+		}
 		if o.OnStatus != nil {
-			o.OnStatus(true, nil)
+			o.OnStatus(true, o.warning)
 		}
 	}
 	if o.DVRWindow > 0 && u.Key {
@@ -248,7 +269,7 @@ func (o *Output) checkDisk(m muxer) {
 	if low {
 		o.OnStatus(true, errLowDisk)
 	} else {
-		o.OnStatus(true, nil)
+		o.OnStatus(true, o.warning)
 	}
 }
 
@@ -312,6 +333,17 @@ func (o *Output) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", cacheNever)
 		http.Error(w, "stream has no media yet", http.StatusNotFound)
 		return
+	}
+	if o.trans != nil {
+		name := path.Base(r.URL.Path)
+		if src, ok := m.(*fmp4Muxer); ok && name == multivariantName {
+			o.serveMultivariant(w, r, src)
+			return
+		}
+		if rm := o.renditionFor(name); rm != nil {
+			rm.handle(w, r)
+			return
+		}
 	}
 	m.handle(w, r)
 }

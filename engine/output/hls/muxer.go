@@ -36,12 +36,13 @@ type fmp4Muxer struct {
 	changed chan struct{} // closed and replaced on every change
 	closed  bool
 
-	prefix  string
-	init    []byte
-	video   *mp4frag.Track
-	audio   *mp4frag.Track
-	leading *mp4frag.Track
-	anchor  time.Time
+	prefix   string
+	playlist string // the media playlist's name
+	init     []byte
+	video    *mp4frag.Track
+	audio    *mp4frag.Track
+	leading  *mp4frag.Track
+	anchor   time.Time
 
 	segments     []*segment // complete, oldest first
 	cur          *segment
@@ -111,7 +112,7 @@ func newFMP4Muxer(t media.Tracks, lowLatency bool, segmentCount int, segmentMin,
 	m := &fmp4Muxer{
 		lowLatency: lowLatency, segmentCount: segmentCount, dvr: dvr, segmentMin: segmentMin, partMin: partMin,
 		segMax: lim.maxDuration, segMaxBytes: lim.maxBytes, waitSince: -1,
-		dir: dir, log: log, changed: make(chan struct{}), prefix: livestream.RandomHex(4),
+		dir: dir, log: log, changed: make(chan struct{}), prefix: livestream.RandomHex(4), playlist: mediaName,
 	}
 	in, err := mp4frag.NewInit(t)
 	if err != nil {

@@ -53,10 +53,15 @@ func (m *fmp4Muxer) targetDuration() int {
 }
 
 func (m *fmp4Muxer) multivariantLocked() ([]byte, error) {
+	return playlist.Multivariant{Version: 9, IndependentSegments: true, Variants: []*playlist.MultivariantVariant{m.variantLocked()}}.Marshal()
+}
+
+// variantLocked is the muxer's line in a multivariant playlist.
+func (m *fmp4Muxer) variantLocked() *playlist.MultivariantVariant {
 	v := &playlist.MultivariantVariant{
 		Bandwidth:  max(m.bandwidth, 1),
 		Codecs:     m.codecs,
-		URI:        mediaName,
+		URI:        m.playlist,
 		Resolution: m.resolution,
 	}
 	if m.avgBandwidth > 0 {
@@ -67,7 +72,7 @@ func (m *fmp4Muxer) multivariantLocked() ([]byte, error) {
 		fr := m.frameRate
 		v.FrameRate = &fr
 	}
-	return playlist.Multivariant{Version: 9, IndependentSegments: true, Variants: []*playlist.MultivariantVariant{v}}.Marshal()
+	return v
 }
 
 // segmentByMSN finds a segment, complete or current.
@@ -96,7 +101,7 @@ func (m *fmp4Muxer) handle(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case name == multivariantName:
 		m.serveMultivariant(w, r)
-	case name == mediaName:
+	case name == m.playlist:
 		m.serveMedia(w, r)
 	case name == m.initURI(): // the prefix never changes: read without the lock
 		m.serveInit(w)

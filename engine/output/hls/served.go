@@ -49,9 +49,9 @@ func requestKind(r *http.Request) int {
 	switch {
 	case name == multivariantName:
 		return 0
-	case name == mediaName && strings.Contains(r.URL.RawQuery, "_HLS_msn="):
-		return 2
-	case name == mediaName:
+	case strings.HasSuffix(name, ".m3u8") && strings.Contains(r.URL.RawQuery, "_HLS_msn="):
+		return 2 // the source's media playlist or a rendition's
+	case strings.HasSuffix(name, ".m3u8"):
 		return 1
 	case strings.HasSuffix(name, "_init.mp4"):
 		return 3
