@@ -120,7 +120,7 @@ func (o *outputsSection) row(out livestream.OutputState, active bool) fyne.Canva
 		lines = append(lines, d)
 	}
 	if out.Type == livestream.OutputHLS {
-		lines = append(lines, o.rewindRow(out, active))
+		lines = append(lines, o.rewindRow(out, active), o.renditionsRow(out, active))
 	}
 	if out.LastError != "" {
 		// A broadcasting output's message is a warning (the rewind window

@@ -36,6 +36,7 @@
       // until it is back; hls.js does so only within a target duration of
       // the edge, never for a viewer who rewound on purpose.
       hls = new Hls({ lowLatencyMode: true, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
+      hls.on(Hls.Events.LEVEL_SWITCHED, function () { switches++; });
       hls.on(Hls.Events.MANIFEST_PARSED, function () {
         say("Live", true);
         video.play().catch(function () {});
@@ -58,6 +59,7 @@
         dvrOffered = !!(data.details && data.details.canSkipUntil > 0);
       });
       hls.on(Hls.Events.ERROR, function (_, data) {
+        if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) stalls++;
         if (!data.fatal) return;
         say("Playback stopped (" + data.details + "). Reconnecting…");
         hls.destroy();
@@ -159,6 +161,21 @@
   // screen), or null before it is known.
   window.onairLatency = function () {
     return hls && hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null;
+  };
+
+  // For tests and curious viewers: the rendition playing (its height),
+  // the heights on offer, the level switches and the stalls so far (the
+  // picture waiting for data after it had started).
+  var stalls = 0, switches = 0;
+  video.addEventListener("waiting", function () { if (video.currentTime > 0) stalls++; });
+  window.onairLevel = function () {
+    if (!hls || hls.currentLevel < 0 || !hls.levels[hls.currentLevel]) return null;
+    return {
+      height: hls.levels[hls.currentLevel].height,
+      heights: hls.levels.map(function (l) { return l.height; }),
+      stalls: stalls,
+      switches: switches
+    };
   };
 
   // For tests and curious viewers: how many frames were decoded.

@@ -47,6 +47,7 @@ type options struct {
 	Destinations int
 	Preview      int
 	PreviewSound bool
+	Renditions   string
 }
 
 func main() { os.Exit(run()) }
@@ -83,6 +84,7 @@ func parseFlags() (c cli, code int) {
 	flag.StringVar(&c.o.GOMAXPROCS, "gomaxprocs", "", "GOMAXPROCS for the server (empty: Go's default)")
 	flag.IntVar(&c.o.Destinations, "destinations", 0, "simulcast destinations per stream, all pushing to one RTMP server the tool runs on loopback")
 	flag.IntVar(&c.o.Preview, "preview", 0, "WebRTC preview viewers of the first stream (WHEP, as the window opens them)")
+	flag.StringVar(&c.o.Renditions, "renditions", "", `the HLS outputs' renditions, as the API takes them, e.g. '[{"height":480,"bitrate":1200000}]'`)
 	flag.BoolVar(&c.o.PreviewSound, "preview-sound", false, "the preview viewers ask for the sound too (Opus, made by the studio's FFmpeg)")
 	flag.BoolVar(&c.o.Record, "record", false, "record every stream to the library too (off: each stream's archive output is switched off, to measure ingest and HLS alone)")
 	flag.BoolVar(&c.o.Follow, "follow", true, "keep one low-latency player on each stream during the measurement")

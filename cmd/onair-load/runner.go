@@ -113,6 +113,16 @@ func (ru *runner) setup(ctx context.Context) (err error) {
 		if ru.streams[i], err = ru.srv.createStream(ru.o.Record); err != nil {
 			return err
 		}
+		if ru.o.Renditions != "" {
+			for _, o := range ru.streams[i].Outputs {
+				if o.Type == "hls" {
+					if err := ru.srv.send(http.MethodPatch, "/live_streams/"+ru.streams[i].ID+"/outputs/"+o.ID,
+						`{"renditions":`+ru.o.Renditions+`}`, http.StatusOK, "setting the renditions"); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		for d := range ru.o.Destinations {
 			if err := ru.srv.addDestination(ru.streams[i].ID, ru.dest.addr(), fmt.Sprintf("s%d-d%d", i, d)); err != nil {
 				return err

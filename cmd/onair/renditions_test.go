@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 
 	"github.com/onair-studio/onair/engine/mediatest"
 )
@@ -246,4 +250,87 @@ func (p *proc) outputStatus(sid, id string) string {
 		}
 	}
 	return ""
+}
+
+// throttle limits the page's downloads to bytesPerSec (DevTools network
+// conditions, every request).
+func throttle(bytesPerSec float64) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Latency: 20, DownloadThroughput: bytesPerSec, UploadThroughput: -1}},
+		})
+		return chromedp.Void{}, err
+	}
+}
+
+// TestRenditionsInThrottledChromium (issue 25, must-show 1): the watch
+// page's hls.js, in Chromium with downloads throttled to 1 Mbit/s,
+// settles on a rendition below the 720p source (2.7 Mbit/s) and plays it
+// without stalling.
+func TestRenditionsInThrottledChromium(t *testing.T) {
+	mediatest.RequireTools(t)
+	clip := mediatest.Standard.Path(t)
+	p := startServe(t, t.TempDir(), "", "")
+	st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}})
+	for _, o := range st.Outputs {
+		if o.Type == "hls" {
+			body := map[string]any{"renditions": []map[string]int{{"height": 480, "bitrate": 1_200_000}, {"height": 270, "bitrate": 350_000}}}
+			if code, msg := p.call("PATCH", "/live_streams/"+st.ID+"/outputs/"+o.ID, body, nil); code != 200 {
+				t.Fatalf("PATCH renditions: %d %s", code, msg)
+			}
+		}
+	}
+	pub := mediatest.Publish(t, clip, "rtmp://"+p.rtmpAddr+"/live/"+st.Input.StreamKey, true)
+	t.Cleanup(pub.Stop)
+	uri := p.get(st.ID).hlsURI()
+	mediaPlaylist(t, uri, 30*time.Second)
+	time.Sleep(4 * time.Second) // every variant has segments
+	if n := len(variantPlaylists(t, uri)); n != 3 {
+		t.Fatalf("%d variants; want 3", n)
+	}
+	ctx := chromium(t)
+	if err := chromedp.Do(ctx, throttle(1_000_000/8)); err != nil {
+		t.Fatalf("throttling Chromium: %v", err)
+	}
+	framesIn(ctx, t, "http://"+p.httpAddr+"/watch/"+st.ID, 40*time.Second)
+	type level struct {
+		Height   int   `json:"height"`
+		Heights  []int `json:"heights"`
+		Stalls   int   `json:"stalls"`
+		Switches int   `json:"switches"`
+	}
+	read := func() level {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[level](`window.onairLevel() || {}`))
+		if err != nil {
+			t.Fatalf("reading hls.js's level: %v", err)
+		}
+		return v
+	}
+	time.Sleep(10 * time.Second) // hls.js measures the connection and settles
+	settled := read()
+	frames := func() int {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.onairFrames()`))
+		if err != nil {
+			t.Fatalf("reading the frames: %v", err)
+		}
+		return n
+	}
+	framesBefore := frames()
+	time.Sleep(15 * time.Second)
+	after := read()
+	framesAfter := frames()
+	t.Logf("throttled to 1 Mbit/s: playing %dp of %v, %d stalls and %d switches after settling, %d frames in 15 s (then %dp, %d stalls, %d switches)",
+		settled.Height, settled.Heights, settled.Stalls, settled.Switches, framesAfter-framesBefore, after.Height, after.Stalls, after.Switches)
+	if len(after.Heights) != 3 || after.Height == 0 || after.Height >= 720 {
+		t.Errorf("hls.js plays %dp of %v; want a rendition below the 720p source", after.Height, after.Heights)
+	}
+	if after.Stalls > settled.Stalls {
+		t.Errorf("%d stalls while playing the rendition", after.Stalls-settled.Stalls)
+	}
+	if framesAfter-framesBefore < 15*25 {
+		t.Errorf("%d frames decoded in 15 s", framesAfter-framesBefore)
+	}
 }
