@@ -86,7 +86,8 @@ func newPreviewPane(p *streamPage) *previewPane {
 	pp.fetch.Hide()
 	pp.sound = widget.NewButtonWithIcon("Sound off", theme.VolumeMuteIcon(), pp.flipSound)
 	pp.card = widget.NewCard("Preview", "What viewers get, within a fraction of a second",
-		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.sound, pp.fetch, pp.browser, pp.retry)))
+		container.NewVBox(container.NewStack(pp.blank, pp.img), pp.note, container.NewHBox(pp.pause, pp.sound),
+			container.NewHBox(pp.fetch, pp.browser, pp.retry)))
 	return pp
 }
 

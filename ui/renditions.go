@@ -21,17 +21,26 @@ var renditionChoices = [][]livestream.Rendition{
 	{{Height: 720, Bitrate: 2_500_000}, {Height: 480, Bitrate: 1_200_000}, {Height: 360, Bitrate: 600_000}},
 }
 
-// renditionsLabel names a ladder for people: "Source only", or
-// "Source + 480p (1.2 Mbit/s) + 360p (0.6 Mbit/s)".
+// renditionsLabel names a ladder for people, short enough for its
+// choice: "Source only", or "480p + 360p" (below the source).
 func renditionsLabel(rs []livestream.Rendition) string {
 	if len(rs) == 0 {
 		return "Source only"
 	}
-	parts := []string{"Source"}
-	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%dp (%.1f Mbit/s)", r.Height, float64(r.Bitrate)/1e6))
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%dp", r.Height)
 	}
 	return strings.Join(parts, " + ")
+}
+
+// renditionsRates says a ladder's bitrates: "1.2 + 0.6 Mbit/s".
+func renditionsRates(rs []livestream.Rendition) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.1f", float64(r.Bitrate)/1e6)
+	}
+	return strings.Join(parts, " + ") + " Mbit/s"
 }
 
 // renditionsRow is the HLS output's renditions: lower-quality copies the
@@ -67,10 +76,16 @@ func (o *outputsSection) renditionsRow(out livestream.OutputState, active bool) 
 			}
 		})
 	}
-	hint := "players pick the one the viewer's connection carries"
+	hint := "the source alone"
+	if len(out.Renditions) > 0 {
+		hint = "below the source, " + renditionsRates(out.Renditions) + "; players pick what the connection carries"
+	}
 	if active {
 		sel.Disable()
 		hint = "changes while the stream is idle"
+		if len(out.Renditions) > 0 {
+			hint = renditionsRates(out.Renditions) + " below the source · " + hint
+		}
 	}
 	h := widget.NewLabel(hint)
 	h.Importance = widget.LowImportance

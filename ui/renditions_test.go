@@ -30,7 +30,7 @@ func TestRenditionsFromTheStreamPage(t *testing.T) {
 		sel = h.renditionsSelect()
 		return sel != nil && sel.Selected == "Source only" && !sel.Disabled()
 	})
-	two := "Source + 480p (1.2 Mbit/s) + 360p (0.6 Mbit/s)"
+	two := "480p + 360p"
 	h.ui(func() { sel.SetSelected(two) })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -55,12 +55,15 @@ func TestRenditionsFromTheStreamPage(t *testing.T) {
 
 func TestRenditionsLabel(t *testing.T) {
 	for want, rs := range map[string][]livestream.Rendition{
-		"Source only":                nil,
-		"Source + 540p (2.0 Mbit/s)": {{Height: 540, Bitrate: 2_000_000}},
-		"Source + 240p (0.3 Mbit/s)": {{Height: 240, Bitrate: 300_000}},
+		"Source only": nil,
+		"540p":        {{Height: 540, Bitrate: 2_000_000}},
+		"480p + 240p": {{Height: 480, Bitrate: 1_200_000}, {Height: 240, Bitrate: 300_000}},
 	} {
 		if got := renditionsLabel(rs); got != want {
 			t.Errorf("renditionsLabel(%v) = %q, want %q", rs, got, want)
 		}
+	}
+	if got := renditionsRates([]livestream.Rendition{{Height: 480, Bitrate: 1_200_000}, {Height: 240, Bitrate: 300_000}}); got != "1.2 + 0.3 Mbit/s" {
+		t.Errorf("renditionsRates: %q", got)
 	}
 }

@@ -102,3 +102,23 @@ func TestIdsAndKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRenditions(t *testing.T) {
+	ok := [][]Rendition{nil, {{Height: 480, Bitrate: 1_200_000}}, {{Height: 1080, Bitrate: 20_000_000}, {Height: 144, Bitrate: 100_000}}}
+	for _, rs := range ok {
+		if err := ValidateRenditions(rs); err != nil {
+			t.Errorf("%v: %v", rs, err)
+		}
+	}
+	for field, rs := range map[string][]Rendition{
+		"renditions":            {{Height: 720, Bitrate: 1e6}, {Height: 480, Bitrate: 1e6}, {Height: 360, Bitrate: 1e6}, {Height: 240, Bitrate: 1e6}},
+		"renditions[0].height":  {{Height: 481, Bitrate: 1e6}},
+		"renditions[1].height":  {{Height: 480, Bitrate: 1e6}, {Height: 480, Bitrate: 5e5}},
+		"renditions[0].bitrate": {{Height: 480, Bitrate: 99_999}},
+	} {
+		var ve *ValidationError
+		if err := ValidateRenditions(rs); !errors.As(err, &ve) || ve.Field != field {
+			t.Errorf("%v: %v; want an error on %s", rs, err, field)
+		}
+	}
+}

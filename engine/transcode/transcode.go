@@ -223,11 +223,12 @@ func (t *Transcoder) args(audio bool) []string {
 	n := len(t.Renditions)
 	var graph []string
 	if n > 1 {
-		split := fmt.Sprintf("[0:v]split=%d", n)
+		var split strings.Builder
+		fmt.Fprintf(&split, "[0:v]split=%d", n)
 		for i := range n {
-			split += fmt.Sprintf("[s%d]", i)
+			fmt.Fprintf(&split, "[s%d]", i)
 		}
-		graph = append(graph, split)
+		graph = append(graph, split.String())
 	}
 	for i, r := range t.Renditions {
 		in := fmt.Sprintf("[s%d]", i)
