@@ -93,6 +93,14 @@ func (t *Transcoder) Reader() *hub.Reader {
 	return t.reader
 }
 
+// Abort kills FFmpeg at once, from any goroutine: a hub reader blocked
+// writing to it returns. Close follows.
+func (t *Transcoder) Abort() {
+	if t.cancel != nil {
+		t.cancel()
+	}
+}
+
 // Close ends FFmpeg and waits for its reader. Call it once the hub reader
 // has stopped.
 func (t *Transcoder) Close() {
@@ -194,6 +202,9 @@ func (t *Transcoder) ended(werr error) error {
 // fail stops the child and waits before the next start.
 func (t *Transcoder) fail(err error) {
 	t.stop()
+	if t.ctx.Err() != nil {
+		return // closing: not a failure
+	}
 	wait := t.backoff.Next()
 	t.retryAt = time.Now().Add(wait)
 	t.Log.Warn("the renditions stopped; they start again", "error", err, "in", wait)

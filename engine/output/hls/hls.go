@@ -239,8 +239,11 @@ func (o *Output) write(u *media.Unit) {
 		o.live = true
 		o.failed = false
 		o.lowDisk = false
-		if o.trans != nil && u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264 {
-			o.warning = errRenditionsH264
+		if o.trans != nil { // this publisher's codec: renditions need H.264
+			o.warning = nil
+			if u.Tracks.Video != nil && u.Tracks.Video.Codec != media.H264 {
+				o.warning = errRenditionsH264
+			}
 		}
 		if o.OnStatus != nil {
 			o.OnStatus(true, o.warning)

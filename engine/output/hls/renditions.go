@@ -60,6 +60,7 @@ func (o *Output) closeRenditions() {
 	if o.trans == nil {
 		return
 	}
+	o.trans.Abort() // a write to a slow FFmpeg does not hold the reader up
 	o.stream.RemoveReader(o.trans.Reader())
 	o.trans.Close()
 	o.mu.Lock()
