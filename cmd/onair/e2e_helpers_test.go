@@ -212,12 +212,13 @@ func (p *proc) call(method, path string, body any, out any) (int, string) {
 }
 
 type outputJSON struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	URI      string `json:"uri"`
-	Status   string `json:"status"`
-	PublicID string `json:"public_id"`
-	Name     string `json:"name"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	URI       string `json:"uri"`
+	Status    string `json:"status"`
+	PublicID  string `json:"public_id"`
+	Name      string `json:"name"`
+	LastError string `json:"last_error"`
 }
 
 type streamJSON struct {

@@ -120,4 +120,41 @@ func TestNoFFmpegNoMeters(t *testing.T) {
 	if !found {
 		t.Errorf("no ffmpeg part in %+v", status.Parts)
 	}
+
+	// An HLS output with renditions plays the source and says what to
+	// install; the preview's answer has no sound.
+	st := p.create(map[string]any{"input": map[string]any{"type": "rtmp"}})
+	hlsID := ""
+	for _, o := range st.Outputs {
+		if o.Type == "hls" {
+			hlsID = o.ID
+		}
+	}
+	body := map[string]any{"renditions": []map[string]int{{"height": 240, "bitrate": 300_000}}}
+	if code, msg := p.call("PATCH", "/live_streams/"+st.ID+"/outputs/"+hlsID, body, nil); code != 200 {
+		t.Fatalf("PATCH renditions: %d %s", code, msg)
+	}
+	pub := mediatest.Publish(t, mediatest.Small.Path(t), "rtmp://"+p.rtmpAddr+"/live/"+st.Input.StreamKey, true)
+	t.Cleanup(pub.Stop)
+	uri := p.get(st.ID).hlsURI()
+	mediaPlaylist(t, uri, 30*time.Second)
+	var hls outputJSON
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, o := range p.get(st.ID).Outputs {
+			if o.ID == hlsID {
+				hls = o
+			}
+		}
+		if hls.Status == "broadcasting" && hls.LastError != "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if hls.Status != "broadcasting" || !strings.Contains(hls.LastError, "renditions need FFmpeg") || !strings.Contains(hls.LastError, "sudo apt install ffmpeg") {
+		t.Errorf("the HLS output with renditions and no FFmpeg: %s %q", hls.Status, hls.LastError)
+	}
+	if vs := variantPlaylists(t, uri); len(vs) != 1 {
+		t.Errorf("%d variants without FFmpeg; want the source alone", len(vs))
+	}
 }
