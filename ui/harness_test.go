@@ -158,6 +158,7 @@ type harness struct {
 	studio *testStudio
 	url    string        // of the API, HLS and pages
 	busy   time.Duration // on the UI thread, under mu
+	closed bool          // the test is over: do runs nothing (under mu)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -209,6 +210,10 @@ func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
 			if h.v.page != nil {
 				h.v.page.close()
 			}
+			// The view's goroutines still under way (a poster being fetched)
+			// touch no widget once the test is over: Fyne's text measuring is
+			// shared by the next test's window.
+			h.closed = true
 		})
 		s.Close()
 	})
@@ -220,6 +225,9 @@ func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
 func (h *harness) do(f func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
 	start := time.Now()
 	f()
 	h.busy += time.Since(start)

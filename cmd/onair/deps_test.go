@@ -35,6 +35,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"api", append(notEngineInternals, "fyne.io/", "go.etcd.io/")},
 		// The preview reads hubs the engine hands it; the window's player is
 		// a client with no widgets and no engine code.
+		{"engine/opus", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		{"engine/ffmpeg", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
+		{"engine/transcode", []string{mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		{"engine/preview", []string{mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},
 		// Webhooks see events and a store they are given, nothing of the media.
 		{"engine/webhook", []string{mod + "engine/hub", mod + "engine/ingest", mod + "engine/output", mod + "store", mod + "api", mod + "ui", "fyne.io/", "go.etcd.io/"}},

@@ -8,7 +8,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
-	"github.com/onair-studio/onair/engine/ingest"
 	"github.com/onair-studio/onair/engine/media"
 )
 
@@ -21,7 +20,7 @@ func (t *Transcoder) read(r io.Reader, audio *media.AACParams) error {
 		return fmt.Errorf("reading FFmpeg's MPEG-TS: %w", err)
 	}
 	n := len(t.Renditions)
-	deps := make([]ingest.Depacketizer, n)
+	deps := make([]h264Units, n)
 	tracks := make([]*media.Tracks, n) // nil until the rendition's video parameters came
 	i := 0
 	for _, track := range tr.Tracks() {
@@ -33,12 +32,12 @@ func (t *Transcoder) read(r io.Reader, audio *media.AACParams) error {
 			k := i
 			i++
 			tr.OnDataH264(track, func(pts, dts int64, au [][]byte) error {
-				u, err := deps[k].AccessUnit(media.H264, t.at(pts), t.at(dts), au)
+				u, changed, err := deps[k].unit(t.at(pts), t.at(dts), au)
 				if err != nil || u == nil {
-					return nil //nolint:nilerr // a picture before its parameters: the next key frame brings them
+					return nil //nolint:nilerr // unreadable parameters: the next key frame brings them again
 				}
-				if deps[k].TakeChanged() || tracks[k] == nil {
-					tracks[k] = &media.Tracks{Video: deps[k].Tracks().Video, Audio: audio}
+				if changed || tracks[k] == nil {
+					tracks[k] = &media.Tracks{Video: deps[k].params, Audio: audio}
 				}
 				u.Tracks = tracks[k]
 				t.deliver(k, u)
@@ -48,10 +47,9 @@ func (t *Transcoder) read(r io.Reader, audio *media.AACParams) error {
 			if audio == nil {
 				continue
 			}
-			var adep ingest.Depacketizer
 			conf := c.Config
 			tr.OnDataMPEG4Audio(track, func(pts int64, aus [][]byte) error {
-				for _, u := range adep.AACFrames(conf, t.at(pts), aus) {
+				for _, u := range aacUnits(conf, t.at(pts), aus) {
 					for k := range n {
 						if tracks[k] == nil {
 							continue // the sound starts with the rendition's pictures
