@@ -98,6 +98,8 @@ func TestRecordingReachesS3(t *testing.T) {
 		t.Fatalf("delete_local_after_upload: %d %s", code, msg)
 	}
 	b := publishSession(t, p, clip, st.ID, st.Input.URI+"/"+st.Input.StreamKey, 2)
+	// The copy is recorded first, then the file here removed: wait for both.
+	b = p.waitAssetWhere(b.PublicID, 10*time.Second, func(a s3AssetJSON) bool { return !a.Local })
 	if b.Local || b.Storage != "s3" {
 		t.Fatalf("second asset %+v", b)
 	}
