@@ -49,7 +49,9 @@
       video.addEventListener("playing", function settle() {
         video.removeEventListener("playing", settle);
         setTimeout(function () {
-          if (!hls || !hls.liveSyncPosition) return;
+          // Not after the viewer moved the picture (a rewind just after the
+          // start, when hls.js's latency still says where it was).
+          if (!hls || !hls.liveSyncPosition || moved) return;
           var behind = hls.latency - hls.targetLatency;
           if (behind > 0.35 && behind < 3) video.currentTime = hls.liveSyncPosition - 0.1;
         }, 1500);
@@ -87,6 +89,7 @@
   // it from the playlist); a native player (Safari) goes by how far back the
   // playlist reaches.
   var dvrOffered = false;
+  var moved = false; // the viewer moved the picture (rewind, Go live)
 
   function range() {
     var s = video.seekable;
@@ -118,6 +121,7 @@
   function seekBehind(sec) {
     var r = range();
     if (!r) return;
+    moved = true;
     video.currentTime = Math.max(r.start + 0.5, Math.min(liveEdge(r), liveEdge(r) - sec));
     video.play().catch(function () {});
   }
