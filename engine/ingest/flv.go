@@ -87,18 +87,7 @@ func (d *Depacketizer) AACFrames(conf mpeg4audio.AudioSpecificConfig, pts time.D
 	if d.audio == nil || d.audio.Config != conf {
 		d.audio, d.changed = &media.AACParams{Config: conf}, true
 	}
-	units := make([]*media.Unit, 0, len(frames))
-	for i, f := range frames {
-		if len(f) == 0 {
-			continue
-		}
-		t := pts
-		if conf.SampleRate > 0 {
-			t += time.Duration(i) * mpeg4audio.SamplesPerAccessUnit * time.Second / time.Duration(conf.SampleRate)
-		}
-		units = append(units, &media.Unit{Kind: media.KindAudio, DTS: t, PTS: t, Frame: bytes.Clone(f)})
-	}
-	return units
+	return media.AACUnits(conf, pts, frames)
 }
 
 // Audio converts one FLV audio tag body received at ts (milliseconds).

@@ -157,3 +157,21 @@ func (u *Unit) Size() int {
 	}
 	return n
 }
+
+// AACUnits makes an audio unit of each AAC frame of a packet that starts at
+// pts (one PES, one FLV tag), timed 1 024 samples apart; each unit owns its
+// frame's memory, and empty frames are left out.
+func AACUnits(conf mpeg4audio.AudioSpecificConfig, pts time.Duration, frames [][]byte) []*Unit {
+	units := make([]*Unit, 0, len(frames))
+	for i, f := range frames {
+		if len(f) == 0 {
+			continue
+		}
+		t := pts
+		if conf.SampleRate > 0 {
+			t += time.Duration(i) * mpeg4audio.SamplesPerAccessUnit * time.Second / time.Duration(conf.SampleRate)
+		}
+		units = append(units, &Unit{Kind: KindAudio, DTS: t, PTS: t, Frame: bytes.Clone(f)})
+	}
+	return units
+}

@@ -49,7 +49,7 @@ func (t *Transcoder) read(r io.Reader, audio *media.AACParams) error {
 			}
 			conf := c.Config
 			tr.OnDataMPEG4Audio(track, func(pts int64, aus [][]byte) error {
-				for _, u := range aacUnits(conf, t.at(pts), aus) {
+				for _, u := range media.AACUnits(conf, t.at(pts), aus) {
 					for k := range n {
 						if tracks[k] == nil {
 							continue // the sound starts with the rendition's pictures

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 
 	"github.com/onair-studio/onair/engine/media"
 )
@@ -54,20 +53,4 @@ func (h *h264Units) unit(pts, dts time.Duration, au [][]byte) (u *media.Unit, ch
 		nalus = append([][]byte{h.params.SPS, h.params.PPS}, nalus...)
 	}
 	return &media.Unit{Kind: media.KindVideo, DTS: dts, PTS: pts, Key: key, NALUs: nalus}, changed, nil
-}
-
-// aacUnits makes a unit of each AAC frame of a PES that starts at pts.
-func aacUnits(conf mpeg4audio.AudioSpecificConfig, pts time.Duration, frames [][]byte) []*media.Unit {
-	units := make([]*media.Unit, 0, len(frames))
-	for i, f := range frames {
-		if len(f) == 0 {
-			continue
-		}
-		t := pts
-		if conf.SampleRate > 0 {
-			t += time.Duration(i) * mpeg4audio.SamplesPerAccessUnit * time.Second / time.Duration(conf.SampleRate)
-		}
-		units = append(units, &media.Unit{Kind: media.KindAudio, DTS: t, PTS: t, Frame: bytes.Clone(f)})
-	}
-	return units
 }

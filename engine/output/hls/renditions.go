@@ -78,22 +78,22 @@ func (o *Output) closeRenditions() {
 // A new FFmpeg run of the same parameters continues the playlist after a
 // discontinuity; other parameters start another.
 func (o *Output) renditionUnit(i int, u *media.Unit) {
+	o.mu.RLock()
+	m := o.rend[i] // only this goroutine replaces it
+	o.mu.RUnlock()
 	if u.Tracks != o.rendTracks[i] {
 		same := o.rendTracks[i] != nil && u.Tracks.SameAs(*o.rendTracks[i])
 		o.rendTracks[i] = u.Tracks
-		o.mu.RLock()
-		m := o.rend[i]
-		o.mu.RUnlock()
 		if same && m != nil {
 			m.markDiscontinuity()
-		} else if err := o.newRendition(i, *u.Tracks); err != nil {
-			o.rendWarn.Add("a rendition could not start", "height", o.Renditions[i].Height, "error", err)
-			return
+		} else {
+			var err error
+			if m, err = o.newRendition(i, *u.Tracks); err != nil {
+				o.rendWarn.Add("a rendition could not start", "height", o.Renditions[i].Height, "error", err)
+				return
+			}
 		}
 	}
-	o.mu.RLock()
-	m := o.rend[i]
-	o.mu.RUnlock()
 	if m == nil {
 		return
 	}
@@ -102,8 +102,8 @@ func (o *Output) renditionUnit(i int, u *media.Unit) {
 	}
 }
 
-// newRendition replaces rendition i's muxer.
-func (o *Output) newRendition(i int, t media.Tracks) error {
+// newRendition replaces rendition i's muxer and returns the new one.
+func (o *Output) newRendition(i int, t media.Tracks) (*fmp4Muxer, error) {
 	r := o.Renditions[i]
 	dir := ""
 	if o.Dir != "" {
@@ -113,7 +113,7 @@ func (o *Output) newRendition(i int, t media.Tracks) error {
 		o.SegmentMinDuration, o.PartMinDuration, muxerLimits{o.MaxSegmentDuration, o.MaxSegmentSize},
 		dvrLimits{window: o.DVRWindow, minFree: o.DVRMinFree, free: o.FreeSpace}, dir, o.Logger)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.playlist = renditionName(r)
 	o.mu.Lock()
@@ -123,7 +123,7 @@ func (o *Output) newRendition(i int, t media.Tracks) error {
 	if old != nil {
 		old.close()
 	}
-	return nil
+	return m, nil
 }
 
 // renditionState reports the renditions stopping (errored: the source
