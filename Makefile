@@ -127,7 +127,8 @@ fuzz:
 ##   one stream without and with 20 WebRTC preview viewers (4: cost per viewer; 8: first picture);
 ##   the API without and with a webhook (6: writes/s with 20 writers);
 ##   the watch page in headless Chromium, 3 runs (1: latency; skipped without Chromium);
-##   the window: start and memory with 20 streams (5; needs DISPLAY and xdotool, skipped otherwise).
+##   the window: start (beside a one-label Fyne window's) and memory with 20 streams (5; needs DISPLAY
+##   and xev, skipped otherwise).
 ## Results in bin/bench-*.json and bin/bench-go.txt; see docs/PERFORMANCE.md.
 bench: build
 	$(GO) build -o bin/onair-load ./cmd/onair-load
@@ -140,9 +141,10 @@ bench: build
 	./bin/onair-load -api -json bin/bench-api.json
 	./bin/onair-load -api -api-webhook -json bin/bench-api-webhook.json
 	./bin/onair-load -latency -latency-runs 3 -json bin/bench-latency.json
-	@if [ -n "$$DISPLAY" ] && command -v xdotool >/dev/null; then \
-	  ./bin/onair-load -window -json bin/bench-window.json; \
-	else echo "window scenario skipped: it needs an X display (DISPLAY) and xdotool"; fi
+	@if [ -n "$$DISPLAY" ] && command -v xev >/dev/null; then \
+	  $(GO) build -o bin/onair-fynewindow ./cmd/onair-load/fynewindow && \
+	  ./bin/onair-load -window -window-runs 9 -window-floor bin/onair-fynewindow -json bin/bench-window.json; \
+	else echo "window scenario skipped: it needs an X display (DISPLAY) and xev (x11-utils)"; fi
 
 ## packaging-tools: the fyne command, pinned (each package's script names the system tools it needs)
 FYNE_CLI = fyne.io/tools/cmd/fyne@v1.7.4

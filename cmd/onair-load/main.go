@@ -60,7 +60,7 @@ type cli struct {
 	ao                                apiOptions
 	dh                                deadHookOptions
 	apiMode, deadHookMode, windowMode bool
-	windowRuns, windowStreams         int
+	wo                                windowOptions
 	latencyMode                       bool
 	latencyRuns                       int
 }
@@ -106,9 +106,10 @@ func parseFlags() (c cli, code int) {
 	flag.DurationVar(&c.dh.Watch, "dead-watch", 2*time.Minute, "dead-webhook scenario: how long the studio is watched afterwards")
 	flag.BoolVar(&c.latencyMode, "latency", false, "measure how far behind live the watch page (hls.js, low-latency mode) plays in headless Chromium: one stream of the standard clip, -latency-runs runs")
 	flag.IntVar(&c.latencyRuns, "latency-runs", 3, "latency scenario: runs (the median of their medians is reported)")
-	flag.BoolVar(&c.windowMode, "window", false, "measure the window: start `onair` (needs DISPLAY and xdotool) -window-runs times to a shown window, then RSS with -window-streams streams")
-	flag.IntVar(&c.windowRuns, "window-runs", 5, "window scenario: starts measured")
-	flag.IntVar(&c.windowStreams, "window-streams", 20, "window scenario: streams created before RSS is read")
+	flag.BoolVar(&c.windowMode, "window", false, "measure the window: start `onair` (needs DISPLAY, xev and xprop) -window-runs times to a shown window (the X server's map of it), then RSS with -window-streams streams")
+	flag.IntVar(&c.wo.Runs, "window-runs", 5, "window scenario: starts measured")
+	flag.IntVar(&c.wo.Streams, "window-streams", 20, "window scenario: streams created before RSS is read")
+	flag.StringVar(&c.wo.Floor, "window-floor", "", "window scenario: also time this program's window, started in turn with the studio (bin/onair-fynewindow: one Fyne window with one label, the toolkit's own start)")
 	flag.Parse()
 	for s := range strings.SplitSeq(c.streams, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -149,7 +150,7 @@ func run() int {
 	case c.latencyMode:
 		return latencyMain(ctx, log, o, c.latencyRuns)
 	case c.windowMode:
-		return windowMain(ctx, o, c.windowRuns, c.windowStreams)
+		return windowMain(ctx, o, c.wo)
 	case c.deadHookMode:
 		log.Info("dead webhook run", "streams", dh.Streams, "changes", dh.Changes, "watch", dh.Watch)
 		r, err := runDeadHook(ctx, o, dh)
@@ -193,14 +194,17 @@ func latencyMain(ctx context.Context, log *slog.Logger, o options, runs int) int
 }
 
 // windowMain runs the window scenario.
-func windowMain(ctx context.Context, o options, runs, streams int) int {
-	r, err := runWindowScenario(ctx, o, runs, streams)
+func windowMain(ctx context.Context, o options, wo windowOptions) int {
+	r, err := runWindowScenario(ctx, o, wo)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "onair-load:", err)
 		return 1
 	}
 	fmt.Printf("start to a shown window: median %.0f ms (runs %v)\nstart to the studio in it: median %.0f ms (runs %v)\nRSS with %d streams, idle: %.1f MB (anonymous %.1f, file-backed %.1f)\n",
 		r.StartMedianMs, r.StartMs, r.ReadyMedianMs, r.ReadyMs, r.Streams, r.IdleRSSMB, r.AnonMB, r.FileMB)
+	if len(r.FloorMs) > 0 {
+		fmt.Printf("start to a shown window of one label (%s): median %.0f ms (runs %v)\n", wo.Floor, r.FloorMedianMs, r.FloorMs)
+	}
 	if r.GLFWRetries > 0 {
 		fmt.Printf("starts repeated because GLFW found no display: %d\n", r.GLFWRetries)
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +22,11 @@ type windowResult struct {
 	// studio logs it), later than the window being mapped.
 	ReadyMs       []float64 `json:"start_to_studio_shown_ms"`
 	ReadyMedianMs float64   `json:"start_to_studio_shown_ms_median"`
+	// The same start of a window with one label and nothing else (the
+	// toolkit's own start on this machine), started in turn with the
+	// studio's; empty without -window-floor.
+	FloorMs       []float64 `json:"floor_start_to_window_ms,omitempty"`
+	FloorMedianMs float64   `json:"floor_start_to_window_ms_median,omitempty"`
 	GLFWRetries   int       `json:"glfw_retries"`
 	Streams       int       `json:"streams"`
 	IdleRSSMB     float64   `json:"idle_rss_mb"`
@@ -29,21 +36,41 @@ type windowResult struct {
 	FileMB float64 `json:"rss_file_mb"`
 }
 
-// runWindow starts `onair` (the window) on the X display in $DISPLAY
-// several times and measures how long until its window is shown (xdotool
-// sees it mapped); the last run then gets N streams over the API and its
-// RSS is read after it settled.
-func runWindowScenario(ctx context.Context, o options, runs, streams int) (windowResult, error) {
-	r := windowResult{Runs: runs, Streams: streams}
+// windowOptions is what the window scenario runs.
+type windowOptions struct {
+	Runs, Streams int
+	// Floor is a program opening one Fyne window with one label
+	// (cmd/onair-load/fynewindow), "" for none.
+	Floor string
+}
+
+// runWindowScenario starts `onair` (the window) on the X display in
+// $DISPLAY several times and measures how long until its window is
+// mapped, told by the X server itself (xev following the root window):
+// nothing polls while the studio starts, so the measuring takes no CPU
+// from it. The last run then gets N streams over the API and its RSS is
+// read after it settled.
+func runWindowScenario(ctx context.Context, o options, wo windowOptions) (windowResult, error) {
+	r := windowResult{Runs: wo.Runs, Streams: wo.Streams}
 	if os.Getenv("DISPLAY") == "" {
 		return r, fmt.Errorf("-window needs an X display (DISPLAY), e.g. xvfb-run")
 	}
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		return r, fmt.Errorf("-window needs xdotool: %w", err)
+	for _, tool := range []string{"xev", "xprop"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return r, fmt.Errorf("-window needs %s (Debian: sudo apt install x11-utils): %w", tool, err)
+		}
 	}
-	var times, readies []time.Duration
-	for i := range runs {
-		last := i == runs-1
+	var times, readies, floors []time.Duration
+	for i := range wo.Runs {
+		if wo.Floor != "" {
+			d, err := startFloor(ctx, wo.Floor)
+			if err != nil {
+				return r, err
+			}
+			floors = append(floors, d)
+			r.FloorMs = append(r.FloorMs, ms(d))
+		}
+		last := i == wo.Runs-1
 		d, ready, stop, srv, err := startWindow(ctx, o)
 		for try := 0; err != nil && strings.Contains(err.Error(), "failed to initialise GLFW") && try < 2; try++ {
 			// Now and then under Xvfb the X connection is refused at once
@@ -59,7 +86,7 @@ func runWindowScenario(ctx context.Context, o options, runs, streams int) (windo
 		times, readies = append(times, d), append(readies, ready)
 		r.StartMs, r.ReadyMs = append(r.StartMs, ms(d)), append(r.ReadyMs, ms(ready))
 		if last {
-			for range streams {
+			for range wo.Streams {
 				if _, err := srv.createStream(false); err != nil {
 					stop()
 					return r, err
@@ -80,6 +107,9 @@ func runWindowScenario(ctx context.Context, o options, runs, streams int) (windo
 	}
 	r.StartMedianMs = ms(quantile(times, 0.5))
 	r.ReadyMedianMs = ms(quantile(readies, 0.5))
+	if len(floors) > 0 {
+		r.FloorMedianMs = ms(quantile(floors, 0.5))
+	}
 	return r, nil
 }
 
@@ -98,6 +128,11 @@ func startWindow(ctx context.Context, o options) (shown, ready time.Duration, st
 	if s.rtmpAddr, err = freeAddr(); err != nil {
 		return 0, 0, nil, nil, err
 	}
+	maps, err := watchMaps(ctx)
+	if err != nil {
+		return 0, 0, nil, nil, err
+	}
+	defer maps.close()
 	s.cmd = exec.Command(o.Onair, "--data", data, "--http", s.httpAddr, "--rtmp", s.rtmpAddr, "--srt", "127.0.0.1:0")
 	s.cmd.Env = append(os.Environ(), "ONAIR_API_KEY="+apiKey, "ONAIR_API_SECRET="+apiSecret)
 	s.cmd.Stderr = &s.logs
@@ -107,25 +142,17 @@ func startWindow(ctx context.Context, o options) (shown, ready time.Duration, st
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
 	stop = s.stop
-	pid := fmt.Sprint(s.cmd.Process.Pid)
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, _ := exec.CommandContext(ctx, "xdotool", "search", "--all", "--onlyvisible", "--pid", pid, "--name", "OnAir Studio").Output()
-		if strings.TrimSpace(string(out)) != "" {
-			break
-		}
-		select {
-		case <-s.done:
-			return 0, 0, nil, nil, fmt.Errorf("onair exited: %s", s.logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return 0, 0, nil, nil, fmt.Errorf("no window within 30 s: %s", s.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	var m mapped
+	select {
+	case m = <-maps.maps:
+	case <-s.done:
+		return 0, 0, nil, nil, fmt.Errorf("onair exited: %s", s.logs.String())
+	case <-time.After(time.Until(deadline)):
+		stop()
+		return 0, 0, nil, nil, fmt.Errorf("no window within 30 s: %s", s.logs.String())
 	}
-	shown = time.Since(start)
+	shown = m.at.Sub(start)
 	for !strings.Contains(s.logs.String(), windowReadyLog) {
 		if time.Now().After(deadline) {
 			stop()
@@ -134,6 +161,11 @@ func startWindow(ctx context.Context, o options) (shown, ready time.Duration, st
 		time.Sleep(2 * time.Millisecond)
 	}
 	ready = time.Since(start)
+	// Asked only now, so that asking takes nothing from the start.
+	if err := m.ownedBy(ctx, s.pid()); err != nil {
+		stop()
+		return 0, 0, nil, nil, err
+	}
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + s.httpAddr + "/healthz")
 		if err == nil {
@@ -145,6 +177,115 @@ func startWindow(ctx context.Context, o options) (shown, ready time.Duration, st
 	}
 	stop()
 	return 0, 0, nil, nil, fmt.Errorf("the window's API did not answer")
+}
+
+// startFloor starts the one-label window and measures how long until the
+// X server maps it, the same way as the studio's.
+func startFloor(ctx context.Context, bin string) (time.Duration, error) {
+	maps, err := watchMaps(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer maps.close()
+	var logs syncBuffer
+	cmd := exec.Command(bin)
+	cmd.Stderr = &logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() { cmd.Process.Kill(); <-done }()
+	select {
+	case m := <-maps.maps:
+		return m.at.Sub(start), m.ownedBy(ctx, cmd.Process.Pid)
+	case <-done:
+		return 0, fmt.Errorf("%s exited: %s", bin, logs.String())
+	case <-time.After(30 * time.Second):
+		return 0, fmt.Errorf("%s showed no window within 30 s: %s", bin, logs.String())
+	}
+}
+
+// mapWatch follows the X server's top-level windows as they are mapped,
+// by xev selecting the root window's substructure events: the X server
+// tells of each map as it happens.
+type mapWatch struct {
+	cmd  *exec.Cmd
+	maps chan mapped
+}
+
+// mapped is one top-level window mapped, and when it was told.
+type mapped struct {
+	at     time.Time
+	window string // X window id, 0x…
+}
+
+// watchMaps starts following maps; close ends it.
+func watchMaps(ctx context.Context) (*mapWatch, error) {
+	w := &mapWatch{maps: make(chan mapped, 16)}
+	w.cmd = exec.CommandContext(ctx, "xev", "-root", "-event", "substructure")
+	out, err := w.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting xev to see windows mapped: %w", err)
+	}
+	go func() {
+		// xev prints a MapNotify in two lines: its name, then the window
+		// and whether it is an override-redirect (a menu or tooltip, not
+		// a program's window).
+		sc := bufio.NewScanner(out)
+		mapping := false
+		for sc.Scan() {
+			line := sc.Text()
+			if mapping && strings.Contains(line, "override NO") {
+				if id, ok := mappedWindow(line); ok {
+					select {
+					case w.maps <- mapped{at: time.Now(), window: id}:
+					default:
+					}
+				}
+			}
+			mapping = strings.HasPrefix(line, "MapNotify event")
+		}
+	}()
+	// xev prints nothing until the first event: give it the time to
+	// connect and select the root's events before anything starts.
+	time.Sleep(300 * time.Millisecond)
+	return w, nil
+}
+
+// mappedWindow reads the window from xev's second MapNotify line
+// ("    event 0x50d, window 0x600020, override NO").
+func mappedWindow(line string) (string, bool) {
+	for f := range strings.SplitSeq(line, ",") {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(f), "window "); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// ownedBy checks that the window is one of the process pid (its
+// _NET_WM_PID), so that another program's window is not timed.
+func (m mapped) ownedBy(ctx context.Context, pid int) error {
+	out, err := exec.CommandContext(ctx, "xprop", "-id", m.window, "_NET_WM_PID").Output()
+	if err != nil {
+		return fmt.Errorf("asking X whose window %s is: %w", m.window, err)
+	}
+	_, v, ok := strings.Cut(string(out), "=")
+	got, _ := strconv.Atoi(strings.TrimSpace(v))
+	if !ok || got != pid {
+		return fmt.Errorf("the window mapped (%s) is not the started program's (pid %d): %s", m.window, pid, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (w *mapWatch) close() {
+	w.cmd.Process.Kill()
+	w.cmd.Wait()
 }
 
 // windowReadyLog is what the studio logs once its page is in the window.
