@@ -29,6 +29,46 @@
     });
   }
 
+  // The start's looks at the latency (settle): firstPlaying is when the
+  // picture first played; startStalled says hls.js stalled within
+  // startPeriod of it.
+  var firstPlaying = 0, startStalled = false, settleTimer = 0;
+  var startPeriod = 8000;
+
+  function settle() {
+    // Not after the viewer moved the picture (a rewind just after the
+    // start, when hls.js's latency still says where it was).
+    if (!hls || !hls.liveSyncPosition || moved) return;
+    // Still waiting for data: the next "playing" looks again.
+    if (video.seeking || video.readyState < 3) return;
+    // A stall while starting (hls.js began playing with little buffered)
+    // makes hls.js aim a second further back for the whole visit, as it
+    // does for a slow network: aim at the studio's PART-HOLD-BACK again
+    // (a later stall still adds to it).
+    var level = hls.levels[hls.currentLevel];
+    if (startStalled && level && level.details && level.details.partHoldBack > 0) {
+      hls.targetLatency = level.details.partHoldBack;
+    }
+    startStalled = false;
+    var behind = hls.latency - hls.targetLatency;
+    if (behind > 0.35 && behind < 3) video.currentTime = hls.liveSyncPosition - 0.1;
+  }
+
+  // hls.js starts a little further back than it aims to play (it picks the
+  // start from the playlist at hand, then fetches and buffers), and speeds
+  // up to catch up only with more than a second buffered: 1.5 s after the
+  // picture plays (first, or again after a wait) while starting, a player
+  // still well behind its target (but near the edge: not a viewer who
+  // rewound) jumps there. The jump's own wait looks once more, finding it
+  // there.
+  video.addEventListener("playing", function () {
+    var now = performance.now();
+    if (!firstPlaying) firstPlaying = now;
+    if (now - firstPlaying > startPeriod) return;
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(settle, 1500);
+  });
+
   function play() {
     if (window.Hls && Hls.isSupported()) {
       // maxLiveSyncPlaybackRate: a player that fell behind the studio's
@@ -41,27 +81,15 @@
         say("Live", true);
         video.play().catch(function () {});
       });
-      // hls.js starts a little further back than it aims to play (it picks
-      // the start from the playlist at hand, then fetches and buffers), and
-      // speeds up to catch up only with more than a second buffered: once
-      // playing has settled, a player still well behind its target (but
-      // near the edge: not a viewer who rewound) jumps there once.
-      video.addEventListener("playing", function settle() {
-        video.removeEventListener("playing", settle);
-        setTimeout(function () {
-          // Not after the viewer moved the picture (a rewind just after the
-          // start, when hls.js's latency still says where it was).
-          if (!hls || !hls.liveSyncPosition || moved) return;
-          var behind = hls.latency - hls.targetLatency;
-          if (behind > 0.35 && behind < 3) video.currentTime = hls.liveSyncPosition - 0.1;
-        }, 1500);
-      });
       // A playlist offering delta updates keeps a DVR window: show the bar.
       hls.on(Hls.Events.LEVEL_LOADED, function (_, data) {
         dvrOffered = !!(data.details && data.details.canSkipUntil > 0);
       });
       hls.on(Hls.Events.ERROR, function (_, data) {
-        if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) stalls++;
+        if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) {
+          stalls++;
+          if (!firstPlaying || performance.now() - firstPlaying < startPeriod) startStalled = true;
+        }
         if (!data.fatal) return;
         say("Playback stopped (" + data.details + "). Reconnecting…");
         hls.destroy();
@@ -169,9 +197,10 @@
 
   // For tests and curious viewers: the rendition playing (its height),
   // the heights on offer, the level switches and the stalls so far (the
-  // picture waiting for data after it had started).
+  // picture waiting for data after it had started; not the wait a seek
+  // makes: the viewer's rewinds, the start's one jump to the live edge).
   var stalls = 0, switches = 0;
-  video.addEventListener("waiting", function () { if (video.currentTime > 0) stalls++; });
+  video.addEventListener("waiting", function () { if (video.currentTime > 0 && !video.seeking) stalls++; });
   window.onairLevel = function () {
     if (!hls || hls.currentLevel < 0 || !hls.levels[hls.currentLevel]) return null;
     return {

@@ -22,6 +22,10 @@ type latencyResult struct {
 	// half second once the page had played for Settle.
 	Samples int     `json:"samples_per_run"`
 	Settle  float64 `json:"settle_s"`
+	// Stalls are each run's stalls of the picture once it had started
+	// (the page's count): after one, hls.js plays further behind by design
+	// (it adds to its latency target), which explains a slow run.
+	Stalls []int `json:"stalls_per_run"`
 }
 
 // latencySettle lets the stream and the player settle (hls.js picks its
@@ -39,12 +43,12 @@ func runLatency(ctx context.Context, log *slog.Logger, o options, runs int) (lat
 		return res, fmt.Errorf("the latency scenario needs Chromium (apt-get install chromium): %w", err)
 	}
 	for i := range runs {
-		v, err := latencyOnce(ctx, log, o, path)
+		v, stalls, err := latencyOnce(ctx, log, o, path)
 		if err != nil {
 			return res, fmt.Errorf("latency run %d: %w", i+1, err)
 		}
-		log.Info("latency run", "run", i+1, "median_s", v)
-		res.Runs = append(res.Runs, v)
+		log.Info("latency run", "run", i+1, "median_s", v, "stalls", stalls)
+		res.Runs, res.Stalls = append(res.Runs, v), append(res.Stalls, stalls)
 	}
 	s := slices.Clone(res.Runs)
 	slices.Sort(s)
@@ -52,7 +56,7 @@ func runLatency(ctx context.Context, log *slog.Logger, o options, runs int) (lat
 	return res, nil
 }
 
-func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium string) (float64, error) {
+func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium string) (median float64, stalls int, err error) {
 	o.Follow = false // the page is the player
 	ru := &runner{log: log, o: o, n: 1, parts: &samples{}, segs: &samples{}, firsts: &samples{},
 		playerErrs: &counter{}, pubErr: &counter{}, client: newClient()}
@@ -60,7 +64,7 @@ func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium stri
 	defer ru.close()
 	for _, step := range []func(context.Context) error{ru.setup, ru.startStreams, ru.awaitPlayable} {
 		if err := step(ctx); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -72,19 +76,19 @@ func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium stri
 	defer cancel()
 	url := "http://" + ru.srv.httpAddr + "/watch/" + ru.streams[0].ID
 	if _, err := chromedp.Run(bctx, chromedp.Navigate(url)); err != nil {
-		return 0, fmt.Errorf("loading the watch page: %w", err)
+		return 0, 0, fmt.Errorf("loading the watch page: %w", err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`window.onairFrames ? window.onairFrames() : 0`))
 		if err != nil {
-			return 0, fmt.Errorf("reading the page: %w", err)
+			return 0, 0, fmt.Errorf("reading the page: %w", err)
 		}
 		if n >= 30 {
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("the watch page decoded %d frames in 30 s", n)
+			return 0, 0, fmt.Errorf("the watch page decoded %d frames in 30 s", n)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -93,7 +97,7 @@ func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium stri
 	for range 20 {
 		v, err := chromedp.Run(bctx, chromedp.Evaluate[*float64](`window.onairLatency()`))
 		if err != nil {
-			return 0, fmt.Errorf("reading the latency: %w", err)
+			return 0, 0, fmt.Errorf("reading the latency: %w", err)
 		}
 		if v != nil {
 			got = append(got, *v)
@@ -101,8 +105,12 @@ func latencyOnce(ctx context.Context, log *slog.Logger, o options, chromium stri
 		time.Sleep(500 * time.Millisecond)
 	}
 	if len(got) < 10 {
-		return 0, fmt.Errorf("only %d latency samples of 20", len(got))
+		return 0, 0, fmt.Errorf("only %d latency samples of 20", len(got))
 	}
 	slices.Sort(got)
-	return got[len(got)/2], nil
+	stalls, err = chromedp.Run(bctx, chromedp.Evaluate[int](`window.onairLevel() ? window.onairLevel().stalls : -1`))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the stalls: %w", err)
+	}
+	return got[len(got)/2], stalls, nil
 }

@@ -188,8 +188,8 @@ func latencyMain(ctx context.Context, log *slog.Logger, o options, runs int) int
 		fmt.Fprintln(os.Stderr, "onair-load:", err)
 		return 1
 	}
-	fmt.Printf("watch page (hls.js, low-latency mode) behind live: median %.2f s (runs %v, each the median of %d samples after %.0f s)\n",
-		r.Median, r.Runs, r.Samples, r.Settle)
+	fmt.Printf("watch page (hls.js, low-latency mode) behind live: median %.2f s (runs %v, each the median of %d samples after %.0f s; stalls per run %v)\n",
+		r.Median, r.Runs, r.Samples, r.Settle, r.Stalls)
 	return saveJSON(o.JSON, r, false)
 }
 
