@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -221,41 +223,80 @@ type mapped struct {
 	window string // X window id, 0x…
 }
 
-// watchMaps starts following maps; close ends it.
+// watchMaps starts following maps, and returns once the X server is seen
+// telling xev of events; close ends it.
 func watchMaps(ctx context.Context) (*mapWatch, error) {
 	w := &mapWatch{maps: make(chan mapped, 16)}
-	w.cmd = exec.CommandContext(ctx, "xev", "-root", "-event", "substructure")
+	// Root property changes too: the probe below.
+	w.cmd = exec.CommandContext(ctx, "xev", "-root", "-event", "substructure", "-event", "property")
 	out, err := w.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
+	var xevErr syncBuffer
+	w.cmd.Stderr = &xevErr
 	if err := w.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting xev to see windows mapped: %w", err)
 	}
+	listening, ended := make(chan struct{}), make(chan struct{})
 	go func() {
-		// xev prints a MapNotify in two lines: its name, then the window
-		// and whether it is an override-redirect (a menu or tooltip, not
-		// a program's window).
+		defer close(ended)
+		// xev prints an event in lines: its name, then (for a map) the
+		// window and whether it is an override-redirect (a menu or tooltip,
+		// not a program's window), or (for a property) the property's name.
 		sc := bufio.NewScanner(out)
-		mapping := false
+		var prev string
+		heard := false
 		for sc.Scan() {
 			line := sc.Text()
-			if mapping && strings.Contains(line, "override NO") {
+			switch {
+			case strings.HasPrefix(prev, "MapNotify event") && strings.Contains(line, "override NO"):
 				if id, ok := mappedWindow(line); ok {
 					select {
 					case w.maps <- mapped{at: time.Now(), window: id}:
 					default:
 					}
 				}
+			case strings.HasPrefix(prev, "PropertyNotify event") && strings.Contains(line, "("+probeAtom+")") && !heard:
+				heard = true
+				close(listening)
 			}
-			mapping = strings.HasPrefix(line, "MapNotify event")
+			prev = line
 		}
 	}()
-	// xev prints nothing until the first event: give it the time to
-	// connect and select the root's events before anything starts.
-	time.Sleep(300 * time.Millisecond)
-	return w, nil
+	// xev prints nothing until an event comes: set a property of the root
+	// window until xev tells of it, so that no map is missed for xev still
+	// connecting.
+	deadline := time.Now().Add(15 * time.Second)
+	var probeErr error
+	for i := 0; ; i++ {
+		// An X server just started may refuse the first clients: tried
+		// again until the deadline.
+		out, err := exec.CommandContext(ctx, "xprop", "-root", "-f", probeAtom, "32c", "-set", probeAtom, strconv.Itoa(i)).CombinedOutput()
+		if err != nil {
+			probeErr = fmt.Errorf("setting a property of the root window (xprop): %w: %s", err, bytes.TrimSpace(out))
+		}
+		select {
+		case <-listening:
+			return w, nil
+		case <-ended:
+			w.close()
+			return nil, fmt.Errorf("xev ended before it told of any event: %s", strings.TrimSpace(xevErr.String()))
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			w.close()
+			if probeErr != nil {
+				return nil, fmt.Errorf("xev told of no event within 15 s: %w", probeErr)
+			}
+			return nil, errors.New("xev told of no event within 15 s")
+		}
+	}
 }
+
+// probeAtom is the root window's property watchMaps sets to see xev
+// listening.
+const probeAtom = "_ONAIR_LOAD_PROBE"
 
 // mappedWindow reads the window from xev's second MapNotify line
 // ("    event 0x50d, window 0x600020, override NO").

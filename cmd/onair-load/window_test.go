@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 // xev's MapNotify lines as it prints them on Debian 12 (x11-utils 7.7).
@@ -35,12 +36,13 @@ func TestMappedWindow(t *testing.T) {
 // virtual screen of its own, a program's window is seen mapped, and its
 // owner checked by _NET_WM_PID.
 func TestWatchMapsTimesTheStartedWindow(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "xev", "xprop"} {
+	for _, tool := range []string{"xev", "xprop"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing (apt-get install xvfb x11-utils): %v", tool, err)
+			t.Fatalf("%s is missing (apt-get install x11-utils): %v", tool, err)
 		}
 	}
-	t.Setenv("DISPLAY", xvfb(t))
+	display, _ := mediatest.Xvfb(t, "640x480x24")
+	t.Setenv("DISPLAY", display)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	maps, err := watchMaps(ctx)
@@ -82,27 +84,4 @@ func TestWatchMapsTimesTheStartedWindow(t *testing.T) {
 	if err := m.ownedBy(ctx, pid+1); err == nil {
 		t.Fatal("the window was taken as another process's")
 	}
-}
-
-// xvfb starts a virtual screen for the test and returns its DISPLAY.
-func xvfb(t *testing.T) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "640x480x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	if err := x.Start(); err != nil {
-		t.Fatalf("Xvfb (apt-get install xvfb): %v", err)
-	}
-	w.Close()
-	t.Cleanup(func() { _ = x.Process.Kill(); _ = x.Wait() })
-	b := make([]byte, 16)
-	n, err := r.Read(b)
-	r.Close()
-	if err != nil {
-		t.Fatalf("Xvfb gave no display: %v", err)
-	}
-	return ":" + strings.TrimSpace(string(b[:n]))
 }

@@ -375,29 +375,6 @@ func download(t *testing.T, url, to string) {
 	}
 }
 
-// xvfb starts a virtual screen for the test and returns its DISPLAY.
-func xvfb(t *testing.T) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x900x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	if err := x.Start(); err != nil {
-		t.Fatalf("Xvfb (apt-get install xvfb): %v", err)
-	}
-	w.Close()
-	t.Cleanup(func() { _ = x.Process.Kill(); _ = x.Wait() })
-	b := make([]byte, 16)
-	n, err := r.Read(b)
-	r.Close()
-	if err != nil {
-		t.Fatalf("Xvfb gave no display: %v", err)
-	}
-	return ":" + strings.TrimSpace(string(b[:n]))
-}
-
 // windowTitled waits until the screen has a window with title and returns
 // its id (xwininfo).
 func windowTitled(t *testing.T, display, title string, d time.Duration, s *studio) string {
@@ -427,7 +404,7 @@ func windowTitled(t *testing.T, display, title string, d time.Duration, s *studi
 // keeps one).
 func TestWindowsWindowUnderWine(t *testing.T) {
 	w := newWine(t)
-	display := xvfb(t)
+	display, _ := mediatest.Xvfb(t, "1280x900x24")
 	data := `C:\users\Public\OnAir Window`
 	_ = os.RemoveAll(w.linuxPath(data))
 	s := &studio{w: w, http: freePort(t, "tcp"), rtmp: freePort(t, "tcp"), done: make(chan struct{})}

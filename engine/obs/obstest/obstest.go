@@ -7,24 +7,23 @@ package obstest
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onair-studio/onair/engine/mediatest"
 )
 
 // OBS is a running OBS Studio.
 type OBS struct {
-	t    testing.TB
-	Port int
-	home string
-	xvfb *exec.Cmd
-	obs  *exec.Cmd
-	done chan struct{}
+	t     testing.TB
+	Port  int
+	home  string
+	stopX func() // its virtual screen
+	obs   *exec.Cmd
+	done  chan struct{}
 }
 
 // Require fails the test when OBS Studio or Xvfb is missing: the tests
@@ -45,7 +44,9 @@ func Start(t testing.TB, port int, password string) *OBS {
 	Require(t)
 	o := &OBS{t: t, Port: port, home: t.TempDir(), done: make(chan struct{})}
 	o.writeConfig(t, port, password)
-	display := o.startXvfb(t)
+	display, stopX := mediatest.Xvfb(t, "1280x800x24")
+	o.stopX = stopX
+	time.Sleep(300 * time.Millisecond)
 	o.obs = exec.Command("obs", "--profile", "P", "--collection", "S", "--scene", "Scene",
 		"--minimize-to-tray", "--multi", "--disable-missing-files-check")
 	o.obs.Dir = "/usr/bin" // OBS finds its data relative to its binary's folder
@@ -167,10 +168,8 @@ func (o *OBS) Kill() {
 		o.obs.Process.Kill()
 		<-o.done
 	}
-	if o.xvfb != nil && o.xvfb.Process != nil {
-		o.xvfb.Process.Signal(syscall.SIGTERM) // Xvfb removes its socket
-		o.xvfb.Wait()
-		o.xvfb = nil
+	if o.stopX != nil {
+		o.stopX()
 	}
 }
 
@@ -183,50 +182,4 @@ func (o *OBS) Log() string {
 	}
 	b, _ := os.ReadFile(files[len(files)-1])
 	return string(b)
-}
-
-// startXvfb starts an X server on a display it chooses itself (-displayfd),
-// so tests running at once never race for one.
-func (o *OBS) startXvfb(t testing.TB) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	o.xvfb = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	o.xvfb.ExtraFiles = []*os.File{w}
-	if err := o.xvfb.Start(); err != nil {
-		t.Fatalf("starting Xvfb: %v", err)
-	}
-	w.Close()
-	got := make(chan string, 1)
-	go func() {
-		b := make([]byte, 16)
-		n, _ := r.Read(b)
-		got <- strings.TrimSpace(string(b[:n]))
-	}()
-	select {
-	case d := <-got:
-		if d == "" {
-			t.Fatal("Xvfb did not say its display")
-		}
-		// It says so before it answers clients: wait for its socket.
-		for i := 0; ; i++ {
-			c, err := net.Dial("unix", "/tmp/.X11-unix/X"+d)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if i == 100 {
-				t.Fatalf("Xvfb's display :%s does not answer: %v", d, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		time.Sleep(300 * time.Millisecond)
-		return ":" + d
-	case <-time.After(15 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
 }
