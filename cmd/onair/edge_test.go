@@ -402,37 +402,38 @@ func TestWatchThroughVarnish(t *testing.T) {
 	edgeTab, closeTab := chromedp.NewContext(ctx)
 	defer closeTab()
 	framesIn(edgeTab, t, "http://"+edge+"/watch/"+st.ID, 30*time.Second)
-	direct, through := watchLatencies(ctx, edgeTab, t)
+	m := watchLatencies(t, ctx, edgeTab)
+	direct, through := m[0], m[1]
 	t.Logf("hls.js behind live: %.2f s from the studio, %.2f s through Varnish (medians)", direct, through)
 	if through-direct > 1.0 {
 		t.Errorf("through Varnish the picture is %.2f s behind live, %.2f s more than straight from the studio", through, through-direct)
 	}
 }
 
-// watchLatencies samples two playing watch pages in turn over 10 s and
+// watchLatencies samples playing watch pages in turn over 10 s and
 // returns the medians of how far behind live each picture is.
-func watchLatencies(a, b context.Context, t *testing.T) (float64, float64) {
+func watchLatencies(t *testing.T, tabs ...context.Context) []float64 {
 	t.Helper()
-	var sa, sb []float64
+	samples := make([][]float64, len(tabs))
 	for range 20 {
 		time.Sleep(500 * time.Millisecond)
-		for _, tab := range []struct {
-			ctx     context.Context
-			samples *[]float64
-		}{{a, &sa}, {b, &sb}} {
-			v, err := chromedp.Run(tab.ctx, chromedp.Evaluate[float64](`Promise.resolve(window.onairLatency() || -1)`, chromedp.EvalAwaitPromise))
+		for i, tab := range tabs {
+			v, err := chromedp.Run(tab, chromedp.Evaluate[float64](`Promise.resolve(window.onairLatency() || -1)`, chromedp.EvalAwaitPromise))
 			if err != nil {
 				t.Fatalf("reading the latency: %v", err)
 			}
 			if v > 0 {
-				*tab.samples = append(*tab.samples, v)
+				samples[i] = append(samples[i], v)
 			}
 		}
 	}
-	if len(sa) < 10 || len(sb) < 10 {
-		t.Fatalf("the latency was known %d and %d times of 20", len(sa), len(sb))
+	medians := make([]float64, len(tabs))
+	for i, s := range samples {
+		if len(s) < 10 {
+			t.Fatalf("the latency was known %d times of 20", len(s))
+		}
+		slices.Sort(s)
+		medians[i] = s[len(s)/2]
 	}
-	slices.Sort(sa)
-	slices.Sort(sb)
-	return sa[len(sa)/2], sb[len(sb)/2]
+	return medians
 }

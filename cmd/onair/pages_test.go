@@ -42,8 +42,15 @@ func chromium(t *testing.T) context.Context {
 }
 
 // framesIn loads url and waits until the page's onairFrames() reports
-// decoded frames; it returns the last count.
+// decoded frames (30, a second's); it returns the last count.
 func framesIn(ctx context.Context, t *testing.T, url string, within time.Duration) int {
+	t.Helper()
+	return framesAtLeast(ctx, t, url, within, 30)
+}
+
+// framesAtLeast loads url and waits until the page's onairFrames() reports
+// at least atLeast decoded frames; it returns the last count.
+func framesAtLeast(ctx context.Context, t *testing.T, url string, within time.Duration, atLeast int) int {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("loading %s: %v", url, err)
@@ -56,10 +63,10 @@ func framesIn(ctx context.Context, t *testing.T, url string, within time.Duratio
 		if err != nil {
 			t.Fatalf("reading frames on %s: %v", url, err)
 		}
-		if n >= 30 {
+		if n >= atLeast {
 			return n
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
 	t.Fatalf("%s decoded %d frames in %v; the page says %q", url, n, within, status)

@@ -273,6 +273,16 @@ func throttle(bytesPerSec float64) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// unthrottle ends throttle's network conditions.
+func unthrottle() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{},
+		})
+		return chromedp.Void{}, err
+	}
+}
+
 // TestRenditionsInThrottledChromium (issue 25, must-show 1): the watch
 // page's hls.js, in Chromium with downloads throttled to 1 Mbit/s,
 // settles on a rendition below the 720p source (2.7 Mbit/s) and plays it

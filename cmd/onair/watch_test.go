@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/onair-studio/onair/engine/mediatest"
@@ -28,23 +24,7 @@ func TestWatchPageAfterAStartStall(t *testing.T) {
 	t.Cleanup(pub.Stop)
 	mediaPlaylist(t, p.get(st.ID).hlsURI(), 30*time.Second)
 	ctx := chromium(t)
-	if _, err := chromedp.Run(ctx, chromedp.Navigate("http://"+p.httpAddr+"/watch/"+st.ID)); err != nil {
-		t.Fatalf("loading the watch page: %v", err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.onairFrames ? window.onairFrames() : 0`))
-		if err != nil {
-			t.Fatalf("reading the frames: %v", err)
-		}
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the watch page decoded no frame in 30 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	framesAtLeast(ctx, t, "http://"+p.httpAddr+"/watch/"+st.ID, 30*time.Second, 1)
 	// The first picture is up: now 50 kbit/s for a 2.7 Mbit/s stream for
 	// 3 s, so that what hls.js buffered (under 2 s) runs out while it
 	// starts (the page counts 8 s from its first picture as the start).
@@ -63,36 +43,11 @@ func TestWatchPageAfterAStartStall(t *testing.T) {
 		t.Fatal("the page did not stall in 3 s over a connection slower than the stream")
 	}
 	time.Sleep(12 * time.Second) // playing again, settled
-	var behind []float64
-	for range 20 {
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Promise.resolve(window.onairLatency() || -1)`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("reading the latency: %v", err)
-		}
-		if v > 0 {
-			behind = append(behind, v)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if len(behind) < 10 {
-		t.Fatalf("the latency was known %d times of 20", len(behind))
-	}
-	slices.Sort(behind)
-	median := behind[len(behind)/2]
-	t.Logf("after a stall while starting: %.2f s behind live (median of %d samples; %d stalls)", median, len(behind), n)
+	median := watchLatencies(t, ctx)[0]
+	t.Logf("after a stall while starting: %.2f s behind live (%d stalls)", median, n)
 	// PART-HOLD-BACK is 0.66 s here and the path adds ~0.2 s; hls.js's
 	// own answer to the stall plays 1.66 s + that behind.
 	if median > 1.3 {
 		t.Errorf("the page plays %.2f s behind live after a stall while starting; want the studio's PART-HOLD-BACK again (under 1.3 s)", median)
-	}
-}
-
-// unthrottle ends throttle's network conditions.
-func unthrottle() chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{},
-		})
-		return chromedp.Void{}, err
 	}
 }
