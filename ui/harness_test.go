@@ -199,6 +199,13 @@ func newHarnessWith(t testing.TB, edit func(*studio.Config)) *harness {
 		codec: &standInCodec{dir: filepath.Join(dir, "openh264")}}
 
 	h.app = test.NewTempApp(t)
+	// Fyne's renderer cache dates each widget's renderer by a clock it moves
+	// on only when it cleans up, which a capture does (the test driver has no
+	// paint loop). Renderers made more than a minute after the test binary's
+	// last capture would count as expired at the next one and be drawn anew,
+	// never laid out: buttons without their backgrounds, text out of place.
+	// Capturing an empty canvas first sets that clock to now.
+	test.NewCanvas().Capture()
 	h.win = h.app.NewWindow("OnAir Studio")
 	h.win.Resize(fyne.NewSize(1000, 760))
 	h.v = newView(h.app, h.win, h.eng, h.studio, "test", h.do)
