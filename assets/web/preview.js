@@ -177,6 +177,7 @@
   // Frames received so far (before decoding), and frames decoded.
   window.onairFramesReceived = function () { return videoStat("framesReceived"); };
   window.onairFrames = function () { return videoStat("framesDecoded"); };
+  window.onairKeyFrames = function () { return videoStat("keyFramesDecoded"); };
   // The sound: packets received, and the energy of what was decoded
   // (0 for silence), and whether the page plays it aloud.
   window.onairSound = function () {

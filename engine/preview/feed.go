@@ -3,6 +3,7 @@ package preview
 import (
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,21 @@ func (c *counter) NextSequenceNumber() uint16 {
 	return n
 }
 
+// reserve takes the next n numbers for a packet of the feed's own if
+// none has been taken since newest, the newest packet offered.
+func (c *counter) reserve(newest, n uint16) (uint16, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next != newest+1 {
+		return 0, false
+	}
+	first := c.next
+	if c.next += n; c.next < first {
+		c.roll++
+	}
+	return first, true
+}
+
 func (c *counter) RollOverCount() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -157,15 +173,23 @@ func annexB(b []byte, nalus [][]byte) []byte {
 	return b
 }
 
+// firstPictureAgain is when a joining viewer is sent its first picture
+// again, after the first copy, until the stream's own next key frame: a
+// browser may decode the first copy before its video element is ready for
+// it and then show nothing until another picture comes (Chromium did so
+// for most joins with sound), and a viewer that gets nothing but one
+// picture for a key frame interval has nothing else to show.
+var firstPictureAgain = []time.Duration{150 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1500 * time.Millisecond}
+
 // add starts v. With key, the stream's newest key frame, v is sent that
-// picture at once and then waits for the next key frame (the frames
-// between depend on ones it never got): its first picture comes within a
-// round trip instead of up to a key frame interval later, and it never sees
-// a burst of old frames played fast. The copy is numbered to end at the
-// newest packet offered (so the stream's next packets follow it: those
-// numbers went to other viewers, never to v) and carries the time of now
-// (so the player's clock is not set up to a key frame interval in the
-// past).
+// picture at once (and again, firstPictureAgain) and then waits for the
+// next key frame (the frames between depend on ones it never got): its
+// first picture comes within a round trip instead of up to a key frame
+// interval later, and it never sees a burst of old frames played fast. The
+// copy is numbered to end at the newest packet offered (so the stream's
+// next packets follow it: those numbers went to other viewers, never to v)
+// and carries the time of now (so the player's clock is not set up to a
+// key frame interval in the past).
 func (f *feed) add(v *viewer, key *media.Unit) {
 	var copyPkts []*rtp.Packet
 	if key != nil {
@@ -193,6 +217,9 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 		v.held = copyPkts
 		v.offer(&frame{packets: copyPkts, key: true, copy: true})
 		v.needKey = true // the stream's own pictures from its next key frame
+		for _, d := range firstPictureAgain {
+			v.again = append(v.again, time.AfterFunc(d, func() { f.sendAgain(v, key, copyPkts) }))
+		}
 	}
 	f.viewers = append(f.viewers, v)
 	if v.sound != nil {
@@ -200,10 +227,72 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 	}
 }
 
+// sendAgain sends v its first picture again, as a picture of now, unless
+// v has left or has had the stream's own key frame. The copy's packets
+// (pkts, numbered for the first copy) are renumbered after the ones v has
+// had: with numbers that went to other viewers since (v had none of them),
+// or, when too few went, with new ones taken from the feed while every
+// other viewer waits for a key frame anyway (the numbers they never get
+// are then only a gap before it). Otherwise this time is skipped.
+func (f *feed) sendAgain(v *viewer, key *media.Unit, pkts []*rtp.Packet) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !slices.Contains(f.viewers, v) || v.liveKeys > 0 || len(v.held) == 0 {
+		return
+	}
+	n := uint16(len(pkts))
+	last := v.held[len(v.held)-1].SequenceNumber
+	var first uint16
+	switch {
+	case f.lastSeq-last >= n && f.lastSeq-last < 1<<15:
+		first = f.lastSeq - n + 1
+	case f.othersWaitForKey(v):
+		var ok bool
+		if first, ok = f.seq.reserve(f.lastSeq, n); !ok {
+			return // a unit is being packetized: its numbers come first
+		}
+		f.lastSeq = first + n - 1
+	default:
+		return
+	}
+	now := key.PTS
+	if !key.Received.IsZero() {
+		now += time.Since(key.Received)
+	}
+	if newest := time.Duration(f.newest.Load()); newest > now {
+		now = newest
+	}
+	ts := f.rtpTime(now)
+	again := make([]*rtp.Packet, len(pkts))
+	for i, p := range pkts {
+		q := *p // the payload is shared: it is never written after packetizing
+		q.SequenceNumber = first + uint16(i)
+		q.Timestamp = ts
+		again[i] = &q
+	}
+	v.held = append(v.held, again...)
+	v.offer(&frame{packets: again, key: true, copy: true})
+	v.needKey = true
+}
+
+// othersWaitForKey tells whether every viewer but v accepts only a key
+// frame next; under the feed's lock.
+func (f *feed) othersWaitForKey(v *viewer) bool {
+	for _, x := range f.viewers {
+		if x != v && !x.needKey {
+			return false
+		}
+	}
+	return true
+}
+
 // remove takes v off the feed; nothing is offered to it afterwards.
 func (f *feed) remove(v *viewer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, t := range v.again {
+		t.Stop()
+	}
 	for i, x := range f.viewers {
 		if x == v {
 			f.viewers = append(f.viewers[:i:i], f.viewers[i+1:]...)
@@ -225,6 +314,9 @@ type viewer struct {
 	// its second key frame from the stream. Under the feed's lock.
 	held     []*rtp.Packet
 	liveKeys int
+	// again sends the first picture again (firstPictureAgain); stopped when
+	// the viewer leaves.
+	again []*time.Timer
 	// sound is the viewer's Opus track, nil when it did not ask for sound;
 	// set before the viewer is added.
 	sound *webrtc.TrackLocalStaticRTP

@@ -3,9 +3,11 @@ package preview
 import (
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,6 +70,7 @@ type seenFrame struct {
 	ts       uint32
 	key      bool // it starts with the SPS
 	from, to uint16
+	sum      uint32 // CRC-32 of its payloads: the same picture sent again has the same
 }
 
 // startsWithSPS reports whether an H.264 RTP payload starts with an SPS,
@@ -135,6 +138,7 @@ func newPeer(t testing.TB, s *Server, id string) (*peer, string) {
 			if p.cur.at.IsZero() {
 				p.cur = seenFrame{at: time.Now(), ts: pkt.Timestamp, key: startsWithSPS(pkt.Payload), from: pkt.SequenceNumber}
 			}
+			p.cur.sum = crc32.Update(p.cur.sum, crc32.IEEETable, pkt.Payload)
 			if pkt.Marker {
 				p.cur.at, p.cur.to = time.Now(), pkt.SequenceNumber
 				p.log = append(p.log, p.cur)
@@ -223,8 +227,16 @@ func TestLostPacketsAreSentAgain(t *testing.T) {
 	s, _ := liveServer(t)
 	p, _ := newPeer(t, s, "a")
 	defer p.pc.Close()
+	// Until the packet nackPackets+100 back is one the viewer had: its first
+	// picture and the copies of it sent again come before a gap (the
+	// stream's frames up to its next key frame are not sent to it).
+	received := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.seen[p.last-nackPackets-100] == 1
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for p.packets.Load() < nackPackets+150 {
+	for p.packets.Load() < nackPackets+150 || !received() {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d packets in 20 s", p.packets.Load())
 		}
@@ -407,9 +419,11 @@ func BenchmarkFanOut(b *testing.B) {
 var longGOP = mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 12, VideoKbps: 300, GOPSeconds: 6, NoBFrames: true}
 
 // A viewer joining mid-way between key frames gets the newest key frame at
-// once, as a picture of now (its RTP time is the newest unit's), then
-// nothing until the stream's next key frame, then every frame: no burst of
-// old frames, no corrupt pictures from frames it never had.
+// once, as a picture of now (its RTP time is the newest unit's), the same
+// picture again a few times over the next second and a half (each again a
+// picture of now), then nothing until the stream's next key frame, then
+// every frame: no burst of old frames, no corrupt pictures from frames it
+// never had.
 func TestNewViewerStartsWithTheNewestKeyFrame(t *testing.T) {
 	tracks, units := clipunits.Units(t, longGOP)
 	st := &hub.Stream{Logger: quiet()}
@@ -437,39 +451,133 @@ func TestNewViewerStartsWithTheNewestKeyFrame(t *testing.T) {
 		return append([]seenFrame(nil), p.log...)
 	}
 	deadline := time.Now().Add(12 * time.Second)
-	for len(frames()) < 30 && time.Now().Before(deadline) {
+	for len(frames()) < 30+len(firstPictureAgain) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	log := frames()
 	if len(log) < 30 {
 		t.Fatalf("%d frames in 12 s", len(log))
 	}
-	first, second := log[0], log[1]
-	t.Logf("first picture %v after the offer; the next %v later, %d ms of RTP time apart", first.at.Sub(joined), second.at.Sub(first.at), (second.ts-first.ts)/90)
+	first := log[0]
 	// The next key frame is 4.5 s away: a viewer waiting for it gets
 	// nothing for 4.5 s.
 	if d := first.at.Sub(joined); d > 2500*time.Millisecond || !first.key {
 		t.Errorf("the first picture came %v after the offer (key frame: %v); the newest key frame was held", d, first.key)
 	}
-	if !second.key || second.at.Sub(first.at) < 3*time.Second {
-		t.Errorf("the second frame (key %v, %v after the first) is not the stream's next key frame: the viewer got frames whose references it lacks", second.key, second.at.Sub(first.at))
+	// The first picture and the copies of it: the same key frame, spaced out,
+	// each stamped with the time it was sent.
+	copies := 1
+	for copies < len(log) && log[copies].at.Sub(first.at) < 3*time.Second {
+		c, prev := log[copies], log[copies-1]
+		if !c.key || c.sum != first.sum {
+			t.Errorf("frame %d, %v after the first picture and before the stream's next key frame, is not the first picture again (key %v): the viewer got frames whose references it lacks", copies, c.at.Sub(first.at), c.key)
+		}
+		if gap := c.at.Sub(prev.at); gap < 100*time.Millisecond {
+			t.Errorf("frame %d came %v after the one before: a burst", copies, gap)
+		}
+		copies++
 	}
-	// RTP time and arrival agree (the first picture carries the time of now,
-	// not of its key frame 1.5 s earlier).
-	wall := second.at.Sub(first.at)
-	rtpGap := time.Duration(second.ts-first.ts) * time.Second / 90000
-	if d := rtpGap - wall; d < -400*time.Millisecond || d > 400*time.Millisecond {
-		t.Errorf("the first two pictures are %v apart in RTP time and %v in arrival", rtpGap, wall)
+	if copies-1 > len(firstPictureAgain) {
+		t.Errorf("the first picture was sent %d times; at most %d", copies, 1+len(firstPictureAgain))
 	}
-	// Numbered without a gap to the stream's own packets? No: the frames
-	// skipped go unnumbered for this viewer, but in order.
-	if int16(second.from-first.to) <= 0 {
-		t.Errorf("the stream's packets (from %d) do not come after the first picture's (to %d)", second.from, first.to)
+	if copies == 1 {
+		t.Error("the first picture was not sent again")
 	}
-	for i := 2; i < len(log); i++ {
+	t.Logf("first picture %v after the offer, sent %d times; the stream's next key frame %v after it", first.at.Sub(joined), copies, log[min(copies, len(log)-1)].at.Sub(first.at))
+	if copies >= len(log) || !log[copies].key || log[copies].sum == first.sum {
+		t.Fatalf("frame %d is not the stream's next key frame", copies)
+	}
+	// RTP time and arrival agree from each picture to the next (the first
+	// picture and its copies carry the time of now, not of their key frame
+	// 1.5 s earlier), and the packets come in order.
+	for i := 1; i <= copies; i++ {
+		wall := log[i].at.Sub(log[i-1].at)
+		rtpGap := time.Duration(log[i].ts-log[i-1].ts) * time.Second / 90000
+		if d := rtpGap - wall; d < -400*time.Millisecond || d > 400*time.Millisecond {
+			t.Errorf("pictures %d and %d are %v apart in RTP time and %v in arrival", i-1, i, rtpGap, wall)
+		}
+		// Numbered without a gap to the stream's own packets? No: the
+		// frames skipped go unnumbered for this viewer, but in order.
+		if int16(log[i].from-log[i-1].to) <= 0 {
+			t.Errorf("picture %d's packets (from %d) do not come after picture %d's (to %d)", i, log[i].from, i-1, log[i-1].to)
+		}
+	}
+	for i := copies + 1; i < len(log); i++ {
 		if log[i].from != log[i-1].to+1 {
 			t.Errorf("frame %d starts at packet %d, after %d: a gap once live", i, log[i].from, log[i-1].to)
 			break
 		}
 	}
+}
+
+// A viewer joining while another watches gets its first picture again
+// under packet numbers the other had (never a number of its own twice),
+// and the other viewer's picture goes on untouched: no copy reaches it, no
+// packet of it is missing.
+func TestFirstPictureAgainLeavesOthersAlone(t *testing.T) {
+	clip := mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 9, VideoKbps: 300, GOPSeconds: 3, NoBFrames: true}
+	tracks, units := clipunits.Units(t, clip)
+	st := &hub.Stream{Logger: quiet()}
+	s := startServer(t, hubs{"a": st})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	wg.Go(func() { publish(st, tracks, units, stop) })
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		s.Close()
+	})
+	// The first viewer half a second in; the second once the first has had
+	// the stream's own key frame at 3 s.
+	time.Sleep(time.Until(start.Add(500 * time.Millisecond)))
+	p1, _ := newPeer(t, s, "a")
+	defer p1.pc.Close()
+	time.Sleep(time.Until(start.Add(3500 * time.Millisecond)))
+	p2, _ := newPeer(t, s, "a")
+	defer p2.pc.Close()
+	time.Sleep(time.Until(start.Add(7 * time.Second))) // past the second viewer's copies and the key frame at 6 s
+	log := func(p *peer) []seenFrame {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return append([]seenFrame(nil), p.log...)
+	}
+	l1, l2 := log(p1), log(p2)
+	// The first viewer: from the stream's own key frame on, every packet,
+	// and no picture twice.
+	live := slices.IndexFunc(l1, func(f seenFrame) bool { return f.key && f.sum != l1[0].sum })
+	if live < 0 {
+		t.Fatalf("the first viewer had no key frame of the stream's own in %d frames", len(l1))
+	}
+	seen := map[uint32]bool{}
+	for i := live; i < len(l1); i++ {
+		if i > live && l1[i].from != l1[i-1].to+1 {
+			t.Errorf("the first viewer's frame %d starts at packet %d, after %d: a gap once live", i, l1[i].from, l1[i-1].to)
+		}
+		if seen[l1[i].sum] {
+			t.Errorf("the first viewer had frame %d (key %v) twice: another viewer's copy reached it", i, l1[i].key)
+		}
+		seen[l1[i].sum] = true
+	}
+	if n := len(l1) - live; n < 90 {
+		t.Errorf("the first viewer had %d frames in the 3.5 s after the stream's key frame", n)
+	}
+	// The second viewer: its first picture, at least once again, then the
+	// stream's own key frame, its packets in order throughout.
+	copies := 0
+	for copies < len(l2) && l2[copies].sum == l2[0].sum {
+		copies++
+	}
+	if copies < 2 {
+		t.Errorf("the second viewer had its first picture %d times, never again", copies)
+	}
+	if copies >= len(l2) || !l2[copies].key {
+		t.Fatalf("the second viewer's frame %d (of %d) is not the stream's next key frame", copies, len(l2))
+	}
+	for i := 1; i < len(l2); i++ {
+		if int16(l2[i].from-l2[i-1].to) <= 0 {
+			t.Errorf("the second viewer's frame %d (from packet %d) does not come after frame %d (to %d)", i, l2[i].from, i-1, l2[i-1].to)
+		}
+	}
+	t.Logf("the second viewer had its first picture %d times, then the stream's key frame %v after it", copies, l2[copies].at.Sub(l2[0].at))
 }
