@@ -126,6 +126,20 @@ func (f *feed) rtpTime(pts time.Duration) uint32 {
 	return f.base + uint32(pts.Nanoseconds()*9/100000)
 }
 
+// rtpNow is now in the stream's time, on the feed's RTP clock: the key
+// frame's time plus its age, or the newest unit's when the stream runs
+// ahead of the clock.
+func (f *feed) rtpNow(key *media.Unit) uint32 {
+	now := key.PTS
+	if !key.Received.IsZero() {
+		now += time.Since(key.Received)
+	}
+	if n := time.Duration(f.newest.Load()); n > now {
+		now = n
+	}
+	return f.rtpTime(now)
+}
+
 // onUnit turns a video unit into packets once and offers them to every
 // connected viewer.
 func (f *feed) onUnit(u *media.Unit) {
@@ -199,16 +213,7 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(copyPkts) > 0 {
-		// Now, in the stream's time: the key frame's time plus its age, or
-		// the newest unit's when the stream runs ahead of the clock.
-		now := key.PTS
-		if !key.Received.IsZero() {
-			now += time.Since(key.Received)
-		}
-		if n := time.Duration(f.newest.Load()); n > now {
-			now = n
-		}
-		ts := f.rtpTime(now)
+		ts := f.rtpNow(key)
 		first := f.lastSeq - uint16(len(copyPkts)) + 1
 		for i, p := range copyPkts {
 			p.SequenceNumber = first + uint16(i)
@@ -255,14 +260,7 @@ func (f *feed) sendAgain(v *viewer, key *media.Unit, pkts []*rtp.Packet) {
 	default:
 		return
 	}
-	now := key.PTS
-	if !key.Received.IsZero() {
-		now += time.Since(key.Received)
-	}
-	if newest := time.Duration(f.newest.Load()); newest > now {
-		now = newest
-	}
-	ts := f.rtpTime(now)
+	ts := f.rtpNow(key)
 	again := make([]*rtp.Packet, len(pkts))
 	for i, p := range pkts {
 		q := *p // the payload is shared: it is never written after packetizing

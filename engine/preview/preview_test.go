@@ -206,18 +206,27 @@ func publish(st *hub.Stream, tracks media.Tracks, units []*media.Unit, stop <-ch
 // clip is published to in real time until the test ends.
 func liveServer(t *testing.T) (*Server, *hub.Stream) {
 	t.Helper()
-	tracks, units := clipunits.Units(t, mediatest.Preview)
-	st := &hub.Stream{Logger: quiet()}
-	s := startServer(t, hubs{"a": st})
+	s, st, _ := clipServer(t, mediatest.Preview)
+	return s, st
+}
+
+// clipServer is a preview server over one stream, "a", that clip is
+// published to in real time, from start, until the test ends.
+func clipServer(t *testing.T, clip mediatest.Clip) (s *Server, st *hub.Stream, start time.Time) {
+	t.Helper()
+	tracks, units := clipunits.Units(t, clip)
+	st = &hub.Stream{Logger: quiet()}
+	s = startServer(t, hubs{"a": st})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	start = time.Now()
 	wg.Go(func() { publish(st, tracks, units, stop) })
 	t.Cleanup(func() {
 		close(stop)
 		wg.Wait()
 		s.Close()
 	})
-	return s, st
+	return s, st, start
 }
 
 // A viewer that reports a lost packet (RTCP NACK) gets it again while it
@@ -425,18 +434,7 @@ var longGOP = mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 12, Vide
 // every frame: no burst of old frames, no corrupt pictures from frames it
 // never had.
 func TestNewViewerStartsWithTheNewestKeyFrame(t *testing.T) {
-	tracks, units := clipunits.Units(t, longGOP)
-	st := &hub.Stream{Logger: quiet()}
-	s := startServer(t, hubs{"a": st})
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	start := time.Now()
-	wg.Go(func() { publish(st, tracks, units, stop) })
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-		s.Close()
-	})
+	s, st, start := clipServer(t, longGOP)
 	// 1.5 s into the first 6 s key frame interval.
 	time.Sleep(time.Until(start.Add(1500 * time.Millisecond)))
 	if st.LastKey() == nil {
@@ -516,18 +514,7 @@ func TestNewViewerStartsWithTheNewestKeyFrame(t *testing.T) {
 // packet of it is missing.
 func TestFirstPictureAgainLeavesOthersAlone(t *testing.T) {
 	clip := mediatest.Clip{Width: 320, Height: 180, FPS: 30, Seconds: 9, VideoKbps: 300, GOPSeconds: 3, NoBFrames: true}
-	tracks, units := clipunits.Units(t, clip)
-	st := &hub.Stream{Logger: quiet()}
-	s := startServer(t, hubs{"a": st})
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	start := time.Now()
-	wg.Go(func() { publish(st, tracks, units, stop) })
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-		s.Close()
-	})
+	s, _, start := clipServer(t, clip)
 	// The first viewer half a second in; the second once the first has had
 	// the stream's own key frame at 3 s.
 	time.Sleep(time.Until(start.Add(500 * time.Millisecond)))
