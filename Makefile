@@ -60,9 +60,10 @@ test-tools:
 ## test: vet, gofmt check, make deps's own test (alone: it removes and
 ## reinstalls a package), then every test with the race detector
 ## The tests that measure what viewers get (how many keep up behind a slow link, a player's latency
-## through an edge, how soon Chromium shows the preview's first picture) run alone after the rest, without
-## the race detector: the load of other packages' tests on a small machine would decide them, not the studio.
-MEASURED = ^(TestOriginBehindSlowLink|TestWatchThroughVarnish|TestPreviewPageFirstPicture)$$
+## through an edge or after a stall, how soon Chromium shows the preview's first picture) run alone after
+## the rest, without the race detector: the load of other packages' tests on a small machine would decide
+## them, not the studio.
+MEASURED = ^(TestOriginBehindSlowLink|TestWatchThroughVarnish|TestWatchPageAfterAStartStall|TestPreviewPageFirstPicture)$$
 test: deps-test test-tools web lint
 	ONAIR_TEST_DEPS=1 $(GO) test -count=1 -run TestDeps ./packaging/deps/
 	$(GO) test -race -count=1 -timeout 20m -skip '$(MEASURED)' ./...
