@@ -14,8 +14,8 @@ import (
 // network but not a start that began with little buffered. The watch page,
 // its connection made slower than the stream once it plays (so that it
 // stalls while starting) and fast again once it stalled (and at least 3 s
-// passed), plays close to
-// the studio's PART-HOLD-BACK again, not a second further back.
+// passed), plays close to the studio's PART-HOLD-BACK again, not a second
+// further back.
 func TestWatchPageAfterAStartStall(t *testing.T) {
 	mediatest.RequireTools(t)
 	clip := mediatest.Standard.Path(t)

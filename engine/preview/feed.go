@@ -213,14 +213,9 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(copyPkts) > 0 {
-		ts := f.rtpNow(key)
-		first := f.lastSeq - uint16(len(copyPkts)) + 1
-		for i, p := range copyPkts {
-			p.SequenceNumber = first + uint16(i)
-			p.Timestamp = ts
-		}
-		v.held = copyPkts
-		v.offer(&frame{packets: copyPkts, key: true, copy: true})
+		picture := numbered(copyPkts, f.lastSeq-uint16(len(copyPkts))+1, f.rtpNow(key))
+		v.held = picture
+		v.offer(&frame{packets: picture, key: true, copy: true})
 		v.needKey = true // the stream's own pictures from its next key frame
 		for _, d := range firstPictureAgain {
 			v.again = append(v.again, time.AfterFunc(d, func() { f.sendAgain(v, key, copyPkts) }))
@@ -232,13 +227,26 @@ func (f *feed) add(v *viewer, key *media.Unit) {
 	}
 }
 
+// numbered is a copy of pkts (their headers; the payloads are shared, never
+// written after packetizing) numbered from first and stamped with ts.
+func numbered(pkts []*rtp.Packet, first uint16, ts uint32) []*rtp.Packet {
+	out := make([]*rtp.Packet, len(pkts))
+	for i, p := range pkts {
+		q := *p
+		q.SequenceNumber = first + uint16(i)
+		q.Timestamp = ts
+		out[i] = &q
+	}
+	return out
+}
+
 // sendAgain sends v its first picture again, as a picture of now, unless
-// v has left or has had the stream's own key frame. The copy's packets
-// (pkts, numbered for the first copy) are renumbered after the ones v has
-// had: with numbers that went to other viewers since (v had none of them),
-// or, when too few went, with new ones taken from the feed while every
-// other viewer waits for a key frame anyway (the numbers they never get
-// are then only a gap before it). Otherwise this time is skipped.
+// v has left or has had the stream's own key frame. The picture's packets
+// (pkts) are numbered after the ones v has had: with numbers that went to
+// other viewers since (v had none of them), or, when too few went, with
+// new ones taken from the feed while every other viewer waits for a key
+// frame anyway (the numbers they never get are then only a gap before it).
+// Otherwise this time is skipped.
 func (f *feed) sendAgain(v *viewer, key *media.Unit, pkts []*rtp.Packet) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -260,14 +268,7 @@ func (f *feed) sendAgain(v *viewer, key *media.Unit, pkts []*rtp.Packet) {
 	default:
 		return
 	}
-	ts := f.rtpNow(key)
-	again := make([]*rtp.Packet, len(pkts))
-	for i, p := range pkts {
-		q := *p // the payload is shared: it is never written after packetizing
-		q.SequenceNumber = first + uint16(i)
-		q.Timestamp = ts
-		again[i] = &q
-	}
+	again := numbered(pkts, first, f.rtpNow(key))
 	v.held = append(v.held, again...)
 	v.offer(&frame{packets: again, key: true, copy: true})
 	v.needKey = true
